@@ -1,0 +1,254 @@
+"""The exceptions raised by objectstore-client.
+
+Every exception the SDK raises on its own account derives from `ObjectstoreError`::
+
+    ObjectstoreError
+    ├── ArgumentError                  bad input, raised before any request is sent
+    │   ├── InvalidArgument            (also ValueError) a value breaks a rule
+    │   └── InvalidArgumentType        (also TypeError) a value has the wrong type
+    ├── TransportError                 no usable HTTP response (wraps urllib3's exceptions)
+    │   ├── ConnectError               could not connect; nothing was sent
+    │   │   └── ConnectTimeout         (also TransportTimeout) connecting took too long
+    │   ├── TransportTimeout           the server stopped sending or receiving in time
+    │   └── ProtocolError              connection dropped, or a malformed response
+    ├── RequestError                   the server answered with an error status (as in 0.0.19)
+    │   ├── ObjectNotFound             (also FileNotFoundError) 404: missing or expired
+    │   ├── AuthError                  the request was not authorized
+    │   │   ├── Unauthenticated        400 without a usable token, 401 invalid token
+    │   │   └── PermissionDenied       403: token lacks permission, or a killswitch
+    │   ├── RateLimited                429: rate limited or server at capacity
+    │   └── ServerError                5xx
+    └── DecodeError                    a downloaded payload could not be decoded
+        └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
+
+Errors raised by the caller's own upload stream (for example an `OSError` from a file) are
+not wrapped: they propagate unchanged.
+
+`RequestError(message, status, response)` keeps the constructor, attributes and import
+paths of objectstore-client 0.0.19 (`objectstore_client.RequestError`,
+`objectstore_client.client.RequestError`); `response` is the response body as text.
+Messages name the HTTP method, the URL path and the status; they never contain a token.
+All exceptions can be pickled, so they cross process boundaries intact.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import urllib3
+
+__all__ = [
+    "ArgumentError",
+    "AuthError",
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodeError",
+    "InvalidArgument",
+    "InvalidArgumentType",
+    "ObjectNotFound",
+    "ObjectstoreError",
+    "PermissionDenied",
+    "ProtocolError",
+    "RateLimited",
+    "RequestError",
+    "ServerError",
+    "TransportError",
+    "TransportTimeout",
+    "Unauthenticated",
+    "UnsupportedCompression",
+    "error_class_for_status",
+    "raise_for_status",
+]
+
+# Error bodies are echoed into messages; a huge HTML page from a proxy must not be.
+_MAX_DETAIL_CHARS = 300
+
+
+class ObjectstoreError(Exception):
+    """Base class of every exception raised by objectstore-client."""
+
+
+class ArgumentError(ObjectstoreError):
+    """An argument was rejected before any request was sent.
+
+    Attributes:
+        argument: The name of the offending argument (e.g. `"key"`, `"scopes"`).
+        rule: The rule it breaks, in words.
+    """
+
+    def __init__(self, argument: str, rule: str) -> None:
+        super().__init__(f"invalid {argument}: {rule}")
+        self.argument = argument
+        self.rule = rule
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.rule))
+
+
+class InvalidArgument(ArgumentError, ValueError):
+    """An argument has an acceptable type but breaks a rule (a `ValueError`)."""
+
+
+class InvalidArgumentType(ArgumentError, TypeError):
+    """An argument has a type the SDK does not accept (a `TypeError`)."""
+
+
+class TransportError(ObjectstoreError):
+    """No usable HTTP response was received; the cause is chained as `__cause__`."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be established, so the request was not sent."""
+
+
+class TransportTimeout(TransportError):
+    """A socket operation timed out (connecting, sending the body or reading)."""
+
+
+class ConnectTimeout(ConnectError, TransportTimeout):
+    """Connecting took longer than the connect timeout; the request was not sent."""
+
+
+class ProtocolError(TransportError):
+    """The connection broke mid-request, or the response was not valid HTTP or JSON.
+
+    When this is raised for a request with a body, the server may or may not have
+    processed it.
+    """
+
+
+class RequestError(ObjectstoreError):
+    """The server answered with an error status.
+
+    The constructor and attributes are those of objectstore-client 0.0.19.
+
+    Args:
+        message: Human-readable description; `str(error)` returns it.
+        status: The HTTP status code.
+        response: The response body decoded as text (often JSON `{"detail", "causes"}`).
+    """
+
+    def __init__(self, message: str, status: int, response: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.response = response
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles `args` only, which holds just the message.
+        return (type(self), (str(self.args[0]) if self.args else "", self.status, self.response))
+
+    def __str__(self) -> str:
+        # FileNotFoundError (a base of ObjectNotFound) would otherwise format errno fields.
+        return str(self.args[0]) if self.args else ""
+
+    @property
+    def detail(self) -> str | None:
+        """The server's `detail` message from a JSON error body, if there is one."""
+        return _json_detail(self.response)
+
+
+class ObjectNotFound(RequestError, FileNotFoundError):
+    """404: the object does not exist or has expired (also a `FileNotFoundError`)."""
+
+
+class AuthError(RequestError):
+    """The server refused to authorize the request."""
+
+
+class Unauthenticated(AuthError):
+    """400 without a usable token, or 401: the token is missing, invalid or expired."""
+
+
+class PermissionDenied(AuthError):
+    """403: the token does not grant this operation, or a killswitch blocks it."""
+
+
+class RateLimited(RequestError):
+    """429: the server rate limited the request or was at capacity."""
+
+
+class ServerError(RequestError):
+    """5xx: the server failed to process the request."""
+
+
+class DecodeError(ObjectstoreError):
+    """A downloaded payload could not be decoded (for example corrupt zstd data)."""
+
+
+class UnsupportedCompression(DecodeError, NotImplementedError):
+    """The object uses a content encoding this client cannot decompress.
+
+    Also a `NotImplementedError`, which objectstore-client 0.0.19 raised in this case.
+    Download with `decompress=False` to receive the stored bytes as they are.
+    """
+
+
+def _json_detail(body: str) -> str | None:
+    if not body.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    detail = parsed.get("detail") if isinstance(parsed, dict) else None
+    return detail if isinstance(detail, str) else None
+
+
+def error_class_for_status(status: int, response: str = "") -> type[RequestError]:
+    """Returns the `RequestError` subclass for an error status.
+
+    This is the one place where statuses map to exception classes.
+
+    Args:
+        status: An HTTP status code of 400 or more.
+        response: The response body; a 400 whose JSON detail is an auth error maps to
+            `Unauthenticated` (the server answers 400 when no token was sent).
+    """
+    if status == 404:
+        return ObjectNotFound
+    if status == 401:
+        return Unauthenticated
+    if status == 400 and (_json_detail(response) or "").startswith("auth error"):
+        return Unauthenticated
+    if status == 403:
+        return PermissionDenied
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return ServerError
+    return RequestError
+
+
+def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = None) -> None:
+    """Raises the matching `RequestError` if `response` has a status of 400 or more.
+
+    Reads the rest of the response body to include it in the error. The signature of
+    objectstore-client 0.0.19 is kept; `method` is optional and only improves the message.
+
+    Args:
+        response: A urllib3 response.
+        method: The request method, named in the message when given.
+
+    Raises:
+        RequestError: The subclass chosen by `error_class_for_status`.
+    """
+    status = response.status
+    if status < 400:
+        return
+    try:
+        body = (response.data or b"").decode("utf-8", "replace")
+    except (urllib3.exceptions.HTTPError, OSError):
+        # The body is a courtesy; the status alone is the error.
+        body = ""
+    error_type = error_class_for_status(status, body)
+    target = " ".join(part for part in (method, (response.url or "").split("?")[0]) if part)
+    message = f"{target or 'request'} failed with status {status}"
+    if response.reason:
+        message += f" {response.reason}"
+    detail = _json_detail(body) or body.strip()
+    if detail:
+        if len(detail) > _MAX_DETAIL_CHARS:
+            detail = detail[:_MAX_DETAIL_CHARS] + "..."
+        message += f": {detail}"
+    raise error_type(message, status, body)

@@ -1,0 +1,53 @@
+"""A faithful local Objectstore server, for tests and for the quickstart.
+
+The real server is a Rust service. This package implements its HTTP protocol
+(shared/objectstore-http-api.md) in pure Python so that the SDK's tests, the README
+quickstart and *your* test suite can talk to a real server over loopback HTTP.
+
+Start it in one of three ways:
+
+* `python -m objectstore_client.testing` (honours the real server's `OS__*` environment);
+* `with LocalServer() as server: ... server.url` in-process, in a background thread;
+* the pytest fixtures `objectstore_server` / `objectstore_usecase` (installed automatically
+  through the `pytest11` entry point).
+
+Fidelity: the server follows the **production** backends (GCS/BigTable) where the spec says
+the backends differ. Where the real server's *filesystem* backend behaves differently, this
+is the list (spec §19 items 6, 7, 18); pass `semantics="filesystem"` to get those quirks:
+
+* DELETE of a missing key: production 204 (idempotent); filesystem 500 with a JSON i/o error,
+  also as a 500 part in a batch (§6.5, §10.3).
+* Expiry: production treats expired objects as missing (404 on GET/HEAD, 404 batch parts) and
+  bumps TTI deadlines on reads with the debounce of §9.3; filesystem serves expired objects
+  forever and never bumps TTI (§9.2, §9.3).
+* Multipart (§11.2, §11.3): part etags are `"etag-<part>-<declared length>"` including the
+  quotes, and an unknown upload id on part upload or list is a 500 while abort of an unknown
+  upload is a 204. The spec documents only the filesystem backend here, so both modes do this.
+
+Unlike the filesystem backend, object keys never become file paths: no key, scope or usecase
+(empty, `.`, `..`, `%2F`, absolute-looking) can read or write outside the storage directory,
+`a` and `a/b` coexist, and writes are atomic (a reader never sees a half-written object).
+"""
+
+from __future__ import annotations
+
+from objectstore_client.testing._config import (
+    AuthKey,
+    ConfigError,
+    Killswitch,
+    ServerConfig,
+    UsecasePolicy,
+)
+from objectstore_client.testing._keys import KeyPair, generate_keypair
+from objectstore_client.testing._server import LocalServer
+
+__all__ = [
+    "AuthKey",
+    "ConfigError",
+    "KeyPair",
+    "Killswitch",
+    "LocalServer",
+    "ServerConfig",
+    "UsecasePolicy",
+    "generate_keypair",
+]

@@ -1,0 +1,271 @@
+"""The request pipeline, in the real server's order (spec §3), and the services handlers share."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from objectstore_client.testing import _batch, _multipart, _objects
+from objectstore_client.testing._auth import AuthFailure, Grant, Verifier
+from objectstore_client.testing._config import ServerConfig
+from objectstore_client.testing._duration import Policy
+from objectstore_client.testing._http import Request, Response
+from objectstore_client.testing._metadata import describe_duration, describe_policy
+from objectstore_client.testing._responses import (
+    SERVER,
+    TEXT,
+    HTTPFailure,
+    empty,
+    json_error,
+    text_error,
+)
+from objectstore_client.testing._routing import (
+    NoRoute,
+    PathError,
+    Route,
+    WrongMethod,
+    decode_param,
+    match,
+    parse_scopes,
+)
+from objectstore_client.testing._storage import ObjectId, Storage
+
+logger = logging.getLogger(__name__)
+
+_POD_SUFFIX = re.compile(r"-[a-z0-9]{5,10}-[a-z0-9]{5}$")
+
+
+class PolicyError(ValueError):
+    """A write's expiration policy is not allowed for its usecase (spec §9.6)."""
+
+
+@dataclass
+class Context:
+    """One object request after stages 1-6 of §3: who asks, for what."""
+
+    app: App
+    request: Request
+    grant: Grant
+    usecase: str
+    scopes: tuple[tuple[str, str], ...]
+    key: str
+
+    def oid(self, key: str | None = None) -> ObjectId:
+        """The object id of `key` (default: the path's key) in this usecase and scope."""
+        return ObjectId(self.usecase, self.scopes, self.key if key is None else key)
+
+    def authorize(self, permission: str) -> None:
+        """Stage 8's permission check; raises `AuthFailure` (403)."""
+        self.grant.check(permission, self.usecase, self.scopes)
+
+
+class _TokenBucket:
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._tokens = rate
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._rate, self._tokens + (now - self._last) * self._rate)
+            self._last = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return True
+            return False
+
+
+_Handler = Callable[[Context], Response]
+_HANDLERS: dict[tuple[Route, str], _Handler] = {
+    ("object", "GET"): _objects.get,
+    ("object", "HEAD"): _objects.head,
+    ("object", "PUT"): _objects.put,
+    ("object", "DELETE"): _objects.delete,
+    ("object", "PATCH"): _objects.patch,
+    ("collection", "POST"): _objects.post,
+    ("batch", "POST"): _batch.handle,
+    ("multipart", "PUT"): _multipart.initiate,
+    ("multipart_collection", "POST"): _multipart.initiate,
+    ("multipart", "DELETE"): _multipart.abort,
+    ("parts", "PUT"): _multipart.put_part,
+    ("parts", "GET"): _multipart.list_parts,
+    ("parts", "HEAD"): _multipart.list_parts,
+    ("complete", "POST"): _multipart.complete,
+}
+
+
+class App:
+    """Handles requests for one server: routing, auth, limits, then the endpoint handlers."""
+
+    def __init__(
+        self, config: ServerConfig, storage: Storage, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.config = config
+        self.storage = storage
+        self._clock = clock
+        self._verifier = Verifier(config.auth_keys, config.auth_enforced)
+        self._concurrency = threading.BoundedSemaphore(config.max_concurrency)
+        self._in_use = 0
+        self._bucket = _TokenBucket(config.rate_limit_rps) if config.rate_limit_rps else None
+        self._counters = {"requests": 0, "bytes": 0}
+        self._counter_lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current time (UTC), from the configured clock."""
+        return self._clock() if self._clock is not None else datetime.now(UTC)
+
+    @property
+    def production(self) -> bool:
+        """Whether the production backends' semantics apply (else the filesystem's)."""
+        return self.config.semantics == "production"
+
+    @staticmethod
+    def exempt(path: str) -> bool:
+        """Paths not subject to the in-flight request limit (spec §1, §12)."""
+        return path in ("/health", "/ready", "/keda") or path.startswith("/debug/")
+
+    def handle(self, request: Request) -> Response:
+        """Answers one request; never raises for bad input."""
+        with self._counter_lock:
+            self._counters["requests"] += 1
+        try:
+            response = self._dispatch(request)
+        except HTTPFailure as failure:
+            response = failure.response
+        response.headers.insert(0, SERVER)
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
+        try:
+            found = match(request.method, request.path, patch_objects=self.config.extend_expiry)
+        except NoRoute:
+            return empty(404)
+        except WrongMethod as exc:
+            return empty(405, ("allow", ",".join(exc.allow)))
+        if found.route in ("health", "ready", "keda"):
+            return self._service_endpoint(found.route)
+        try:
+            grant = self._verifier.authenticate(
+                request.method, request.path, request.query, request.headers
+            )
+        except AuthFailure as failure:
+            return json_error(failure.status, "auth error", *failure.chain)
+        try:
+            usecase = decode_param(found.usecase, "usecase")
+            scopes_text = decode_param(found.scopes, "scopes")
+            key = decode_param(found.key, "key")
+            scopes = parse_scopes(scopes_text)
+        except PathError as exc:
+            return text_error(400, f"Invalid URL: {exc}")
+        if self._killed(usecase, scopes, request.header("x-downstream-service")):
+            return text_error(403, "Object access is disabled for this scope through killswitches")
+        if not self.take_rate_token():
+            return text_error(429, "Object access is rate limited")
+        context = Context(self, request, grant, usecase, scopes, key)
+        try:
+            return _HANDLERS[(found.route, request.method)](context)
+        except AuthFailure as failure:
+            return json_error(failure.status, "auth error", *failure.chain)
+
+    def take_rate_token(self) -> bool:
+        """Consumes one request's worth of the rate limit; False when exhausted."""
+        return self._bucket is None or self._bucket.take()
+
+    def _killed(self, usecase: str, scopes: tuple[tuple[str, str], ...], service: str | None) -> bool:
+        scope_map = dict(scopes)
+        for switch in self.config.killswitches:
+            if switch.usecase is not None and switch.usecase != usecase:
+                continue
+            if any(scope_map.get(k) != v for k, v in switch.scopes.items()):
+                continue
+            if switch.service is not None:
+                name = _POD_SUFFIX.sub("", service or "")
+                if service is None or not fnmatch.fnmatchcase(name, switch.service):
+                    continue
+            return True
+        return False
+
+    @contextmanager
+    def backend_slot(self) -> Iterator[None]:
+        """Holds one of `max_concurrency` backend slots; 429 JSON when none is free (§14)."""
+        if not self._concurrency.acquire(blocking=False):
+            raise HTTPFailure(json_error(429, "service error", "concurrency limit reached"))
+        try:
+            yield
+        finally:
+            self._concurrency.release()
+
+    def try_backend_slot(self) -> bool:
+        """Takes a backend slot without a context manager (released by `release_slot`)."""
+        return self._concurrency.acquire(blocking=False)
+
+    def release_slot(self) -> None:
+        """Releases a slot taken by `try_backend_slot`."""
+        self._concurrency.release()
+
+    def check_policy(self, usecase: str, policy: Policy) -> None:
+        """Raises `PolicyError` if the usecase's restrictions forbid `policy` (§9.6)."""
+        rules = self.config.usecases.get(usecase)
+        if rules is None:
+            return
+        allowed = {"manual": rules.allow_manual, "ttl": rules.allow_ttl, "tti": rules.allow_tti}
+        if not allowed[policy.kind]:
+            raise PolicyError(
+                f"expiration policy '{describe_policy(policy)}' is not allowed for use case "
+                f"'{usecase}'"
+            )
+        maximum = {"manual": None, "ttl": rules.max_ttl, "tti": rules.max_tti}[policy.kind]
+        if maximum is not None:
+            max_nanos = int(maximum.total_seconds() * 1_000_000_000)
+            if policy.nanos > max_nanos:
+                raise PolicyError(
+                    f"expiration duration {describe_duration(policy.nanos)} exceeds maximum of "
+                    f"{describe_duration(max_nanos)} for use case '{usecase}'"
+                )
+
+    def count_bytes(self, amount: int) -> None:
+        """Adds to the `/keda` byte counter."""
+        with self._counter_lock:
+            self._counters["bytes"] += amount
+
+    def _service_endpoint(self, route: Route) -> Response:
+        if route == "health":
+            return Response(200, [TEXT], b"OK")
+        if route == "ready":
+            if os.path.exists(os.path.join(tempfile.gettempdir(), "objectstore.down")):
+                return Response(503, [TEXT], b"Shutting down")
+            return Response(200, [TEXT], b"OK")
+        with self._counter_lock:
+            requests, sent = self._counters["requests"], self._counters["bytes"]
+        lines = [
+            "# TYPE objectstore_bytes_total counter",
+            f"objectstore_bytes_total {sent}",
+            "# TYPE objectstore_requests_total counter",
+            f"objectstore_requests_total {requests}",
+            "# TYPE objectstore_requests_in_flight gauge",
+            f"objectstore_requests_in_flight {self.config.max_concurrency - self._concurrency._value}",
+            "# TYPE objectstore_requests_limit gauge",
+            f"objectstore_requests_limit {self.config.max_requests}",
+            "# TYPE objectstore_tasks_running gauge",
+            f"objectstore_tasks_running {self.config.max_concurrency - self._concurrency._value}",
+            "# TYPE objectstore_tasks_limit gauge",
+            f"objectstore_tasks_limit {self.config.max_concurrency}",
+        ]
+        if self.config.rate_limit_rps:
+            lines += [
+                "# TYPE objectstore_throughput_limit gauge",
+                f"objectstore_throughput_limit {self.config.rate_limit_rps}",
+            ]
+        body = ("\n".join(lines) + "\n").encode()
+        return Response(200, [("content-type", "text/plain; version=0.0.4; charset=utf-8")], body)

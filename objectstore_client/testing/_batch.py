@@ -1,0 +1,311 @@
+"""The batch endpoint (spec §10): multipart/form-data in, a streamed multipart response out.
+
+Operations run one at a time in request order, so "completion order" (which clients must
+not rely on) happens to equal request order here. The response is produced lazily while
+the request body is still being read, as the real server does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import TYPE_CHECKING
+
+from objectstore_client.testing._auth import AuthFailure
+from objectstore_client.testing._http import BodyReader, Response
+from objectstore_client.testing._metadata import MetadataError, metadata_headers, parse_metadata
+from objectstore_client.testing._objects import (
+    DELETE,
+    READ,
+    WRITE,
+    missing_file_error,
+    open_for_read,
+    stamp,
+)
+from objectstore_client.testing._responses import HTTPFailure, error_document, nested, text_error
+from objectstore_client.testing._routing import PathError, decode_param
+
+if TYPE_CHECKING:
+    from objectstore_client.testing._app import Context
+
+MAX_OPERATIONS = 1000
+MAX_INSERT_BYTES = 1_048_576
+MAX_BODY_BYTES = 1_073_741_824
+MAX_PART_HEADERS = 32
+_HEAD_LIMIT = 64 * 1024
+_BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))', re.IGNORECASE)
+_PERMISSION = {"get": READ, "head": READ, "insert": WRITE, "delete": DELETE}
+
+
+class FramingError(Exception):
+    """The multipart body is malformed; ends the batch with one 400 part."""
+
+
+class _Parts:
+    """A streaming multipart/form-data reader over a request body."""
+
+    def __init__(self, body: BodyReader, boundary: bytes) -> None:
+        self._body = body
+        self._delimiter = b"--" + boundary
+        self._buffer = bytearray()
+        self._total = 0
+
+    def _fill(self) -> None:
+        chunk = self._body.read(64 * 1024)
+        if not chunk:
+            raise FramingError("incomplete multipart stream")
+        self._total += len(chunk)
+        if self._total > MAX_BODY_BYTES:
+            raise FramingError("stream size exceeded limit: 1073741824 bytes")
+        self._buffer += chunk
+
+    def _need(self, count: int) -> None:
+        while len(self._buffer) < count:
+            self._fill()
+
+    def start(self) -> bool:
+        """Skips the preamble and the first delimiter; whether a part follows."""
+        while (index := self._buffer.find(self._delimiter)) < 0:
+            if len(self._buffer) > len(self._delimiter):
+                del self._buffer[: len(self._buffer) - len(self._delimiter)]
+            self._fill()
+        del self._buffer[: index + len(self._delimiter)]
+        return self._after_delimiter()
+
+    def _after_delimiter(self) -> bool:
+        self._need(2)
+        if self._buffer[:2] == b"--":
+            return False
+        while (end := self._buffer.find(b"\r\n")) < 0:
+            if len(self._buffer) > 256:
+                raise FramingError("invalid delimiter line")
+            self._fill()
+        if self._buffer[:end].strip(b" \t"):
+            raise FramingError("invalid delimiter line")
+        del self._buffer[: end + 2]
+        return True
+
+    def headers(self) -> list[tuple[str, str]]:
+        """Reads one part's header block."""
+        self._need(2)
+        if self._buffer[:2] == b"\r\n":
+            del self._buffer[:2]
+            return []
+        while (end := self._buffer.find(b"\r\n\r\n")) < 0:
+            if len(self._buffer) > _HEAD_LIMIT:
+                raise FramingError("part headers too large")
+            self._fill()
+        block = bytes(self._buffer[:end])
+        del self._buffer[: end + 4]
+        lines = block.split(b"\r\n")
+        if len(lines) > MAX_PART_HEADERS:
+            raise FramingError(f"more than {MAX_PART_HEADERS} headers in a part")
+        headers = []
+        for line in lines:
+            name, sep, value = line.partition(b":")
+            if not sep or not name.strip():
+                raise FramingError("invalid part header")
+            headers.append((name.strip().decode("latin-1").lower(), value.strip().decode("latin-1")))
+        return headers
+
+    def body(self, limit: int) -> tuple[bytes, bool]:
+        """Reads one part's body up to the next delimiter: (first `limit` bytes, too large)."""
+        marker = b"\r\n" + self._delimiter
+        kept = bytearray()
+        too_large = False
+        while (index := self._buffer.find(marker)) < 0:
+            safe = len(self._buffer) - len(marker)
+            if safe > 0:
+                too_large = too_large or len(kept) + safe > limit
+                if not too_large:
+                    kept += self._buffer[:safe]
+                del self._buffer[:safe]
+            self._fill()
+        too_large = too_large or len(kept) + index > limit
+        if not too_large:
+            kept += self._buffer[:index]
+        del self._buffer[: index + len(marker)]
+        return bytes(kept), too_large
+
+    def more(self) -> bool:
+        """After a part's body: whether another part follows (False at the close delimiter)."""
+        return self._after_delimiter()
+
+
+def _encode_key(key: str) -> str:
+    """Every byte that is not an ASCII letter or digit as `%XX` (spec §10.3)."""
+    return "".join(
+        chr(b) if chr(b).isascii() and chr(b).isalnum() else f"%{b:02X}" for b in key.encode()
+    )
+
+
+def _status(code: int) -> str:
+    return f"{code} {HTTPStatus(code).phrase}"
+
+
+def _error_part(index: int, status: int, *chain: str) -> tuple[list[tuple[str, str]], bytes]:
+    headers = [
+        ("x-sn-batch-operation-index", str(index)),
+        ("x-sn-batch-operation-status", _status(status)),
+    ]
+    return headers, json.dumps(error_document(*nested(*chain)), separators=(",", ":")).encode()
+
+
+def _ok_part(
+    index: int, status: int, kind: str, key: str, extra: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    return [
+        ("x-sn-batch-operation-index", str(index)),
+        ("x-sn-batch-operation-key", _encode_key(key)),
+        ("x-sn-batch-operation-kind", kind),
+        ("x-sn-batch-operation-status", _status(status)),
+        *(extra or []),
+    ]
+
+
+def handle(context: Context) -> Response:
+    """POST batch: 400 text for a bad content type, else 200 and one part per operation."""
+    match = _BOUNDARY.search(context.request.header("content-type") or "")
+    essence = (context.request.header("content-type") or "").split(";")[0].strip().lower()
+    if essence != "multipart/form-data" or match is None or not (match.group(1) or match.group(2)):
+        return text_error(400, "Invalid `boundary` for `multipart/form-data` request")
+    boundary = (match.group(1) or match.group(2)).encode("latin-1")
+    out = f"os-boundary-{secrets.token_hex(16)}"
+    parts = _Parts(context.request.body, boundary)
+    return Response(
+        200,
+        [("content-type", f'multipart/form-data; boundary="{out}"')],
+        _stream(context, parts, out.encode()),
+    )
+
+
+def _stream(context: Context, parts: _Parts, boundary: bytes) -> Iterator[bytes]:
+    for headers, body in _results(context, parts):
+        head = b"".join(f"{k}: {v}\r\n".encode("latin-1") for k, v in headers)
+        yield b"--" + boundary + b"\r\n" + head + b"content-disposition: form-data; name=part\r\n\r\n"
+        yield body + b"\r\n" if body else b"\r\n"
+    yield b"--" + boundary + b"--"
+
+
+def _results(context: Context, parts: _Parts) -> Iterator[tuple[list[tuple[str, str]], bytes]]:
+    index = 0
+    try:
+        more = parts.start()
+        while more:
+            headers = parts.headers()
+            kind = next((v for k, v in headers if k == "x-sn-batch-operation-kind"), None)
+            limit = MAX_INSERT_BYTES if (kind or "").lower() == "insert" else 0
+            payload, too_large = parts.body(limit)
+            more = parts.more()
+            if index >= MAX_OPERATIONS:
+                yield _error_part(
+                    index,
+                    413,
+                    "batch error",
+                    "batch limit exceeded",
+                    f"exceeded {MAX_OPERATIONS} operations per batch request",
+                )
+            else:
+                yield _operation(context, index, headers, payload, too_large)
+            index += 1
+    except FramingError as exc:
+        yield _error_part(index, 400, "batch error", "multipart error", str(exc))
+
+
+def _operation(
+    context: Context, index: int, headers: list[tuple[str, str]], payload: bytes, too_large: bool
+) -> tuple[list[tuple[str, str]], bytes]:
+    def bad(*chain: str) -> tuple[list[tuple[str, str]], bytes]:
+        return _error_part(index, 400, "batch error", "bad request", *chain)
+
+    raw_kind = next((v for k, v in headers if k == "x-sn-batch-operation-kind"), None)
+    if raw_kind is None:
+        return bad("missing x-sn-batch-operation-kind header")
+    kind = raw_kind.lower()
+    if kind not in _PERMISSION:
+        return bad(f"invalid operation kind: {raw_kind}")
+    raw_key = next((v for k, v in headers if k == "x-sn-batch-operation-key"), None)
+    if raw_key is None and kind != "insert":
+        return bad(f"missing x-sn-batch-operation-key header for {kind} operation")
+    try:
+        key = decode_param(raw_key, "key") if raw_key is not None else str(uuid.uuid4())
+    except PathError:
+        return bad("invalid x-sn-batch-operation-key header: invalid UTF-8")
+    meta = None
+    if kind == "insert":
+        try:
+            meta = parse_metadata(headers)
+        except MetadataError as exc:
+            return _error_part(index, 400, "batch error", "metadata error", str(exc))
+        if too_large:
+            return _error_part(
+                index,
+                413,
+                "batch error",
+                "batch limit exceeded",
+                "individual request in batch exceeds body size limit of "
+                f"{MAX_INSERT_BYTES} bytes",
+            )
+    app = context.app
+    if not app.take_rate_token():
+        return _error_part(index, 429, "batch error", "rate limited")
+    try:
+        context.authorize(_PERMISSION[kind])
+    except AuthFailure as failure:
+        return _error_part(index, failure.status, "auth error", *failure.chain)
+    if meta is not None:
+        from objectstore_client.testing._app import PolicyError
+
+        try:
+            app.check_policy(context.usecase, meta.policy)
+        except PolicyError as exc:
+            return _error_part(index, 400, "client error", str(exc))
+    if not app.try_backend_slot():
+        return _error_part(index, 429, "service error", "concurrency limit reached")
+    try:
+        return _execute(context, index, kind, key, meta, payload)
+    except HTTPFailure as failure:
+        document = json.loads(failure.response.body)  # type: ignore[arg-type]
+        headers_out, _ = _error_part(index, failure.response.status, "x")
+        return headers_out, json.dumps(document, separators=(",", ":")).encode()
+    finally:
+        app.release_slot()
+
+
+def _execute(
+    context: Context, index: int, kind: str, key: str, meta: object, payload: bytes
+) -> tuple[list[tuple[str, str]], bytes]:
+    app = context.app
+    oid = context.oid(key)
+    if kind == "insert":
+        from objectstore_client.testing._metadata import ObjectMeta
+
+        assert isinstance(meta, ObjectMeta)
+        app.storage.put(oid, stamp(app, meta), [payload])
+        app.count_bytes(len(payload))
+        return _ok_part(index, 201, kind, key), b""
+    if kind == "delete":
+        existed = app.storage.delete(oid)
+        if not existed and not app.production:
+            response = missing_file_error()
+            headers_out, _ = _error_part(index, 500, "x")
+            return headers_out, bytes(response.body)  # type: ignore[arg-type]
+        return _ok_part(index, 204, kind, key), b""
+    stored = open_for_read(context, oid)
+    if stored is None:
+        return _ok_part(index, 404, kind, key), b""
+    try:
+        meta_headers = metadata_headers(stored.meta, single_object=False)
+        if kind == "head":
+            return _ok_part(index, 204, kind, key, meta_headers), b""
+        # Batch get buffers the whole object, as the real server does (spec §10.2).
+        data = b"".join(stored.blob.iter_range(0, stored.size))
+    finally:
+        stored.blob.close()
+    app.count_bytes(len(data))
+    return _ok_part(index, 200, kind, key, meta_headers), data
+

@@ -1,0 +1,175 @@
+"""The server's duration grammar (humantime, spec §5.4.1) and its canonical output (§5.4.2).
+
+This is deliberately strict: anything the real server rejects must be rejected here. The
+SDK's own, lenient parser lives in `objectstore_client.metadata`; they are different rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+NS = 1
+US = 1_000
+MS = 1_000_000
+SEC = 1_000_000_000
+_MINUTE = 60 * SEC
+_HOUR = 3600 * SEC
+_DAY = 86_400 * SEC
+_WEEK = 7 * _DAY
+_MONTH = 2_630_016 * SEC
+_YEAR = 31_557_600 * SEC
+_U64_MAX = 2**64 - 1
+
+_UNITS: dict[str, int] = {}
+for _names, _ns in (
+    (("ns", "nsec", "nanos"), NS),
+    (("us", "usec", "µs"), US),
+    (("ms", "msec", "millis"), MS),
+    (("s", "sec", "secs", "second", "seconds"), SEC),
+    (("m", "min", "mins", "minute", "minutes"), _MINUTE),
+    (("h", "hr", "hrs", "hour", "hours"), _HOUR),
+    (("d", "day", "days"), _DAY),
+    (("w", "wk", "wks", "week", "weeks"), _WEEK),
+    (("M", "month", "months"), _MONTH),
+    (("y", "yr", "yrs", "year", "years"), _YEAR),
+):
+    for _name in _names:
+        _UNITS[_name] = _ns
+
+
+class DurationError(ValueError):
+    """The text is not a duration the real server would accept."""
+
+
+def _is_digit(char: str) -> bool:
+    return "0" <= char <= "9"
+
+
+def _is_unit_char(char: str) -> bool:
+    return ("a" <= char <= "z") or ("A" <= char <= "Z") or char == "µ"
+
+
+def parse_duration(text: str) -> int:
+    """Parses a humantime duration into nanoseconds, as strictly as the real server."""
+    if text == "0":
+        return 0
+    pos, end = 0, len(text)
+    while pos < end and text[pos].isspace():
+        pos += 1
+    if pos == end:
+        raise DurationError("empty duration")
+    total = 0
+    while pos < end:
+        if not _is_digit(text[pos]):
+            raise DurationError(f"expected a number at {pos}")
+        whole, frac = "", None
+        while pos < end:
+            char = text[pos]
+            if _is_digit(char):
+                if frac is None:
+                    whole += char
+                else:
+                    frac += char
+            elif char == "." and frac is None:
+                frac = ""
+            elif char.isspace():
+                pass  # humantime ignores whitespace inside a number: "1 0s" is ten seconds
+            elif _is_unit_char(char):
+                break
+            else:
+                raise DurationError(f"invalid character {char!r}")
+            pos += 1
+        if pos == end:
+            raise DurationError("number without a unit")
+        if frac == "":
+            raise DurationError("a fraction needs at least one digit")
+        start = pos
+        while pos < end and _is_unit_char(text[pos]):
+            pos += 1
+        unit = text[start:pos]
+        if pos < end and not (text[pos].isspace() or _is_digit(text[pos])):
+            raise DurationError(f"invalid character {text[pos]!r}")
+        scale = _UNITS.get(unit)
+        if scale is None:
+            raise DurationError(f"unknown unit {unit!r}")
+        if int(whole) > _U64_MAX:
+            raise DurationError("number overflow")
+        total += _item_nanos(whole, frac, scale, unit)
+        while pos < end and text[pos].isspace():
+            pos += 1
+    if total // SEC > _U64_MAX:
+        raise DurationError("duration overflow")
+    return total
+
+
+def _item_nanos(whole: str, frac: str | None, scale: int, unit: str) -> int:
+    if not frac:
+        return int(whole) * scale
+    if scale == NS:
+        raise DurationError("fractions are not allowed on nanoseconds")
+    denominator = 10 ** len(frac)
+    numerator = int(whole + frac) * scale
+    # h/d/w/M/y fractions must land on whole seconds, smaller units on whole nanoseconds.
+    granularity = SEC if scale >= _HOUR else NS
+    if numerator % (denominator * granularity):
+        raise DurationError(f"fraction of {unit!r} is not a whole number of {granularity} ns")
+    return numerator // denominator
+
+
+def format_duration(nanos: int) -> str:
+    """Renders nanoseconds in humantime's canonical form (`1day 1h`, `1s 500ms`, `0s`)."""
+    seconds, sub = divmod(nanos, SEC)
+    if not seconds and not sub:
+        return "0s"
+    years, rest = divmod(seconds, 31_557_600)
+    months, rest = divmod(rest, 2_630_016)
+    days, rest = divmod(rest, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    for value, singular, plural in (
+        (years, "year", "years"),
+        (months, "month", "months"),
+        (days, "day", "days"),
+    ):
+        if value:
+            parts.append(f"{value}{plural if value > 1 else singular}")
+    for value, suffix in (
+        (hours, "h"),
+        (minutes, "m"),
+        (secs, "s"),
+        (sub // MS, "ms"),
+        (sub // US % 1000, "us"),
+        (sub % 1000, "ns"),
+    ):
+        if value:
+            parts.append(f"{value}{suffix}")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An expiration policy: `manual`, or time-to-live / time-to-idle with a duration."""
+
+    kind: Literal["manual", "ttl", "tti"]
+    nanos: int = 0
+
+    def render(self) -> str:
+        """The wire form the server emits (`ttl:1day`); `manual` is never emitted."""
+        if self.kind == "manual":
+            return "manual"
+        return f"{self.kind}:{format_duration(self.nanos)}"
+
+
+MANUAL = Policy("manual")
+
+
+def parse_policy(text: str) -> Policy:
+    """Parses an `x-sn-expiration` value (case-sensitive prefixes, spec §5.4.1)."""
+    if text == "manual":
+        return MANUAL
+    kind, sep, rest = text.partition(":")
+    if not sep or kind not in ("ttl", "tti"):
+        raise DurationError(f"invalid expiration policy {text!r}")
+    return Policy("ttl" if kind == "ttl" else "tti", parse_duration(rest))

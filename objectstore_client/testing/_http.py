@@ -1,0 +1,430 @@
+"""A small HTTP/1.1 server with the framing behaviour of the real server's hyper stack.
+
+`http.server` cannot be used: it title-cases header names, cannot decode chunked request
+bodies and hides the raw request target. This module does just the transport: request
+heads (with hyper's limits), bodies (content-length or chunked, `Expect: 100-continue`),
+responses (content-length for bytes, chunked for iterables), keep-alive, and the in-flight
+request limit. Everything about objects lives in `_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http import HTTPStatus
+
+logger = logging.getLogger(__name__)
+
+# hyper's defaults: at most 100 header fields, and a read buffer of 8192 + 4096 * 100 bytes
+# for the request line plus headers (spec §1).
+MAX_HEADERS = 100
+MAX_HEAD_BYTES = 8192 + 4096 * 100
+# Keep-alive connections idle longer than this are closed, so threads are not held forever.
+IDLE_TIMEOUT = 120.0
+_CHUNK = 64 * 1024
+
+
+class BodyError(Exception):
+    """The request body is malformed (bad chunk framing) or the peer went away."""
+
+
+class _HeadError(Exception):
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Request:
+    """One parsed request. `path` and `query` are raw: still percent-encoded, as received."""
+
+    method: str
+    target: str
+    path: str
+    query: str | None
+    version: str
+    headers: list[tuple[str, str]]
+    body: BodyReader
+    peer: str = ""
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (lower-case), or `None`."""
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of header `name` (lower-case), in order received."""
+        return [value for key, value in self.headers if key == name]
+
+
+@dataclass
+class Response:
+    """A response. `bytes` bodies get `content-length`; iterables are sent chunked."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | Iterable[bytes] = b""
+    close: bool = False
+
+
+class BodyReader:
+    """Reads a request body: content-length delimited, chunked, or empty."""
+
+    def __init__(
+        self,
+        rfile: _SocketReader,
+        length: int | None,
+        chunked: bool,
+        send_continue: Callable[[], None] | None,
+    ) -> None:
+        self._rfile = rfile
+        self._remaining = length if length is not None else 0
+        self._chunked = chunked
+        self._chunk_left = 0
+        self._done = not chunked and not self._remaining
+        self._send_continue = send_continue
+        self.content_length = length
+        self.chunked = chunked
+        self.bytes_read = 0
+
+    @property
+    def done(self) -> bool:
+        """Whether the body has been read to its end."""
+        return self._done
+
+    @property
+    def continue_pending(self) -> bool:
+        """Whether the client still waits for `100 Continue` before sending the body."""
+        return self._send_continue is not None and not self._done
+
+    def _start(self) -> None:
+        if self._send_continue is not None:
+            self._send_continue()
+            self._send_continue = None
+
+    def read(self, size: int = -1) -> bytes:
+        """Reads up to `size` bytes (all with -1); `b""` at the end."""
+        if self._done:
+            return b""
+        self._start()
+        if size < 0:
+            return b"".join(iter(lambda: self.read(_CHUNK), b""))
+        if self._chunked:
+            data = self._read_chunked(size)
+        else:
+            data = self._rfile.read(min(size, self._remaining))
+            if not data:
+                raise BodyError("connection closed before the body was complete")
+            self._remaining -= len(data)
+            if not self._remaining:
+                self._done = True
+        self.bytes_read += len(data)
+        return data
+
+    def _read_chunked(self, size: int) -> bytes:
+        if self._chunk_left == 0:
+            line = self._rfile.readline(4096)
+            if not line.endswith(b"\n"):
+                raise BodyError("bad chunk size line")
+            size_text = line.split(b";", 1)[0].strip()
+            try:
+                self._chunk_left = int(size_text, 16)
+            except ValueError:
+                raise BodyError("bad chunk size") from None
+            if self._chunk_left == 0:
+                while True:  # trailers, up to the empty line
+                    trailer = self._rfile.readline(8192)
+                    if not trailer:
+                        raise BodyError("connection closed in chunk trailer")
+                    if trailer in (b"\r\n", b"\n"):
+                        break
+                self._done = True
+                return b""
+        data = self._rfile.read(min(size, self._chunk_left))
+        if not data:
+            raise BodyError("connection closed inside a chunk")
+        self._chunk_left -= len(data)
+        if self._chunk_left == 0 and self._rfile.readline(4) not in (b"\r\n", b"\n"):
+            raise BodyError("chunk not followed by CRLF")
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read(_CHUNK):
+            yield chunk
+
+
+class _SocketReader:
+    """A buffered reader over a socket (`socket.makefile` cannot bound `readline` portably)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._file = sock.makefile("rb", buffering=_CHUNK)
+
+    def read(self, size: int) -> bytes:
+        return self._file.read1(size) if size > 0 else b""
+
+    def readline(self, limit: int) -> bytes:
+        return self._file.readline(limit)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class HTTPServer:
+    """Accepts connections and serves each in its own thread, calling `handler` per request."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        handler: Callable[[Request], Response],
+        exempt: Callable[[str], bool],
+        max_requests: int = 10_000,
+    ) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._sock = socket.create_server((host, port), family=family, backlog=128)
+        self.host, self.port = self._sock.getsockname()[:2]
+        self._handler = handler
+        self._exempt = exempt
+        self._max_requests = max_requests
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Starts the accept loop in a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._accept_loop, name=f"objectstore-local-{self.port}", daemon=True
+        )
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Blocks until the server is stopped."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def stop(self) -> None:
+        """Stops accepting and shuts down every open connection."""
+        self._stopping.set()
+        try:
+            # shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _accept_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, addr = self._sock.accept()
+            except OSError:
+                if self._stopping.is_set():
+                    return
+                continue
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self._connections.add(conn)
+            threading.Thread(
+                target=self._serve_connection, args=(conn, str(addr[0])), daemon=True
+            ).start()
+
+    def _serve_connection(self, conn: socket.socket, peer: str) -> None:
+        reader = _SocketReader(conn)
+        try:
+            conn.settimeout(IDLE_TIMEOUT)
+            while not self._stopping.is_set():
+                if not self._serve_one(conn, reader, peer):
+                    break
+        except (OSError, BodyError):
+            pass
+        finally:
+            with self._lock:
+                self._connections.discard(conn)
+            reader.close()
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def _serve_one(self, conn: socket.socket, reader: _SocketReader, peer: str) -> bool:
+        """Serves one request; returns whether the connection may be reused."""
+        try:
+            head = _read_head(reader)
+        except _HeadError as exc:
+            if exc.status:
+                _write_response(conn, Response(exc.status, close=True), head_only=False)
+            return False
+        if head is None:
+            return False
+        method, target, version, headers = head
+        try:
+            body = _body_for(headers, version, reader, conn)
+        except _HeadError as exc:
+            _write_response(conn, Response(exc.status, close=True), head_only=False)
+            return False
+        path, sep, query = target.partition("?")
+        request = Request(method, target, path, query if sep else None, version, headers, body, peer)
+        keep_alive = _wants_keep_alive(version, request.header("connection"))
+
+        exempt = self._exempt(path)
+        with self._lock:
+            over = not exempt and self._in_flight >= self._max_requests
+            if not over:
+                self._in_flight += 1
+        if over:
+            # Generated outside the app layer, like the real server's: no `server` header.
+            response = Response(503)
+        else:
+            try:
+                response = self._handler(request)
+            except Exception as exc:  # a handler bug: the real server turns panics into 500
+                logger.exception("handler failed for %s %s", method, target)
+                response = Response(
+                    500, [("content-type", "text/plain; charset=utf-8")], str(exc).encode()
+                )
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
+        if not body.done:
+            # The body was not (fully) read. Either the client still waits for 100 Continue, or
+            # it is sending bytes nobody wants: close rather than read an unknown amount.
+            response.close = True
+        keep_alive = keep_alive and not response.close
+        if not keep_alive:
+            response.close = True
+        try:
+            _write_response(conn, response, head_only=method == "HEAD")
+        finally:
+            close = getattr(response.body, "close", None)
+            if callable(close):
+                close()
+        return keep_alive
+
+
+def _read_head(reader: _SocketReader) -> tuple[str, str, str, list[tuple[str, str]]] | None:
+    total = 0
+    line = reader.readline(MAX_HEAD_BYTES + 1)
+    while line in (b"\r\n", b"\n"):  # RFC 9112 §2.2: ignore empty lines before a request
+        line = reader.readline(MAX_HEAD_BYTES + 1)
+    if not line:
+        return None
+    total += len(line)
+    if not line.endswith(b"\n"):
+        raise _HeadError(431 if total > MAX_HEAD_BYTES else 400)
+    parts = line.rstrip(b"\r\n").split(b" ")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise _HeadError(400)
+    method_b, target_b, version_b = parts
+    if version_b not in (b"HTTP/1.1", b"HTTP/1.0"):
+        raise _HeadError(505 if version_b.startswith(b"HTTP/") else 400)
+    if not method_b.isalpha() or not method_b.isupper():
+        raise _HeadError(400)
+    if any(b <= 0x20 or b >= 0x7F for b in target_b):
+        raise _HeadError(400)
+    headers: list[tuple[str, str]] = []
+    while True:
+        line = reader.readline(MAX_HEAD_BYTES + 1)
+        total += len(line)
+        if total > MAX_HEAD_BYTES:
+            raise _HeadError(431)
+        if not line:
+            raise _HeadError(0)
+        if line in (b"\r\n", b"\n"):
+            break
+        if line[:1] in (b" ", b"\t"):
+            raise _HeadError(400)  # obsolete line folding is rejected, as hyper does
+        name, sep, value = line.rstrip(b"\r\n").partition(b":")
+        if not sep or not name or name != name.strip() or b" " in name:
+            raise _HeadError(400)
+        headers.append((name.decode("latin-1").lower(), value.strip(b" \t").decode("latin-1")))
+        if len(headers) > MAX_HEADERS:
+            raise _HeadError(431)
+    return method_b.decode(), target_b.decode("ascii"), version_b.decode(), headers
+
+
+def _body_for(
+    headers: list[tuple[str, str]], version: str, reader: _SocketReader, conn: socket.socket
+) -> BodyReader:
+    encodings = [v.strip().lower() for k, v in headers if k == "transfer-encoding"]
+    lengths = [v.strip() for k, v in headers if k == "content-length"]
+    chunked = bool(encodings)
+    if chunked and (encodings[-1].split(",")[-1].strip() != "chunked" or version == "HTTP/1.0"):
+        raise _HeadError(400)
+    length: int | None = None
+    if lengths and not chunked:
+        if len(set(lengths)) != 1 or not lengths[0].isdigit():
+            raise _HeadError(400)
+        length = int(lengths[0])
+    expect = next((v for k, v in headers if k == "expect"), None)
+    send_continue = None
+    if expect is not None and expect.lower() == "100-continue" and (chunked or length):
+
+        def send_continue() -> None:
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    return BodyReader(reader, length, chunked, send_continue)
+
+
+def _wants_keep_alive(version: str, connection: str | None) -> bool:
+    tokens = {t.strip().lower() for t in (connection or "").split(",")}
+    if version == "HTTP/1.0":
+        return "keep-alive" in tokens
+    return "close" not in tokens
+
+
+def _write_response(conn: socket.socket, response: Response, head_only: bool) -> None:
+    status = response.status
+    lines = [f"HTTP/1.1 {status} {_reason(status)}"]
+    names = set()
+    for name, value in response.headers:
+        lines.append(f"{name}: {value}")
+        names.add(name)
+    if "date" not in names:
+        lines.append(f"date: {formatdate(usegmt=True)}")
+    if response.close:
+        lines.append("connection: close")
+    body = response.body
+    no_body = status in (204, 304) or 100 <= status < 200
+    if isinstance(body, bytes | bytearray):
+        if not no_body and "content-length" not in names:
+            lines.append(f"content-length: {len(body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        conn.sendall(head if head_only or no_body else head + bytes(body))
+        return
+    if no_body or head_only:
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        return
+    if "content-length" in names:
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        for chunk in body:
+            conn.sendall(chunk)
+        return
+    lines.append("transfer-encoding: chunked")
+    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    for chunk in body:
+        if chunk:
+            conn.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+    conn.sendall(b"0\r\n\r\n")
