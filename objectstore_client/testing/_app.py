@@ -116,7 +116,7 @@ class App:
         self._clock = clock
         self._verifier = Verifier(config.auth_keys, config.auth_enforced)
         self._concurrency = threading.BoundedSemaphore(config.max_concurrency)
-        self._in_use = 0
+        self._busy = 0
         self._bucket = _TokenBucket(config.rate_limit_rps) if config.rate_limit_rps else None
         self._counters = {"requests": 0, "bytes": 0}
         self._counter_lock = threading.Lock()
@@ -182,7 +182,9 @@ class App:
         """Consumes one request's worth of the rate limit; False when exhausted."""
         return self._bucket is None or self._bucket.take()
 
-    def _killed(self, usecase: str, scopes: tuple[tuple[str, str], ...], service: str | None) -> bool:
+    def _killed(
+        self, usecase: str, scopes: tuple[tuple[str, str], ...], service: str | None
+    ) -> bool:
         scope_map = dict(scopes)
         for switch in self.config.killswitches:
             if switch.usecase is not None and switch.usecase != usecase:
@@ -199,19 +201,25 @@ class App:
     @contextmanager
     def backend_slot(self) -> Iterator[None]:
         """Holds one of `max_concurrency` backend slots; 429 JSON when none is free (§14)."""
-        if not self._concurrency.acquire(blocking=False):
+        if not self.try_backend_slot():
             raise HTTPFailure(json_error(429, "service error", "concurrency limit reached"))
         try:
             yield
         finally:
-            self._concurrency.release()
+            self.release_slot()
 
     def try_backend_slot(self) -> bool:
         """Takes a backend slot without a context manager (released by `release_slot`)."""
-        return self._concurrency.acquire(blocking=False)
+        if not self._concurrency.acquire(blocking=False):
+            return False
+        with self._counter_lock:
+            self._busy += 1
+        return True
 
     def release_slot(self) -> None:
         """Releases a slot taken by `try_backend_slot`."""
+        with self._counter_lock:
+            self._busy -= 1
         self._concurrency.release()
 
     def check_policy(self, usecase: str, policy: Policy) -> None:
@@ -248,17 +256,18 @@ class App:
             return Response(200, [TEXT], b"OK")
         with self._counter_lock:
             requests, sent = self._counters["requests"], self._counters["bytes"]
+        busy = self._busy
         lines = [
             "# TYPE objectstore_bytes_total counter",
             f"objectstore_bytes_total {sent}",
             "# TYPE objectstore_requests_total counter",
             f"objectstore_requests_total {requests}",
             "# TYPE objectstore_requests_in_flight gauge",
-            f"objectstore_requests_in_flight {self.config.max_concurrency - self._concurrency._value}",
+            f"objectstore_requests_in_flight {busy}",
             "# TYPE objectstore_requests_limit gauge",
             f"objectstore_requests_limit {self.config.max_requests}",
             "# TYPE objectstore_tasks_running gauge",
-            f"objectstore_tasks_running {self.config.max_concurrency - self._concurrency._value}",
+            f"objectstore_tasks_running {busy}",
             "# TYPE objectstore_tasks_limit gauge",
             f"objectstore_tasks_limit {self.config.max_concurrency}",
         ]

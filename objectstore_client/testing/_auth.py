@@ -35,8 +35,11 @@ _TIMESTAMP = re.compile(
 
 
 class AuthFailure(Exception):
-    """An authentication or authorization failure: status and the message chain after
-    `auth error: ` (e.g. `("bad request", "No authorization token provided")`)."""
+    """An authentication or authorization failure.
+
+    `chain` is the message chain after `auth error: `, e.g. `("bad request", "No
+    authorization token provided")`.
+    """
 
     def __init__(self, status: int, *chain: str) -> None:
         super().__init__(": ".join(chain))
@@ -204,7 +207,9 @@ def canonical_request(method: str, raw_path: str, raw_query: str) -> str:
             continue
         pieces.append(f"{name}={value}" if sep else name)
     pieces.sort(key=lambda p: p.encode())
-    return "\n".join(("GET" if method.upper() == "HEAD" else method.upper(), raw_path, "&".join(pieces)))
+    return "\n".join(
+        ("GET" if method.upper() == "HEAD" else method.upper(), raw_path, "&".join(pieces))
+    )
 
 
 def _name(piece: str) -> str:

@@ -109,7 +109,9 @@ class _Parts:
             name, sep, value = line.partition(b":")
             if not sep or not name.strip():
                 raise FramingError("invalid part header")
-            headers.append((name.strip().decode("latin-1").lower(), value.strip().decode("latin-1")))
+            headers.append(
+                (name.strip().decode("latin-1").lower(), value.strip().decode("latin-1"))
+            )
         return headers
 
     def body(self, limit: int) -> tuple[bytes, bool]:
@@ -186,7 +188,9 @@ def handle(context: Context) -> Response:
 def _stream(context: Context, parts: _Parts, boundary: bytes) -> Iterator[bytes]:
     for headers, body in _results(context, parts):
         head = b"".join(f"{k}: {v}\r\n".encode("latin-1") for k, v in headers)
-        yield b"--" + boundary + b"\r\n" + head + b"content-disposition: form-data; name=part\r\n\r\n"
+        yield (
+            b"--" + boundary + b"\r\n" + head + b"content-disposition: form-data; name=part\r\n\r\n"
+        )
         yield body + b"\r\n" if body else b"\r\n"
     yield b"--" + boundary + b"--"
 
@@ -247,8 +251,7 @@ def _operation(
                 413,
                 "batch error",
                 "batch limit exceeded",
-                "individual request in batch exceeds body size limit of "
-                f"{MAX_INSERT_BYTES} bytes",
+                f"individual request in batch exceeds body size limit of {MAX_INSERT_BYTES} bytes",
             )
     app = context.app
     if not app.take_rate_token():
@@ -308,4 +311,3 @@ def _execute(
         stored.blob.close()
     app.count_bytes(len(data))
     return _ok_part(index, 200, kind, key, meta_headers), data
-

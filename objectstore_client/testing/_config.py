@@ -100,7 +100,10 @@ class ServerConfig:
             raise ConfigError("max_requests and max_concurrency must be at least 1")
         if self.enforce_auth and not self.auth_keys:
             # The real server refuses to start in this state (spec §13.1).
-            raise ConfigError("auth.enforce: enforcement requires at least one key in auth.keys")
+            raise ConfigError(
+                "auth.enforce (OS__AUTH__ENFORCE): enforcement needs at least one key in "
+                "auth.keys (OS__AUTH__KEYS or --auth-key)"
+            )
         if self.rate_limit_rps is not None and self.rate_limit_rps <= 0:
             raise ConfigError("rate_limit_rps: must be positive")
 
@@ -296,50 +299,42 @@ def parse_auth_keys(value: Value, setting: str = "OS__AUTH__KEYS") -> dict[str, 
     return keys
 
 
-def config_from_env(env: Mapping[str, str], base: ServerConfig | None = None) -> ServerConfig:
-    """Builds a `ServerConfig` from the real server's `OS__*` variables (spec §15).
+def config_from_env(env: Mapping[str, str], base: ServerConfig) -> ServerConfig:
+    """Overlays the real server's `OS__*` variables (spec §15) onto `base`.
 
-    The real server listens on `0.0.0.0:8888` and stores under `./data` by default; so do we
-    when started this way, so the local server is a drop-in for the binary.
+    Unknown `OS__*` keys are ignored, as the real server ignores unknown config keys.
     """
-    settings: dict[str, object] = {
-        "host": "0.0.0.0",  # noqa: S104 - the real server's default, for drop-in use
-        "port": 8888,
-        "data_dir": Path("data"),
-    }
-    if base is not None:
-        settings = {}
-    lowered = {k.upper(): v for k, v in env.items() if k.upper().startswith("OS__")}
-    if "OS__HTTP_ADDR" in lowered:
-        settings["host"], settings["port"] = parse_http_addr(lowered["OS__HTTP_ADDR"])
-    if "OS__STORAGE__TYPE" in lowered:
-        kind = lowered["OS__STORAGE__TYPE"].strip().strip('"')
+    found = {k.upper(): v for k, v in env.items() if k.upper().startswith("OS__")}
+    settings: dict[str, object] = {}
+    if "OS__HTTP_ADDR" in found:
+        settings["host"], settings["port"] = parse_http_addr(found["OS__HTTP_ADDR"])
+    if "OS__STORAGE__TYPE" in found:
+        kind = found["OS__STORAGE__TYPE"].strip().strip('"')
         if kind not in ("filesystem", "memory"):
             raise ConfigError(
                 f"OS__STORAGE__TYPE: only 'filesystem' and 'memory' are emulated, got {kind!r}"
             )
         settings["storage"] = kind
-    if "OS__STORAGE__PATH" in lowered:
-        settings["data_dir"] = Path(lowered["OS__STORAGE__PATH"].strip().strip('"'))
-    if "OS__AUTH__ENFORCE" in lowered:
-        settings["enforce_auth"] = _as_bool(lowered["OS__AUTH__ENFORCE"], "OS__AUTH__ENFORCE")
-    elif base is None:
-        settings["enforce_auth"] = True  # the real server's default (spec §13.1)
-    if "OS__AUTH__KEYS" in lowered:
-        raw = parse_env_value(lowered["OS__AUTH__KEYS"], "OS__AUTH__KEYS")
+    if "OS__STORAGE__PATH" in found:
+        settings["data_dir"] = Path(found["OS__STORAGE__PATH"].strip().strip('"'))
+    if "OS__AUTH__ENFORCE" in found:
+        settings["enforce_auth"] = _as_bool(found["OS__AUTH__ENFORCE"].strip(), "OS__AUTH__ENFORCE")
+    if "OS__AUTH__KEYS" in found:
+        raw = parse_env_value(found["OS__AUTH__KEYS"], "OS__AUTH__KEYS")
         settings["auth_keys"] = parse_auth_keys(raw)
-    if "OS__HTTP__MAX_REQUESTS" in lowered:
-        raw_max = parse_env_value(lowered["OS__HTTP__MAX_REQUESTS"], "OS__HTTP__MAX_REQUESTS")
-        settings["max_requests"] = _as_int(raw_max, "OS__HTTP__MAX_REQUESTS")
-    if "OS__SERVICE__MAX_CONCURRENCY" in lowered:
-        raw_conc = parse_env_value(
-            lowered["OS__SERVICE__MAX_CONCURRENCY"], "OS__SERVICE__MAX_CONCURRENCY"
-        )
-        settings["max_concurrency"] = _as_int(raw_conc, "OS__SERVICE__MAX_CONCURRENCY")
-    if base is not None:
-        merged = {**_config_fields(base), **settings}
-        return ServerConfig(**merged)  # type: ignore[arg-type]
-    return ServerConfig(**settings)  # type: ignore[arg-type]
+    for name, field_name in (
+        ("OS__HTTP__MAX_REQUESTS", "max_requests"),
+        ("OS__SERVICE__MAX_CONCURRENCY", "max_concurrency"),
+    ):
+        if name in found:
+            settings[field_name] = _as_int(parse_env_value(found[name], name), name)
+    return overlay(base, settings)
+
+
+def overlay(base: ServerConfig, settings: Mapping[str, object]) -> ServerConfig:
+    """A copy of `base` with `settings` replaced (and validated again)."""
+    merged = {**_config_fields(base), **settings}
+    return ServerConfig(**merged)  # type: ignore[arg-type]
 
 
 def _config_fields(config: ServerConfig) -> dict[str, object]:

@@ -114,7 +114,8 @@ def _item_nanos(whole: str, frac: str | None, scale: int, unit: str) -> int:
     granularity = SEC if scale >= _HOUR else NS
     if numerator % (denominator * granularity):
         raise DurationError(f"fraction of {unit!r} is not a whole number of {granularity} ns")
-    return numerator // denominator
+    result: int = numerator // denominator
+    return result
 
 
 def format_duration(nanos: int) -> str:

@@ -9,6 +9,8 @@ request limit. Everything about objects lives in `_app`.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import socket
 import threading
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
+from typing import cast
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +166,7 @@ class _SocketReader:
     """A buffered reader over a socket (`socket.makefile` cannot bound `readline` portably)."""
 
     def __init__(self, sock: socket.socket) -> None:
-        self._file = sock.makefile("rb", buffering=_CHUNK)
+        self._file = cast(io.BufferedReader, sock.makefile("rb", buffering=_CHUNK))
 
     def read(self, size: int) -> bytes:
         return self._file.read1(size) if size > 0 else b""
@@ -195,7 +198,9 @@ class HTTPServer:
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.create_server((host, port), family=family, backlog=128)
-        self.host, self.port = self._sock.getsockname()[:2]
+        address = self._sock.getsockname()
+        self.host: str = address[0]
+        self.port: int = address[1]
         self._handler = handler
         self._exempt = exempt
         self._max_requests = max_requests
@@ -220,19 +225,15 @@ class HTTPServer:
     def stop(self) -> None:
         """Stops accepting and shuts down every open connection."""
         self._stopping.set()
-        try:
-            # shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
+        # shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
+        with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._sock.close()
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(5)
 
@@ -264,10 +265,8 @@ class HTTPServer:
             with self._lock:
                 self._connections.discard(conn)
             reader.close()
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def _serve_one(self, conn: socket.socket, reader: _SocketReader, peer: str) -> bool:
         """Serves one request; returns whether the connection may be reused."""
@@ -286,7 +285,9 @@ class HTTPServer:
             _write_response(conn, Response(exc.status, close=True), head_only=False)
             return False
         path, sep, query = target.partition("?")
-        request = Request(method, target, path, query if sep else None, version, headers, body, peer)
+        request = Request(
+            method, target, path, query if sep else None, version, headers, body, peer
+        )
         keep_alive = _wants_keep_alive(version, request.header("connection"))
 
         exempt = self._exempt(path)

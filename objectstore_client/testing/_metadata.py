@@ -69,7 +69,7 @@ class ObjectMeta:
         return cls(
             content_type=str(data["content_type"]),
             content_encoding=data["content_encoding"],  # type: ignore[arg-type]
-            policy=Policy(kind, int(nanos)),
+            policy=Policy(kind, int(str(nanos))),  # type: ignore[has-type]
             origin=data["origin"],  # type: ignore[arg-type]
             filename=data["filename"],  # type: ignore[arg-type]
             custom=dict(data["custom"]),  # type: ignore[call-overload]

@@ -35,7 +35,9 @@ def _query_error(detail: str) -> HTTPFailure:
     return HTTPFailure(text_error(400, f"Failed to deserialize query string: {detail}"))
 
 
-def _query(context: Context, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, str]:
+def _query(
+    context: Context, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, str]:
     """Parses the query as serde_urlencoded into a struct of the given fields."""
     values: dict[str, str] = {}
     for piece in (context.request.query or "").split("&"):

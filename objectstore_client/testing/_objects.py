@@ -249,15 +249,15 @@ def read_json_body(context: Context, limit: int = 2 * 1024 * 1024) -> object:
         content_type.startswith("application/") and content_type.endswith("+json")
     )
     if not essence_ok:
-        raise HTTPFailure(
-            text_error(415, "Expected request with `Content-Type: application/json`")
-        )
+        raise HTTPFailure(text_error(415, "Expected request with `Content-Type: application/json`"))
     body = context.request.body
     data = body.read(limit + 1)
     while len(data) <= limit and (more := body.read(limit + 1 - len(data))):
         data += more
     if len(data) > limit:
-        raise HTTPFailure(text_error(413, "Failed to buffer the request body: length limit exceeded"))
+        raise HTTPFailure(
+            text_error(413, "Failed to buffer the request body: length limit exceeded")
+        )
     try:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -115,8 +115,8 @@ class LocalServer:
         host = self._http.host
         if ":" in host:
             host = f"[{host}]"
-        if host in ("0.0.0.0", "[::]"):  # noqa: S104 - a wildcard bind is reached via loopback
-            host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"  # noqa: S104
+        if host in ("0.0.0.0", "[::]"):
+            host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
         return f"http://{host}:{self._http.port}"
 
     @property

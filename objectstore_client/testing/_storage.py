@@ -91,7 +91,9 @@ class _FileBlob:
         position = start
         while position < end:
             # pread: several ranges of one open blob may be streamed independently.
-            chunk = os.pread(self._file.fileno(), min(_CHUNK, end - position), self._offset + position)
+            chunk = os.pread(
+                self._file.fileno(), min(_CHUNK, end - position), self._offset + position
+            )
             if not chunk:
                 return
             position += len(chunk)
@@ -250,7 +252,7 @@ class Storage:
 
     def put(self, oid: ObjectId, meta: ObjectMeta, chunks: Iterable[bytes]) -> None:
         """Stores an object atomically (the chunks are consumed first, then swapped in)."""
-        header = {
+        header: dict[str, object] = {
             "id": [oid.usecase, oid.scopes, oid.key],
             "version": uuid.uuid4().hex,
             "meta": meta.to_json(),
@@ -296,7 +298,10 @@ class Storage:
     def initiate(self, oid: ObjectId, meta: ObjectMeta) -> str:
         """Creates an upload whose final object gets `meta` (stamped at initiation, §9.5)."""
         upload_id = _uuid7()
-        header = {"id": [oid.usecase, oid.scopes, oid.key], "meta": meta.to_json()}
+        header: dict[str, object] = {
+            "id": [oid.usecase, oid.scopes, oid.key],
+            "meta": meta.to_json(),
+        }
         self._backend.write(f"{self._upload_dir(upload_id)}/meta", header, ())
         return upload_id
 
@@ -315,7 +320,7 @@ class Storage:
         """Stores one part and returns its etag (filesystem backend format, §11.2)."""
         self._upload_meta(oid, upload_id)
         etag = f'"etag-{number}-{declared}"'
-        header = {"etag": etag, "size": declared, "time": time.time_ns()}
+        header: dict[str, object] = {"etag": etag, "size": declared, "time": time.time_ns()}
         self._backend.write(f"{self._upload_dir(upload_id)}/part-{number}", header, chunks)
         return etag
 
@@ -377,11 +382,11 @@ class Storage:
             self._backend.delete(name)
 
 
-def DirectoryStorage(root: Path) -> Storage:  # noqa: N802 - reads as a type at call sites
+def DirectoryStorage(root: Path) -> Storage:
     """Storage in files under `root`."""
     return Storage(DirectoryBackend(root))
 
 
-def MemoryStorage() -> Storage:  # noqa: N802 - reads as a type at call sites
+def MemoryStorage() -> Storage:
     """Storage in memory."""
     return Storage(MemoryBackend())
