@@ -14,6 +14,7 @@ import io
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -28,6 +29,10 @@ MAX_HEADERS = 100
 MAX_HEAD_BYTES = 8192 + 4096 * 100
 # Keep-alive connections idle longer than this are closed, so threads are not held forever.
 IDLE_TIMEOUT = 120.0
+# An unread request body up to this size is discarded to keep the connection alive.
+MAX_DRAIN = 4 << 20
+# After a response to an unread large body, how long to discard what the client still sends.
+LINGER_SECONDS = 2.0
 _CHUNK = 64 * 1024
 
 
@@ -309,9 +314,8 @@ class HTTPServer:
             finally:
                 with self._lock:
                     self._in_flight -= 1
-        if not body.done:
-            # The body was not (fully) read. Either the client still waits for 100 Continue, or
-            # it is sending bytes nobody wants: close rather than read an unknown amount.
+        if body.continue_pending:
+            # The client waits for 100 Continue before sending a body nobody will read.
             response.close = True
         keep_alive = keep_alive and not response.close
         if not keep_alive:
@@ -322,7 +326,34 @@ class HTTPServer:
             close = getattr(response.body, "close", None)
             if callable(close):
                 close()
+        if not body.done and not body.continue_pending and not _drain(body, MAX_DRAIN):
+            # Closing with unread bytes in the receive buffer makes the kernel send RST, and the
+            # client may lose the response it has not read yet: stop writing, then discard.
+            _linger(conn)
+            return False
         return keep_alive
+
+
+def _drain(body: BodyReader, limit: int) -> bool:
+    """Discards the rest of a body; False if more than `limit` bytes were left or it broke."""
+    try:
+        drained = 0
+        while chunk := body.read(_CHUNK):
+            drained += len(chunk)
+            if drained > limit:
+                return False
+    except (BodyError, OSError):
+        return False
+    return True
+
+
+def _linger(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(LINGER_SECONDS)
+        deadline = time.monotonic() + LINGER_SECONDS
+        while time.monotonic() < deadline and conn.recv(_CHUNK):
+            pass
 
 
 def _read_head(reader: _SocketReader) -> tuple[str, str, str, list[tuple[str, str]]] | None:
