@@ -18,6 +18,7 @@ from objectstore_client.testing import _batch, _multipart, _objects
 from objectstore_client.testing._auth import AuthFailure, Grant, Verifier
 from objectstore_client.testing._config import ServerConfig
 from objectstore_client.testing._duration import Policy
+from objectstore_client.testing._fskeys import Access, FilesystemKeys
 from objectstore_client.testing._http import Request, Response
 from objectstore_client.testing._metadata import describe_duration, describe_policy
 from objectstore_client.testing._responses import (
@@ -59,9 +60,30 @@ class Context:
     scopes: tuple[tuple[str, str], ...]
     key: str
 
-    def oid(self, key: str | None = None) -> ObjectId:
-        """The object id of `key` (default: the path's key) in this usecase and scope."""
+    def oid(self, key: str | None = None, access: Access = "read") -> ObjectId:
+        """The object `key` (default: the path's) names in this usecase and scope.
+
+        With filesystem semantics the key is normalised as a path join would, and the
+        backend's path conflicts raise its 500 (see `_fskeys`).
+        """
+        key = self.key if key is None else key
+        if self.app.fs_keys is not None:
+            key = self.app.fs_keys.resolve((self.usecase, self.scopes), key, access)
+        return ObjectId(self.usecase, self.scopes, key)
+
+    def raw_oid(self, key: str | None = None) -> ObjectId:
+        """The object id of `key` without any filesystem normalisation."""
         return ObjectId(self.usecase, self.scopes, self.key if key is None else key)
+
+    def wrote(self, oid: ObjectId) -> None:
+        """Records a completed write (for the filesystem semantics' path index)."""
+        if self.app.fs_keys is not None:
+            self.app.fs_keys.written((oid.usecase, oid.scopes), oid.key)
+
+    def deleted(self, oid: ObjectId) -> None:
+        """Records a delete (for the filesystem semantics' path index)."""
+        if self.app.fs_keys is not None:
+            self.app.fs_keys.removed((oid.usecase, oid.scopes), oid.key)
 
     def authorize(self, permission: str) -> None:
         """Stage 8's permission check; raises `AuthFailure` (403)."""
@@ -119,6 +141,7 @@ class App:
         self._busy = 0
         self._bucket = _TokenBucket(config.rate_limit_rps) if config.rate_limit_rps else None
         self._counters = {"requests": 0, "bytes": 0}
+        self.fs_keys = FilesystemKeys() if config.semantics == "filesystem" else None
         self._counter_lock = threading.Lock()
 
     def now(self) -> datetime:

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
@@ -55,12 +55,22 @@ class Grant:
     usecase: str | None = None
     scopes: Mapping[str, str] | None = None
     presigned: bool = False
+    enforced: bool = True
+    """False with `auth.enforce = false`: failures are logged, not raised (spec §13.1)."""
 
     def check(self, permission: str, usecase: str, scopes: tuple[tuple[str, str], ...]) -> None:
         """Raises 403 unless the operation is covered (spec §13.4, §13.6 step 8)."""
         if self.permissions is None:
             return
-        if permission not in self.permissions:
+        try:
+            self._check(permission, usecase, scopes)
+        except AuthFailure as failure:
+            if self.enforced:
+                raise
+            logger.warning("authorization failure not enforced: %s", failure)
+
+    def _check(self, permission: str, usecase: str, scopes: tuple[tuple[str, str], ...]) -> None:
+        if self.permissions is None or permission not in self.permissions:
             raise AuthFailure(403, "operation not allowed")
         if self.presigned:
             return  # the signature binds the path; no usecase or scope check
@@ -92,7 +102,8 @@ class Verifier:
         if not self._active:
             return ALLOW_ALL
         try:
-            return self._authenticate(method, path, query, headers)
+            grant = self._authenticate(method, path, query, headers)
+            return grant if self._enforce else replace(grant, enforced=False)
         except AuthFailure as failure:
             if self._enforce:
                 raise

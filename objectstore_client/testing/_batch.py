@@ -12,11 +12,11 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
-from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from objectstore_client.testing._auth import AuthFailure
-from objectstore_client.testing._http import BodyReader, Response
+from objectstore_client.testing._fskeys import Access
+from objectstore_client.testing._http import BodyReader, Response, reason
 from objectstore_client.testing._metadata import MetadataError, metadata_headers, parse_metadata
 from objectstore_client.testing._objects import (
     DELETE,
@@ -25,6 +25,7 @@ from objectstore_client.testing._objects import (
     missing_file_error,
     open_for_read,
     stamp,
+    unrenderable_deadline,
 )
 from objectstore_client.testing._responses import HTTPFailure, error_document, nested, text_error
 from objectstore_client.testing._routing import PathError, decode_param
@@ -146,7 +147,7 @@ def _encode_key(key: str) -> str:
 
 
 def _status(code: int) -> str:
-    return f"{code} {HTTPStatus(code).phrase}"
+    return f"{code} {reason(code)}"
 
 
 def _error_part(index: int, status: int, *chain: str) -> tuple[list[tuple[str, str]], bytes]:
@@ -283,16 +284,19 @@ def _execute(
     context: Context, index: int, kind: str, key: str, meta: object, payload: bytes
 ) -> tuple[list[tuple[str, str]], bytes]:
     app = context.app
-    oid = context.oid(key)
+    access: Access = "write" if kind == "insert" else "delete" if kind == "delete" else "read"
+    oid = context.oid(key, access)
     if kind == "insert":
         from objectstore_client.testing._metadata import ObjectMeta
 
         assert isinstance(meta, ObjectMeta)
         app.storage.put(oid, stamp(app, meta), [payload])
+        context.wrote(oid)
         app.count_bytes(len(payload))
         return _ok_part(index, 201, kind, key), b""
     if kind == "delete":
         existed = app.storage.delete(oid)
+        context.deleted(oid)
         if not existed and not app.production:
             response = missing_file_error()
             headers_out, _ = _error_part(index, 500, "x")
@@ -302,7 +306,11 @@ def _execute(
     if stored is None:
         return _ok_part(index, 404, kind, key), b""
     try:
-        meta_headers = metadata_headers(stored.meta, single_object=False)
+        try:
+            meta_headers = metadata_headers(stored.meta, single_object=False)
+        except OverflowError:
+            headers_out, _ = _error_part(index, 500, "x")
+            return headers_out, bytes(unrenderable_deadline().body)  # type: ignore[arg-type]
         if kind == "head":
             return _ok_part(index, 204, kind, key, meta_headers), b""
         # Batch get buffers the whole object, as the real server does (spec §10.2).

@@ -183,7 +183,18 @@ class _SocketReader:
         self._file.close()
 
 
-def _reason(status: int) -> str:
+# The Rust `http` crate's canonical reason phrases where they differ from Python's.
+_RUST_REASONS = {
+    413: "Payload Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+}
+
+
+def reason(status: int) -> str:
+    """The reason phrase hyper sends for `status` (the `http` crate's canonical one)."""
+    if status in _RUST_REASONS:
+        return _RUST_REASONS[status]
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -429,7 +440,7 @@ def _wants_keep_alive(version: str, connection: str | None) -> bool:
 
 def _write_response(conn: socket.socket, response: Response, head_only: bool) -> None:
     status = response.status
-    lines = [f"HTTP/1.1 {status} {_reason(status)}"]
+    lines = [f"HTTP/1.1 {status} {reason(status)}"]
     names = set()
     for name, value in response.headers:
         lines.append(f"{name}: {value}")

@@ -40,14 +40,26 @@ class ObjectMeta:
     filename: str | None = None
     custom: dict[str, str] = field(default_factory=dict)
     time_created: datetime | None = None
-    time_expires: datetime | None = None
+    expires_us: int | None = None
+    """The deadline in microseconds since the epoch: an integer, because the server can store
+    deadlines past year 9999 that it then cannot render (spec §5.4.1)."""
 
     def stamped(self, now: datetime) -> ObjectMeta:
-        """A copy with `time_created = now` and the expiry computed from the policy (§5.4.1)."""
+        """A copy with `time_created = now` and the deadline computed from the policy (§5.4.1).
+
+        Raises `OverflowError` for a deadline past the server clock's range (its write is 500).
+        """
         expires = None
         if self.policy.kind != "manual":
-            expires = now + timedelta(microseconds=self.policy.nanos // 1000)
-        return replace(self, time_created=now, time_expires=expires)
+            expires = to_us(now) + self.policy.nanos // 1000
+            if expires // 1_000_000 > _I64_MAX:
+                raise OverflowError("expiration time is out of range")
+        return replace(self, time_created=now, expires_us=expires)
+
+    @property
+    def time_expires(self) -> datetime | None:
+        """The deadline as a datetime; `OverflowError` past year 9999."""
+        return None if self.expires_us is None else from_us(self.expires_us)
 
     def to_json(self) -> dict[str, object]:
         """A JSON-able form for storage."""
@@ -59,7 +71,7 @@ class ObjectMeta:
             "filename": self.filename,
             "custom": self.custom,
             "time_created": _iso(self.time_created),
-            "time_expires": _iso(self.time_expires),
+            "expires_us": self.expires_us,
         }
 
     @classmethod
@@ -74,12 +86,27 @@ class ObjectMeta:
             filename=data["filename"],  # type: ignore[arg-type]
             custom=dict(data["custom"]),  # type: ignore[call-overload]
             time_created=_from_iso(data["time_created"]),
-            time_expires=_from_iso(data["time_expires"]),
+            expires_us=data["expires_us"],  # type: ignore[arg-type]
         )
 
     def expired(self, now: datetime) -> bool:
         """Production semantics: ttl/tti objects whose deadline has passed (spec §9.2)."""
-        return self.time_expires is not None and self.time_expires < now
+        return self.expires_us is not None and self.expires_us < to_us(now)
+
+
+_I64_MAX = 2**63 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(value: datetime) -> int:
+    """Microseconds since the epoch."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int) -> datetime:
+    """The inverse of `to_us`; `OverflowError` outside the datetime range (years 1-9999)."""
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -153,7 +180,7 @@ def metadata_headers(meta: ObjectMeta, *, single_object: bool) -> list[tuple[str
     """The metadata headers of a read (spec §5.2).
 
     `single_object` adds what only single-object GET/HEAD carry (`content-disposition`); the
-    caller adds `accept-ranges`.
+    caller adds `accept-ranges`. Raises `OverflowError` for a deadline past year 9999.
     """
     headers = [("content-type", meta.content_type)]
     if meta.content_encoding:
@@ -162,8 +189,9 @@ def metadata_headers(meta: ObjectMeta, *, single_object: bool) -> list[tuple[str
         headers.append(("x-sn-expiration", meta.policy.render()))
     if meta.time_created is not None:
         headers.append(("x-sn-time-created", format_timestamp(meta.time_created)))
-    if meta.time_expires is not None:
-        headers.append(("x-sn-time-expires", format_timestamp(meta.time_expires)))
+    expires = meta.time_expires  # raises OverflowError past year 9999, like the server's 500
+    if expires is not None:
+        headers.append(("x-sn-time-expires", format_timestamp(expires)))
     if meta.origin is not None:
         headers.append(("x-sn-origin", meta.origin))
     if meta.filename is not None:

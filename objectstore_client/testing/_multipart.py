@@ -88,7 +88,7 @@ def initiate(context: Context) -> Response:
     meta = write_metadata(context)
     key = context.key or str(uuid.uuid4())
     with context.app.backend_slot():
-        upload_id = context.app.storage.initiate(context.oid(key), stamp(context.app, meta))
+        upload_id = context.app.storage.initiate(context.raw_oid(key), stamp(context.app, meta))
     return json_ok(200, {"key": key, "upload_id": upload_id})
 
 
@@ -105,7 +105,7 @@ def put_part(context: Context) -> Response:
     with context.app.backend_slot():
         try:
             etag = context.app.storage.put_part(
-                context.oid(), values["upload_id"], number, int(declared), iter(body)
+                context.raw_oid(), values["upload_id"], number, int(declared), iter(body)
             )
         except UploadNotFound:
             return _not_found()
@@ -127,7 +127,7 @@ def list_parts(context: Context) -> Response:
     context.authorize(WRITE)
     with context.app.backend_slot():
         try:
-            parts = context.app.storage.parts(context.oid(), values["upload_id"])
+            parts = context.app.storage.parts(context.raw_oid(), values["upload_id"])
         except UploadNotFound:
             return _not_found()
     if marker is not None:
@@ -190,7 +190,9 @@ def complete(context: Context) -> Response:
         try:
             context.authorize(WRITE)
             with app.backend_slot():
-                app.storage.complete(context.oid(), values["upload_id"], parts, app.now())
+                target = context.oid(access="write")
+                app.storage.complete(context.raw_oid(), values["upload_id"], parts, target)
+                context.wrote(target)
             outcome["doc"] = {"key": context.key}
         except InvalidPart as exc:
             outcome["doc"] = {"error": {"code": "InvalidPart", "message": str(exc)}}
@@ -225,5 +227,5 @@ def abort(context: Context) -> Response:
     values = _query(context, ("upload_id",))
     context.authorize(WRITE)
     with context.app.backend_slot():
-        context.app.storage.abort(context.oid(), values["upload_id"])
+        context.app.storage.abort(context.raw_oid(), values["upload_id"])
     return empty(204)

@@ -17,6 +17,7 @@ from objectstore_client.testing._metadata import (
     ObjectMeta,
     metadata_headers,
     parse_metadata,
+    to_us,
 )
 from objectstore_client.testing._responses import (
     HTTPFailure,
@@ -66,9 +67,11 @@ def stamp(app: App, meta: ObjectMeta) -> ObjectMeta:
 def _store(context: Context, key: str, status: int) -> Response:
     meta = write_metadata(context)
     with context.app.backend_slot():
+        oid = context.oid(key, "write")
         stamped = stamp(context.app, meta)
         body = context.request.body
-        context.app.storage.put(context.oid(key), stamped, iter(body))
+        context.app.storage.put(oid, stamped, iter(body))
+        context.wrote(oid)
         context.app.count_bytes(body.bytes_read)
     return json_ok(status, {"key": key})
 
@@ -161,13 +164,14 @@ def open_for_read(context: Context, oid: ObjectId) -> StoredObject | None:
 
 def _bump_tti(app: App, oid: ObjectId, stored: StoredObject, now: datetime) -> None:
     meta = stored.meta
-    if meta.policy.kind != "tti" or meta.time_expires is None:
+    if meta.policy.kind != "tti" or meta.expires_us is None:
         return
-    duration = timedelta(microseconds=meta.policy.nanos // 1000)
-    window = min(duration / 4, timedelta(hours=24))
-    if meta.time_expires < now + duration - window:
+    duration = meta.policy.nanos // 1000
+    window = min(duration // 4, 24 * 3600 * 1_000_000)
+    if meta.expires_us < to_us(now) + duration - window:
         # Best effort, like the server: a concurrent replace wins and the bump is dropped.
-        app.storage.update_meta(oid, stored.version, replace(meta, time_expires=now + duration))
+        bumped = replace(meta, expires_us=to_us(now) + duration)
+        app.storage.update_meta(oid, stored.version, bumped)
 
 
 class _Body:
@@ -197,7 +201,7 @@ def get(context: Context) -> Response:
         stored = open_for_read(context, context.oid())
     if stored is None:
         return empty(404)
-    headers = [*metadata_headers(stored.meta, single_object=True), ("accept-ranges", "bytes")]
+    headers = read_headers(stored)
     if byte_range is None:
         return Response(200, headers, _Body(context.app, stored, 0, stored.size))
     span = resolve_range(byte_range, stored.size)
@@ -220,15 +224,31 @@ def head(context: Context) -> Response:
     if stored is None:
         return empty(404)
     stored.blob.close()
-    headers = [*metadata_headers(stored.meta, single_object=True), ("accept-ranges", "bytes")]
-    return Response(204, headers)
+    return Response(204, read_headers(stored))
+
+
+def read_headers(stored: StoredObject) -> list[tuple[str, str]]:
+    """Single-object read headers; a deadline past year 9999 cannot be rendered: 500."""
+    try:
+        headers = metadata_headers(stored.meta, single_object=True)
+    except OverflowError:
+        stored.blob.close()
+        raise HTTPFailure(unrenderable_deadline()) from None
+    return [*headers, ("accept-ranges", "bytes")]
+
+
+def unrenderable_deadline() -> Response:
+    """The 500 for an object whose deadline is past year 9999 (spec §5.4.1)."""
+    return json_error(500, "service error", "expiration time cannot be formatted")
 
 
 def delete(context: Context) -> Response:
     """DELETE: 204; a missing key is 204 (production) or 500 (filesystem) (§6.5)."""
     context.authorize(DELETE)
     with context.app.backend_slot():
-        existed = context.app.storage.delete(context.oid())
+        oid = context.oid(access="delete")
+        existed = context.app.storage.delete(oid)
+        context.deleted(oid)
     if not existed and not context.app.production:
         return missing_file_error()
     return empty(204)
@@ -314,19 +334,19 @@ def patch(context: Context) -> Response:
             return empty(404)
         stored.blob.close()
         meta = stored.meta
-        if meta.policy.kind == "manual" or meta.time_expires is None:
+        if meta.policy.kind == "manual" or meta.expires_us is None:
             return json_error(409, "client error", "object does not expire")
         try:
-            target = _extension_target(document, meta, app.now())
+            target = to_us(_extension_target(document, meta, app.now()))
         except OverflowError:
             return json_error(400, "client error", "deadline out of range")
-        if target <= meta.time_expires:
+        if target <= meta.expires_us:
             return empty(204)
         policy = meta.policy
         if policy.kind == "ttl" and meta.time_created is not None:
-            lifetime = target - meta.time_created
-            policy = Policy("ttl", int(lifetime.total_seconds()) * 1_000_000_000)
-        updated = replace(meta, time_expires=target, policy=policy)
+            lifetime_us = target - to_us(meta.time_created)
+            policy = Policy("ttl", lifetime_us // 1_000_000 * 1_000_000_000)
+        updated = replace(meta, expires_us=target, policy=policy)
         if not app.storage.update_meta(context.oid(), stored.version, updated):
             return json_error(409, "client error", "object changed concurrently")
     return empty(204)

@@ -21,7 +21,6 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -346,9 +345,12 @@ class Storage:
         return sorted(records, key=lambda r: r.part_number)
 
     def complete(
-        self, oid: ObjectId, upload_id: str, parts: list[tuple[int, str]], now: datetime
+        self, oid: ObjectId, upload_id: str, parts: list[tuple[int, str]], target: ObjectId
     ) -> None:
-        """Concatenates the listed parts, in the order listed, into the object (§11.4)."""
+        """Concatenates the listed parts, in the order listed, into `target` (§11.4).
+
+        `oid` is the object the upload was initiated for (checked against the upload).
+        """
         meta = self._upload_meta(oid, upload_id)
         directory = self._upload_dir(upload_id)
         blobs: list[Blob] = []
@@ -363,7 +365,7 @@ class Storage:
                         f"etag mismatch for part {number}: expected {blob.header['etag']}, "
                         f"got {etag}"
                     )
-            self.put(oid, meta, (c for b in blobs for c in b.iter_range(0, b.size)))
+            self.put(target, meta, (c for b in blobs for c in b.iter_range(0, b.size)))
         finally:
             for blob in blobs:
                 blob.close()
