@@ -39,12 +39,12 @@ class Scope:
     def __init__(self, **scopes: str | int | bool) -> None:
         parts = []
         for name, value in scopes.items():
-            _check_component(name, "scope name", name)
+            _check_component(name, "scope name")
             if not isinstance(value, str | int):
                 raise InvalidArgumentType(
                     f"scope {name!r}", f"must be a str, int or bool, got {type(value).__name__}"
                 )
-            _check_component(str(value), f"scope {name!r}", name)
+            _check_component(str(value), f"scope {name!r}")
             parts.append(f"{name}={value}")
         self._scope = scopes
         self._scope_str = ";".join(parts)
@@ -68,7 +68,7 @@ class Scope:
         return dict(self._scope)
 
 
-def _check_component(text: str, argument: str, name: str) -> None:
+def _check_component(text: str, argument: str) -> None:
     if not text:
         raise InvalidArgument(argument, "must not be empty")
     invalid = sorted({c for c in text if c not in SCOPE_VALUE_ALLOWED_CHARS})
@@ -76,5 +76,5 @@ def _check_component(text: str, argument: str, name: str) -> None:
         raise InvalidArgument(
             argument,
             f"{text!r} contains {''.join(invalid)!r}; "
-            f"allowed characters are {_ALLOWED_DESCRIPTION!r}",
+            f"allowed characters are {_ALLOWED_DESCRIPTION}",
         )

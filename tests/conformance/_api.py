@@ -259,7 +259,7 @@ class Api:
 
         With neither `key` nor `raw_key`, the collection path with a trailing slash.
         """
-        u = enc(self.usecase if usecase is None else usecase)
+        u = quote(self.usecase if usecase is None else usecase, safe=_PATH_SAFE.replace("/", ""))
         s = self.scopes if scopes is None else scopes
         k = raw_key if raw_key is not None else ("" if key is None else enc(key))
         return f"/v1/{route}/{u}/{s}/{k}"
@@ -329,7 +329,9 @@ class Api:
             self.target.host, self.target.port, method, path, pairs, body, **kwargs
         )
 
-    def put(self, key: str, body: bytes = b"", headers: Headers | None = None, **kw: Any) -> Response:
+    def put(
+        self, key: str, body: bytes = b"", headers: Headers | None = None, **kw: Any
+    ) -> Response:
         return self.request("PUT", self.path(key, **_path_kw(kw)), headers, body, **kw)
 
     def post(self, body: bytes = b"", headers: Headers | None = None, **kw: Any) -> Response:
@@ -344,9 +346,11 @@ class Api:
     def delete(self, key: str, headers: Headers | None = None, **kw: Any) -> Response:
         return self.request("DELETE", self.path(key, **_path_kw(kw)), headers, **kw)
 
-    def put_ok(self, key: str, body: bytes = b"", headers: Headers | None = None) -> Response:
+    def put_ok(
+        self, key: str, body: bytes = b"", headers: Headers | None = None, **kw: Any
+    ) -> Response:
         """PUT that must succeed (setup step)."""
-        resp = self.put(key, body, headers)
+        resp = self.put(key, body, headers, **kw)
         assert resp.status == 200, resp
         return resp
 

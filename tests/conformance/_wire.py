@@ -106,14 +106,18 @@ def request(
         names = {k.lower() for k, _ in pairs}
         for name, value in pairs:
             conn.putheader(name, value)
-        if chunks is not None:
-            if "transfer-encoding" not in names:
-                conn.putheader("transfer-encoding", "chunked")
-            conn.endheaders(message_body=chunks, encode_chunked=True)
-        else:
-            if body is not None and "content-length" not in names:
-                conn.putheader("content-length", str(len(body)))
-            conn.endheaders(message_body=body)
+        try:
+            if chunks is not None:
+                if "transfer-encoding" not in names:
+                    conn.putheader("transfer-encoding", "chunked")
+                conn.endheaders(message_body=chunks, encode_chunked=True)
+            else:
+                if body is not None and "content-length" not in names:
+                    conn.putheader("content-length", str(len(body)))
+                conn.endheaders(message_body=body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server answered (and closed) before taking the whole body: read the answer.
+            pass
         resp = conn.getresponse()
         return read_response(resp, max_body=max_body)
     finally:
@@ -121,7 +125,7 @@ def request(
 
 
 def read_response(resp: http.client.HTTPResponse, *, max_body: int | None = None) -> Response:
-    """Turn an `http.client` response into a `Response`, reading (at most `max_body` of) the body."""
+    """Turn an `http.client` response into a `Response`, reading (at most `max_body` of) it."""
     chunked = bool(resp.chunked)
     headers = [(k, v) for k, v in resp.getheaders()]
     if max_body is None:

@@ -153,10 +153,12 @@ def target(request: pytest.FixtureRequest, local_keys: LocalKeys) -> Iterator[Ta
         return
     from objectstore_client.testing import LocalServer
 
-    storage = "memory" if profile == "production" else "filesystem"
-    with LocalServer(
-        storage=storage, semantics=profile, auth_keys=local_keys.auth_keys()
-    ) as server:
+    options: dict[str, Any] = {
+        "storage": "memory" if profile == "production" else "filesystem",
+        "semantics": profile,
+        "auth_keys": local_keys.auth_keys(),
+    }
+    with LocalServer(**options) as server:
         yield local_keys.target(server.url, profile)
 
 

@@ -1,0 +1,88 @@
+"""A Python client for Objectstore, Sentry's blob storage service.
+
+Drop-in compatible with objectstore-client 0.0.19::
+
+    from objectstore_client import Client, Usecase
+
+    client = Client("http://localhost:8888")
+    session = client.session(Usecase("attachments"), org=42, project=1337)
+    key = session.put(b"Hello, world!")
+    with session.get(key) as result:
+        content = result.payload.read()
+    session.delete(key)
+
+The local server for tests lives in `objectstore_client.testing`.
+"""
+
+from __future__ import annotations
+
+from objectstore_client._version import __version__ as __version__
+from objectstore_client.auth import Permission, TokenGenerator, TokenProvider
+from objectstore_client.client import Client, GetResponse, Session, Usecase
+from objectstore_client.errors import (
+    ArgumentError,
+    AuthError,
+    ConnectError,
+    ConnectTimeout,
+    DecodeError,
+    InvalidArgument,
+    InvalidArgumentType,
+    ObjectNotFound,
+    ObjectstoreError,
+    PermissionDenied,
+    ProtocolError,
+    RateLimited,
+    RequestError,
+    ServerError,
+    TransportError,
+    TransportTimeout,
+    Unauthenticated,
+    UnsupportedCompression,
+)
+from objectstore_client.metadata import (
+    Compression,
+    ExpirationPolicy,
+    Manual,
+    Metadata,
+    TimeToIdle,
+    TimeToLive,
+)
+from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
+from objectstore_client.scope import Scope
+
+__all__ = [
+    "ArgumentError",
+    "AuthError",
+    "Client",
+    "Compression",
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodeError",
+    "ExpirationPolicy",
+    "GetResponse",
+    "InvalidArgument",
+    "InvalidArgumentType",
+    "Manual",
+    "Metadata",
+    "MetricsBackend",
+    "NoOpMetricsBackend",
+    "ObjectNotFound",
+    "ObjectstoreError",
+    "Permission",
+    "PermissionDenied",
+    "ProtocolError",
+    "RateLimited",
+    "RequestError",
+    "Scope",
+    "ServerError",
+    "Session",
+    "TimeToIdle",
+    "TimeToLive",
+    "TokenGenerator",
+    "TokenProvider",
+    "TransportError",
+    "TransportTimeout",
+    "Unauthenticated",
+    "UnsupportedCompression",
+    "Usecase",
+]

@@ -1,0 +1,112 @@
+"""The wire protocol without I/O: request paths, request headers, response bodies.
+
+Everything here is pure, so it is tested without a socket and shared by every operation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import quote
+
+from objectstore_client.errors import ProtocolError
+from objectstore_client.metadata import (
+    HEADER_EXPIRATION,
+    HEADER_FILENAME,
+    HEADER_META_PREFIX,
+    HEADER_ORIGIN,
+    Compression,
+    Manual,
+    TimeToIdle,
+    TimeToLive,
+    format_expiration,
+)
+from objectstore_client.scope import EMPTY_SCOPES, Scope
+from objectstore_client.utils import encode_header_value
+
+# Left unescaped in paths: RFC 3986 unreserved characters (always kept by `quote`), the
+# sub-delims and `:` `@` (spec §2.6). Everything else, `%` included, becomes `%XX`, so the
+# server's percent-decoding gives back exactly the key we were given. urllib3 leaves
+# these characters alone, so the path reaches the server byte for byte.
+_SEGMENT_SAFE = ":@!$&'()*+,;="
+_PATH_SAFE = _SEGMENT_SAFE + "/"
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def encode_segment(text: str) -> str:
+    """Percent-encodes one path segment; `/` is encoded too."""
+    return quote(text, safe=_SEGMENT_SAFE)
+
+
+def encode_key(key: str) -> str:
+    """Percent-encodes an object key, keeping `/` as the segment separator."""
+    return quote(key, safe=_PATH_SAFE)
+
+
+def scope_segment(scope: Scope) -> str:
+    """The scope as written in a path: `org=1;project=2`, or `_` when empty."""
+    return str(scope) or EMPTY_SCOPES
+
+
+def object_path(base_path: str, usecase: str, scope: Scope, key: str | None) -> str:
+    """The path of an object, or of the usecase+scope collection when `key` is `None`.
+
+    The collection path ends in `/`; a server-generated key is requested with a POST there.
+    """
+    prefix = base_path.rstrip("/")
+    collection = f"{prefix}/v1/objects/{encode_segment(usecase)}/{scope_segment(scope)}/"
+    return collection if key is None else collection + encode_key(key)
+
+
+def url_origin(scheme: str, host: str, port: int | None) -> str:
+    """`scheme://host[:port]`, with IPv6 hosts bracketed and default ports left out."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def put_headers(
+    *,
+    compression: Compression,
+    content_type: str | None,
+    expiration_policy: TimeToIdle | TimeToLive | Manual | None,
+    origin: str | None,
+    filename: str | None,
+    metadata: Mapping[str, str],
+) -> dict[str, str]:
+    """The metadata headers of an upload (spec §5.1); free text is percent-encoded."""
+    headers: dict[str, str] = {}
+    if compression == "zstd":
+        headers["Content-Encoding"] = "zstd"
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    if expiration_policy is not None:
+        headers[HEADER_EXPIRATION] = format_expiration(expiration_policy)
+    if origin is not None:
+        headers[HEADER_ORIGIN] = encode_header_value(origin)
+    if filename is not None:
+        headers[HEADER_FILENAME] = encode_header_value(filename)
+    for name, value in metadata.items():
+        headers[f"{HEADER_META_PREFIX}{name}"] = encode_header_value(value)
+    return headers
+
+
+def parse_key_response(body: bytes, method: str, path: str) -> str:
+    """Extracts the key from the JSON body `{"key": ...}` of a successful upload.
+
+    Raises:
+        ProtocolError: The body is not such a document.
+    """
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    key = document.get("key") if isinstance(document, dict) else None
+    if not isinstance(key, str) or not key:
+        raise ProtocolError(
+            f"{method} {path} succeeded but the response has no key: {body[:200]!r}"
+        )
+    return key

@@ -1,0 +1,255 @@
+"""Sending requests: the connection pool, timeouts, retries and error translation.
+
+This is the only module that calls urllib3 to send requests and the only place where
+urllib3's exceptions become ours (`translate_error`).
+
+What is retried:
+
+* Failures to connect, for every request: nothing was sent, so trying again is safe.
+  urllib3 does this, per the pool's `Retry` (`connect=3` by default, with back-off).
+* Dropped connections, read or write timeouts, and the statuses 429, 502, 503 and 504, for
+  idempotent requests (GET, HEAD, DELETE, PUT with a key) whose body can be sent again
+  (none, bytes-like, or a stream that was seekable when the upload started). Up to
+  `max_replays` more attempts, with exponential back-off and jitter, honouring a
+  `Retry-After` of up to `_MAX_RETRY_AFTER` seconds.
+* Nothing else. In particular a POST (upload without key) is never sent twice, because
+  the server may have stored the first one under a key we never learned.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import IO, Any, cast
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    EmptyPoolError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
+from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
+
+from objectstore_client._upload import SourceError, UploadBody
+from objectstore_client._version import __version__
+from objectstore_client.errors import (
+    ConnectError,
+    ConnectTimeout,
+    ProtocolError,
+    TransportError,
+    TransportTimeout,
+    raise_for_status,
+)
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = f"objectstore-client/{__version__}"
+"""The `User-Agent` header sent by default."""
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+_BASE_BACKOFF = 0.1
+_MAX_BACKOFF = 2.0
+_MAX_RETRY_AFTER = 10.0
+
+
+class _WriteTimeoutMixin:
+    """Bounds writes by the write timeout instead of the connect timeout.
+
+    urllib3 leaves the connect timeout on the socket while the request is sent, so with
+    a 100 ms connect timeout any short stall of the server aborts a large upload. Here
+    the socket switches to `write_timeout` as soon as it is connected (and for reused
+    connections, for the whole send); urllib3 still applies the read timeout to the
+    response.
+    """
+
+    sock: Any
+    timeout: Any
+
+    def __init__(self, *args: Any, write_timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._write_timeout = write_timeout
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        if self.sock is not None:
+            self.sock.settimeout(self._write_timeout)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.sock is None:
+            # A new connection: connect() runs inside with the connect timeout.
+            super().request(*args, **kwargs)  # type: ignore[misc]
+            return
+        connect_timeout, self.timeout = self.timeout, self._write_timeout
+        try:
+            super().request(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self.timeout = connect_timeout
+
+
+class WriteTimeoutHTTPConnection(_WriteTimeoutMixin, HTTPConnection):
+    """An `HTTPConnection` whose request body writes use the write timeout."""
+
+
+class WriteTimeoutHTTPSConnection(_WriteTimeoutMixin, HTTPSConnection):
+    """An `HTTPSConnection` whose request body writes use the write timeout."""
+
+
+def build_pool(
+    base_url: str, pool_kwargs: Mapping[str, Any]
+) -> urllib3.connectionpool.HTTPConnectionPool:
+    """Creates the pool for `base_url` with body writes bounded by the read timeout."""
+    pool = urllib3.connectionpool.connection_from_url(base_url, **pool_kwargs)
+    timeout = pool.timeout.clone()
+    timeout.start_connect()
+    pool.conn_kw["write_timeout"] = urllib3.Timeout.resolve_default_timeout(timeout.read_timeout)
+    pool.ConnectionCls = (
+        WriteTimeoutHTTPSConnection if pool.scheme == "https" else WriteTimeoutHTTPConnection
+    )
+    return pool
+
+
+def translate_error(exc: Exception, method: str, path: str) -> TransportError:
+    """Maps a urllib3 or socket exception to the matching `TransportError`."""
+    if isinstance(exc, MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    cause = exc.args[1] if isinstance(exc, Urllib3ProtocolError) and len(exc.args) > 1 else None
+    error_type: type[TransportError]
+    if isinstance(exc, NewConnectionError):
+        error_type, what = ConnectError, "could not connect"
+    elif isinstance(exc, ConnectTimeoutError):
+        error_type, what = ConnectTimeout, "timed out connecting"
+    elif isinstance(exc, ReadTimeoutError | TimeoutError) or isinstance(cause, TimeoutError):
+        error_type, what = TransportTimeout, "timed out"
+    elif isinstance(exc, EmptyPoolError):
+        error_type, what = TransportTimeout, "timed out waiting for a pooled connection"
+    elif isinstance(exc, urllib3.exceptions.ClosedPoolError):
+        error_type, what = TransportError, "the client is closed"
+    else:
+        error_type, what = ProtocolError, "connection failed"
+    return error_type(f"{method} {path}: {what}: {exc}")
+
+
+def _replayable_error(exc: Exception) -> bool:
+    if isinstance(exc, MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    return isinstance(exc, Urllib3ProtocolError | ReadTimeoutError)
+
+
+def _retry_after(response: urllib3.BaseHTTPResponse) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(max(float(value), 0.0), _MAX_RETRY_AFTER)
+    except ValueError:
+        return None
+
+
+class Transport:
+    """Sends requests through one urllib3 pool; thread-safe.
+
+    Args:
+        pool: The connection pool. Its `retries` govern connection failures.
+        max_replays: How many times an idempotent, replayable request is sent again after
+            a dropped connection, a timeout or a 429/502/503/504 answer.
+        user_agent: The `User-Agent` to send; `None` keeps the pool's, or sends
+            `USER_AGENT` if the pool's headers have none.
+    """
+
+    def __init__(
+        self,
+        pool: urllib3.connectionpool.HTTPConnectionPool,
+        max_replays: int,
+        *,
+        user_agent: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.max_replays = max_replays
+        self.headers = {k: v for k, v in pool.headers.items() if k.lower() != "user-agent"}
+        pool_agent = next((v for k, v in pool.headers.items() if k.lower() == "user-agent"), None)
+        self.headers["User-Agent"] = user_agent or pool_agent or USER_AGENT
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: UploadBody | None = None,
+        *,
+        stream: bool = False,
+    ) -> urllib3.BaseHTTPResponse:
+        """Sends a request and returns its successful (< 400) response.
+
+        With `stream`, the body is left unread and the caller must read or close the
+        response to release the connection; otherwise it is read and the connection is
+        back in the pool.
+
+        Raises:
+            RequestError: The final answer has a status of 400 or more.
+            TransportError: No usable response was received.
+            Exception: Whatever the caller's upload stream raised, unchanged.
+        """
+        replayable = method in IDEMPOTENT_METHODS and (body is None or body.replayable)
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self.pool.urlopen(
+                    method,
+                    path,
+                    # urllib3 sends any buffer, and reads any object with read().
+                    body=cast("bytes | IO[bytes] | None", None if body is None else body.open()),
+                    headers=headers,
+                    preload_content=not stream,
+                    decode_content=False,
+                    assert_same_host=False,
+                )
+            except SourceError as exc:
+                raise exc.original from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if replayable and attempt < self.max_replays and _replayable_error(exc):
+                    attempt = self._pause(method, path, attempt, str(exc), None)
+                    continue
+                raise translate_error(exc, method, path) from exc
+            logger.debug(
+                "%s %s -> %s in %.3fs", method, path, response.status, time.monotonic() - started
+            )
+            if response.status in RETRY_STATUSES and replayable and attempt < self.max_replays:
+                response.drain_conn()
+                response.release_conn()
+                attempt = self._pause(
+                    method, path, attempt, f"status {response.status}", _retry_after(response)
+                )
+                continue
+            if response.status >= 400:
+                try:
+                    raise_for_status(response, method)
+                finally:
+                    response.release_conn()
+            return response
+
+    def _pause(
+        self, method: str, path: str, attempt: int, reason: str, retry_after: float | None
+    ) -> int:
+        delay = retry_after
+        if delay is None:
+            delay = min(_MAX_BACKOFF, _BASE_BACKOFF * 2**attempt) * random.uniform(0.5, 1.0)
+        logger.info(
+            "retrying %s %s in %.2fs after %s (retry %d of %d)",
+            method,
+            path,
+            delay,
+            reason,
+            attempt + 1,
+            self.max_replays,
+        )
+        time.sleep(delay)
+        return attempt + 1
+
+    def close(self) -> None:
+        """Closes every pooled connection."""
+        self.pool.close()

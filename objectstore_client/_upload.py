@@ -1,0 +1,180 @@
+"""Upload bodies: compression, byte counting and rewinding for retries.
+
+Bytes-like contents are compressed in memory (the caller already holds them in memory)
+and sent with `Content-Length`. File objects are streamed with chunked encoding through
+`StreamBody`, which compresses on the fly, counts bytes in both directions and can start
+over from the source's original position when the source is seekable.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO
+
+import zstandard
+
+from objectstore_client.errors import InvalidArgumentType
+from objectstore_client.metadata import Compression
+
+# How much is read from the caller's stream at a time.
+_READ_SIZE = 64 * 1024
+
+
+class SourceError(Exception):
+    """Carries an exception raised by the caller's stream out of urllib3.
+
+    urllib3 treats any `OSError` during the send as a broken connection; wrapping keeps
+    it from being retried or reported as a network failure. The transport re-raises
+    `original` unchanged.
+    """
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    # The frame checksum lets every reader detect corruption; it costs 4 bytes.
+    return zstandard.ZstdCompressor(write_checksum=True)
+
+
+class BufferBody:
+    """A bytes-like upload: prepared once, sent (and re-sent) with `Content-Length`."""
+
+    replayable = True
+
+    def __init__(self, contents: bytes | bytearray | memoryview, compression: Compression):
+        view = memoryview(contents)
+        data: bytes | memoryview = contents if isinstance(contents, bytes) else _flat(view)
+        self.uncompressed_size = view.nbytes
+        self._wire = _compressor().compress(data) if compression == "zstd" else data
+        self.compressed_size = len(self._wire) if compression == "zstd" else None
+
+    def open(self) -> bytes | memoryview:
+        """Returns the bytes to send; the same object on every attempt."""
+        return self._wire
+
+
+def _flat(view: memoryview) -> bytes | memoryview:
+    try:
+        return view.cast("B")
+    except TypeError:
+        # Non-contiguous or multi-dimensional views cannot be cast; copy them.
+        return view.tobytes()
+
+
+class StreamBody:
+    """A file-object upload, read in chunks while it is sent.
+
+    urllib3 reads it through `read()`, records `tell()` before sending and calls
+    `seek(0)` to retry. Rewinding works before anything was read, and at any time if the
+    source was seekable when the upload started (it is sought back to that position and
+    compression starts afresh). The source's `tell()` is only consulted at the start.
+    """
+
+    def __init__(self, source: IO[bytes], compression: Compression) -> None:
+        self._source = source
+        self._compression = compression
+        self._start = _start_position(source)
+        self.replayable = self._start is not None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._compressobj = _compressor().compressobj() if self._compression == "zstd" else None
+        self._pending = bytearray()
+        self._eof = False
+        self.uncompressed_size = 0
+        self._produced = 0
+
+    @property
+    def compressed_size(self) -> int | None:
+        """Bytes produced for the wire, if compressing; `None` otherwise."""
+        return self._produced if self._compressobj is not None else None
+
+    def open(self) -> StreamBody:
+        """Returns this body positioned at its start, ready for an attempt."""
+        self.seek(0)
+        return self
+
+    def readable(self) -> bool:
+        """Always `True`."""
+        return True
+
+    def tell(self) -> int:
+        """Bytes produced so far in this attempt (not the source's position)."""
+        return self._produced
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewinds to the start; other positions are not supported.
+
+        Raises:
+            OSError: The body cannot be rewound (a non-seekable source already read from).
+        """
+        if offset != 0 or whence != io.SEEK_SET:
+            raise OSError("an upload body can only be rewound to its start")
+        if self._produced == 0 and self.uncompressed_size == 0:
+            return 0
+        if self._start is None:
+            raise OSError("cannot rewind an upload from a non-seekable stream")
+        try:
+            self._source.seek(self._start)
+        except Exception as exc:
+            raise SourceError(exc) from exc
+        self._reset()
+        return 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Returns up to `size` bytes of the (compressed) body; `b""` at the end."""
+        while not self._eof and (size < 0 or len(self._pending) < size):
+            self._pull()
+        if size < 0 or size >= len(self._pending):
+            chunk = bytes(self._pending)
+            self._pending.clear()
+        else:
+            chunk = bytes(self._pending[:size])
+            del self._pending[:size]
+        self._produced += len(chunk)
+        return chunk
+
+    def _pull(self) -> None:
+        try:
+            data = self._source.read(_READ_SIZE)
+        except Exception as exc:
+            raise SourceError(exc) from exc
+        if data is None:
+            # A non-blocking stream without data: ending here would store a truncated object.
+            raise SourceError(BlockingIOError("the upload stream returned no data (non-blocking)"))
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise SourceError(
+                InvalidArgumentType(
+                    "contents", f"read() must return bytes, got {type(data).__name__}"
+                )
+            )
+        self.uncompressed_size += len(data)
+        if self._compressobj is None:
+            self._pending += data
+            self._eof = not data
+        elif data:
+            self._pending += self._compressobj.compress(data)
+        else:
+            self._pending += self._compressobj.flush()
+            self._eof = True
+
+
+def _start_position(source: IO[bytes]) -> int | None:
+    try:
+        return source.tell() if source.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+UploadBody = BufferBody | StreamBody
+
+
+def prepare_body(
+    contents: bytes | bytearray | memoryview | IO[bytes], compression: Compression
+) -> UploadBody:
+    """Wraps validated upload contents for sending."""
+    if isinstance(contents, bytes | bytearray | memoryview):
+        return BufferBody(contents, compression)
+    return StreamBody(contents, compression)

@@ -1,0 +1,221 @@
+"""Authentication: EdDSA-signed JWTs (spec §13) and static tokens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from enum import StrEnum
+from typing import Self
+
+import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from objectstore_client.errors import InvalidArgument, InvalidArgumentType
+from objectstore_client.scope import Scope
+
+__all__ = ["Permission", "TokenGenerator", "TokenProvider"]
+
+# Cached tokens are re-signed once less than this share of their lifetime remains, and
+# never later than _MIN_REMAINING_SECONDS before they expire.
+_REFRESH_FRACTION = 0.25
+_MIN_REMAINING_SECONDS = 5.0
+# One token per (usecase, scope, permissions); bounded because a service may touch
+# millions of scopes (one per organization and project).
+_MAX_CACHED_TOKENS = 1024
+
+
+class Permission(StrEnum):
+    """A permission an Objectstore token may grant."""
+
+    OBJECT_READ = "object.read"
+    OBJECT_WRITE = "object.write"
+    OBJECT_DELETE = "object.delete"
+
+    @classmethod
+    def max(cls) -> list[Self]:
+        """Returns every permission: read, write and delete."""
+        return list(cls.__members__.values())
+
+
+class TokenGenerator:
+    """Signs JWTs for Objectstore requests with an Ed25519 private key.
+
+    Pass it as `Client(token=...)` and every request carries a token limited to the
+    usecase and scope it accesses. The key is parsed once, here. Tokens are cached per
+    (usecase, scope, permissions) and signed again when less than a quarter of their
+    lifetime (at least 5 seconds) remains, so a request never carries an expired token.
+    Safe to share between threads.
+
+    Tokens have the header `{"alg": "EdDSA", "typ": "JWT", "kid": kid}` and the claims
+    `res` (`os:usecase` and every scope component as a string), `permissions` and `exp`.
+
+    Args:
+        kid: The key id the server knows the matching public key under.
+        secret_key: The Ed25519 private key as a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+        expiry_seconds: Lifetime of each token in seconds.
+        permissions: Permissions to request; `None` means all of them.
+
+    Raises:
+        InvalidArgument: `secret_key` is not an Ed25519 private key in PKCS#8 PEM form,
+            `kid` is empty, `expiry_seconds` is not positive, or a permission is unknown.
+        InvalidArgumentType: An argument has the wrong type.
+    """
+
+    def __init__(
+        self,
+        kid: str,
+        secret_key: str,
+        expiry_seconds: int = 60,
+        permissions: list[Permission] | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, ...], tuple[str, float]] = OrderedDict()
+        self.kid = kid
+        self.secret_key = secret_key
+        self.expiry_seconds = expiry_seconds
+        self.permissions = permissions if permissions is not None else Permission.max()
+
+    @property
+    def kid(self) -> str:
+        """The key id, sent in the token header."""
+        return self._kid
+
+    @kid.setter
+    def kid(self, kid: str) -> None:
+        if not isinstance(kid, str):
+            raise InvalidArgumentType("kid", f"must be a str, got {type(kid).__name__}")
+        if not kid:
+            raise InvalidArgument("kid", "must not be empty")
+        self._kid = kid
+
+    @property
+    def secret_key(self) -> str:
+        """The private key PEM; assigning a new one validates it and drops cached tokens."""
+        return self._secret_key
+
+    @secret_key.setter
+    def secret_key(self, secret_key: str) -> None:
+        self._private_key = _load_private_key(secret_key)
+        self._secret_key = secret_key
+        with self._lock:
+            self._cache.clear()
+
+    @property
+    def expiry_seconds(self) -> int:
+        """Lifetime of each token in seconds."""
+        return self._expiry_seconds
+
+    @expiry_seconds.setter
+    def expiry_seconds(self, expiry_seconds: int) -> None:
+        if isinstance(expiry_seconds, bool) or not isinstance(expiry_seconds, int):
+            raise InvalidArgumentType(
+                "expiry_seconds", f"must be an int, got {type(expiry_seconds).__name__}"
+            )
+        if expiry_seconds <= 0:
+            raise InvalidArgument("expiry_seconds", f"must be positive, got {expiry_seconds}")
+        self._expiry_seconds = expiry_seconds
+
+    @property
+    def permissions(self) -> list[Permission]:
+        """The permissions each token requests."""
+        return self._permissions
+
+    @permissions.setter
+    def permissions(self, permissions: list[Permission]) -> None:
+        self._permissions = _check_permissions(permissions)
+
+    def sign_for_scope(self, usecase: str, scope: Scope) -> str:
+        """Signs a new token for `usecase` and `scope`, for example to hand to another service.
+
+        Always signs a fresh token (never a cached one), valid for the full
+        `expiry_seconds` and carrying this generator's permissions. The server accepts it
+        for requests to `usecase` whose scope components all appear in `scope` (spec §13.4).
+
+        Raises:
+            InvalidArgumentType: `usecase` is not a `str` or `scope` is not a `Scope`.
+        """
+        return self._sign(usecase, scope, self._permissions, self._expiry_seconds)[0]
+
+    def _token_for_request(self, usecase: str, scope: Scope) -> str:
+        """Returns a cached token for a request, signing a new one when it is due."""
+        permissions = self._permissions
+        expiry_seconds = self._expiry_seconds
+        cache_key = (usecase, str(scope), self._kid, str(expiry_seconds), *permissions)
+        refresh_margin = max(_MIN_REMAINING_SECONDS, expiry_seconds * _REFRESH_FRACTION)
+        now = time.time()
+        with self._lock:
+            cached = self._cache.get(cache_key)
+            if cached is not None and cached[1] - now > refresh_margin:
+                self._cache.move_to_end(cache_key)
+                return cached[0]
+        token, expires = self._sign(usecase, scope, permissions, expiry_seconds)
+        with self._lock:
+            self._cache[cache_key] = (token, expires)
+            self._cache.move_to_end(cache_key)
+            while len(self._cache) > _MAX_CACHED_TOKENS:
+                self._cache.popitem(last=False)
+        return token
+
+    def _sign(
+        self, usecase: str, scope: Scope, permissions: list[Permission], expiry_seconds: int
+    ) -> tuple[str, float]:
+        if not isinstance(usecase, str):
+            raise InvalidArgumentType("usecase", f"must be a str, got {type(usecase).__name__}")
+        if not isinstance(scope, Scope):
+            raise InvalidArgumentType("scope", f"must be a Scope, got {type(scope).__name__}")
+        # Whole seconds, as the `exp` claim is an integer; the server allows 60 s leeway.
+        expires = int(time.time()) + expiry_seconds
+        claims = {
+            "res": {"os:usecase": usecase, **{k: str(v) for k, v in scope.dict().items()}},
+            "permissions": [str(p) for p in permissions],
+            "exp": expires,
+        }
+        token = jwt.encode(claims, self._private_key, algorithm="EdDSA", headers={"kid": self._kid})
+        return token, float(expires)
+
+
+TokenProvider = TokenGenerator | str
+"""How a `Client` authenticates: a `TokenGenerator`, or a pre-signed JWT used as is."""
+
+
+def _load_private_key(secret_key: str) -> Ed25519PrivateKey:
+    if isinstance(secret_key, bytes):
+        pem = secret_key
+    elif isinstance(secret_key, str):
+        pem = secret_key.encode("utf-8", "replace")
+    else:
+        raise InvalidArgumentType(
+            "secret_key", f"must be a PEM string, got {type(secret_key).__name__}"
+        )
+    try:
+        key = load_pem_private_key(pem.strip(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InvalidArgument(
+            "secret_key", "must be an unencrypted Ed25519 private key in PKCS#8 PEM form"
+        ) from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InvalidArgument(
+            "secret_key",
+            f"must be an Ed25519 (EdDSA) private key, got {type(key).__name__.lstrip('_')}",
+        )
+    return key
+
+
+def _check_permissions(permissions: object) -> list[Permission]:
+    if isinstance(permissions, str) or not isinstance(permissions, list | tuple):
+        raise InvalidArgumentType(
+            "permissions", f"must be a list of Permission, got {type(permissions).__name__}"
+        )
+    checked = []
+    for permission in permissions:
+        try:
+            checked.append(Permission(permission))
+        except ValueError:
+            raise InvalidArgument(
+                "permissions",
+                f"unknown permission {permission!r}; known: {', '.join(Permission)}",
+            ) from None
+    return checked

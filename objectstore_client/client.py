@@ -1,0 +1,362 @@
+"""`Client` and `Usecase`: connecting to an Objectstore server.
+
+Also re-exports, for code written against objectstore-client 0.0.19, `Session`,
+`GetResponse`, `RequestError` and `raise_for_status` from their modules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.connectionpool import HTTPConnectionPool
+
+from objectstore_client import _protocol, _validation
+from objectstore_client._transport import USER_AGENT, Transport, build_pool
+from objectstore_client.auth import TokenGenerator, TokenProvider
+from objectstore_client.errors import (
+    InvalidArgument,
+    InvalidArgumentType,
+    RequestError,
+    raise_for_status,
+)
+from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
+from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
+from objectstore_client.scope import Scope
+from objectstore_client.session import GetResponse, Session
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_RETRIES",
+    "USER_AGENT",
+    "Client",
+    "GetResponse",
+    "RequestError",
+    "Session",
+    "Usecase",
+    "raise_for_status",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONNECT_TIMEOUT = 0.1
+"""Seconds allowed for establishing a connection (as in 0.0.19); it does not bound writes."""
+
+DEFAULT_MAX_CONNECTIONS = 32
+"""Connections kept open per client. Sentry runs up to 32 worker threads per process and
+had to raise 0.0.19's single connection to 32 (getsentry/sentry#116051)."""
+
+DEFAULT_RETRIES = 3
+"""Retries after a failed connection attempt, and replays of idempotent requests."""
+
+
+def _default_retry(connect: int = DEFAULT_RETRIES) -> urllib3.Retry:
+    # Only connection failures are retried by urllib3 (the request was never sent); the
+    # transport decides about everything else, knowing whether the body can be replayed.
+    return urllib3.Retry(
+        connect=connect,
+        read=0,
+        other=0,
+        backoff_factor=0.1,
+        respect_retry_after_header=False,
+    )
+
+
+@dataclass
+class _ConnectionDefaults:
+    """The pool settings a `Client` starts from; `connection_kwargs` override them."""
+
+    retries: urllib3.Retry = field(default_factory=_default_retry)
+    """Connection failures are retried three times; other failures are left to the client."""
+
+    timeout: urllib3.Timeout = field(
+        default_factory=lambda: urllib3.Timeout(connect=DEFAULT_CONNECT_TIMEOUT, read=None)
+    )
+    """100 ms to connect; no read timeout (the read timeout also bounds body writes)."""
+
+    maxsize: int = DEFAULT_MAX_CONNECTIONS
+    """Connections kept for reuse."""
+
+    block: bool = False
+    """Never wait for a free connection: past `maxsize`, extra ones are opened and closed."""
+
+
+class Usecase:
+    """A server-side namespace for a kind of data, with upload defaults.
+
+    Args:
+        name: The usecase name: one non-empty URL path segment (no `/`, not `.` or `..`,
+            no control characters). Other characters are percent-encoded in requests.
+        compression: Default compression of uploads: `"zstd"` or `"none"`.
+        expiration_policy: Default expiration of uploads: `TimeToLive`, `TimeToIdle`,
+            `Manual()` or `None` (never expire).
+
+    Raises:
+        InvalidArgument: `name` or `compression` breaks a rule.
+        InvalidArgumentType: An argument has the wrong type.
+    """
+
+    _compression: Compression
+    _expiration_policy: ExpirationPolicy | Manual | None
+
+    def __init__(
+        self,
+        name: str,
+        compression: Compression = "zstd",
+        expiration_policy: ExpirationPolicy | Manual | None = None,
+    ) -> None:
+        self.name = name
+        self._compression = _validation.check_compression(compression)
+        self._expiration_policy = _validation.check_expiration_policy(expiration_policy)
+
+    @property
+    def name(self) -> str:
+        """The usecase name; assignable (as in 0.0.19) and validated on assignment."""
+        return self._name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self._name = _validation.check_usecase_name(name)
+
+    def __repr__(self) -> str:
+        return (
+            f"Usecase({self._name!r}, compression={self._compression!r}, "
+            f"expiration_policy={self._expiration_policy!r})"
+        )
+
+
+class Client:
+    """A client for one Objectstore server; create it once and share it.
+
+    The client is thread-safe: any number of threads may use it and its sessions at the
+    same time. It keeps up to `max_connections` idle HTTP connections for reuse (default
+    32, one per worker thread of a Sentry process; see `DEFAULT_MAX_CONNECTIONS`) and
+    never makes a thread wait for one: more concurrent requests open extra connections
+    that are closed afterwards. Call `close()` or use `with` to close them.
+
+    Timeouts: connecting may take 100 ms (`DEFAULT_CONNECT_TIMEOUT`); sending the body and
+    reading the response have no limit unless `timeout_ms` is set, which then bounds
+    each socket read and write. The connect timeout never applies to body writes.
+
+    Retries (see `objectstore_client._transport`): a failed connection attempt is retried
+    `retries` times for every request, as nothing was sent. Dropped connections,
+    timeouts and 429/502/503/504 answers are retried `retries` times, with exponential
+    back-off, only for idempotent requests (GET, HEAD, DELETE, PUT with a key) whose body
+    can be sent again. An upload without key (POST) is never sent twice.
+
+    The first seven parameters are those of objectstore-client 0.0.19, in its order.
+
+    Args:
+        base_url: The server URL, e.g. `"http://objectstore:8888"`; a path is prepended to
+            every request path.
+        metrics_backend: Receives `storage.*` metrics; none are recorded by default.
+        propagate_traces: Send Sentry's trace headers. Skipped when sentry-sdk's
+            `StdlibIntegration` is active, which already sends them.
+        retries: Number of retries, as above; `0` disables retries. Default 3.
+        timeout_ms: Socket read and write timeout in milliseconds; `None` or `0`: none.
+        connection_kwargs: Keyword arguments for the urllib3 `HTTPConnectionPool`,
+            overriding the defaults (`retries`, `timeout`, `maxsize`, `block`, `headers`).
+        token: A `TokenGenerator` (a token per usecase and scope, signed and cached) or a
+            pre-signed token string sent as is.
+        auth_header: Carry the token in `Authorization: Bearer` (default, accepted by every
+            server version) or `X-Os-Auth: Bearer` (`"x-os-auth"`, for deployments behind
+            proxies that use `Authorization` themselves).
+        max_connections: Idle connections kept for reuse; default 32.
+        user_agent: The `User-Agent` header; default `objectstore-client/<version>`.
+        pool: Use this urllib3 pool (its timeouts and retries) instead of creating one; it
+            must point at the host of `base_url`. `close()` leaves it open.
+
+    Raises:
+        InvalidArgument: An argument breaks a rule (URL without http(s) scheme or host,
+            negative numbers, an unknown `auth_header`, a malformed static token).
+        InvalidArgumentType: An argument has the wrong type.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        metrics_backend: MetricsBackend | None = None,
+        propagate_traces: bool = False,
+        retries: int | None = None,
+        timeout_ms: float | None = None,
+        connection_kwargs: Mapping[str, Any] | None = None,
+        token: TokenProvider | None = None,
+        *,
+        auth_header: Literal["authorization", "x-os-auth"] = "authorization",
+        max_connections: int | None = None,
+        user_agent: str | None = None,
+        pool: HTTPConnectionPool | None = None,
+    ) -> None:
+        base_origin, base_path = _check_base_url(base_url)
+        replays = DEFAULT_RETRIES if retries is None else _check_count(retries, "retries", 0)
+        if metrics_backend is not None and not isinstance(metrics_backend, MetricsBackend):
+            raise InvalidArgumentType("metrics_backend", "must implement MetricsBackend")
+        _check_token(token)
+        if auth_header not in ("authorization", "x-os-auth"):
+            raise InvalidArgument(
+                "auth_header", f"must be 'authorization' or 'x-os-auth', got {auth_header!r}"
+            )
+        _validation.check_header_text(user_agent, "user_agent")
+        if pool is None:
+            pool_kwargs = _pool_kwargs(retries, timeout_ms, connection_kwargs, max_connections)
+            self._pool = build_pool(base_url, pool_kwargs)
+            self._owns_pool = True
+        else:
+            _check_injected_pool(pool, base_origin, timeout_ms, connection_kwargs, max_connections)
+            self._pool = pool
+            self._owns_pool = False
+        self._base_path = base_path
+        self._metrics_backend = metrics_backend or NoOpMetricsBackend()
+        self._propagate_traces = bool(propagate_traces)
+        self._token = token
+        self._auth_header: Literal["authorization", "x-os-auth"] = auth_header
+        self._transport = Transport(self._pool, replays, user_agent=user_agent)
+        logger.debug("objectstore client for %s%s", base_origin, base_path)
+
+    def session(self, usecase: Usecase, **scopes: str | int | bool) -> Session:
+        """Returns a `Session` for the objects of `usecase` within the given scope.
+
+        The scope is an ordered namespace given as keyword arguments, conventionally
+        starting with the organization and project: `client.session(uc, org=1, project=2)`.
+        Order matters. Names and values may use `A-Z a-z 0-9 - _ ( ) $ ! + '`; values may
+        be `str`, `int` or `bool`. No request is sent.
+
+        Raises:
+            InvalidArgument: A scope name or value breaks the rules.
+            InvalidArgumentType: `usecase` is not a `Usecase`, or a value has a wrong type.
+        """
+        if not isinstance(usecase, Usecase):
+            raise InvalidArgumentType("usecase", f"must be a Usecase, got {type(usecase).__name__}")
+        return Session(
+            self._pool,
+            self._base_path,
+            self._metrics_backend,
+            self._propagate_traces,
+            usecase,
+            Scope(**scopes),
+            self._token,
+            _transport=self._transport,
+            _auth_header=self._auth_header,
+        )
+
+    def close(self) -> None:
+        """Closes the idle connections of the pool the client created.
+
+        Later requests raise `TransportError`. An injected `pool` is left open.
+        """
+        if self._owns_pool:
+            self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _check_base_url(base_url: object) -> tuple[str, str]:
+    if not isinstance(base_url, str):
+        raise InvalidArgumentType("base_url", f"must be a str, got {type(base_url).__name__}")
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidArgument("base_url", f"{base_url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument(
+            "base_url", f"must be an http:// or https:// URL with a host, got {base_url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise InvalidArgument("base_url", f"must not have a query or fragment: {base_url!r}")
+    return _protocol.url_origin(parts.scheme, parts.hostname, port), parts.path
+
+
+def _check_count(value: object, argument: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentType(argument, f"must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise InvalidArgument(argument, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _check_token(token: object) -> None:
+    if token is None or isinstance(token, TokenGenerator):
+        return
+    if not isinstance(token, str):
+        raise InvalidArgumentType(
+            "token", f"must be a TokenGenerator or a str, got {type(token).__name__}"
+        )
+    if not token or not token.isascii() or not token.isprintable() or " " in token:
+        # The message must not echo the token.
+        raise InvalidArgument("token", "must be a non-empty JWT without spaces or non-ASCII")
+
+
+def _pool_kwargs(
+    retries: int | None,
+    timeout_ms: float | None,
+    connection_kwargs: Mapping[str, Any] | None,
+    max_connections: int | None,
+) -> dict[str, Any]:
+    defaults = _ConnectionDefaults()
+    kwargs: dict[str, Any] = {
+        "retries": defaults.retries,
+        "timeout": defaults.timeout,
+        "maxsize": defaults.maxsize,
+        "block": defaults.block,
+    }
+    if retries is not None:
+        kwargs["retries"] = _default_retry(connect=retries)
+    if timeout_ms is not None:
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int | float):
+            raise InvalidArgumentType(
+                "timeout_ms", f"must be a number, got {type(timeout_ms).__name__}"
+            )
+        if timeout_ms < 0:
+            raise InvalidArgument("timeout_ms", f"must not be negative, got {timeout_ms}")
+        if timeout_ms > 0:  # 0 means "no read timeout", as in 0.0.19
+            kwargs["timeout"] = urllib3.Timeout(
+                connect=DEFAULT_CONNECT_TIMEOUT, read=timeout_ms / 1000
+            )
+    if max_connections is not None:
+        kwargs["maxsize"] = _check_count(max_connections, "max_connections", 1)
+    if connection_kwargs is not None:
+        if not isinstance(connection_kwargs, Mapping):
+            raise InvalidArgumentType("connection_kwargs", "must be a mapping")
+        kwargs.update(connection_kwargs)
+    headers = urllib3.HTTPHeaderDict({"User-Agent": USER_AGENT})
+    headers.update(kwargs.get("headers") or {})
+    kwargs["headers"] = headers
+    return kwargs
+
+
+def _check_injected_pool(
+    pool: object,
+    base_origin: str,
+    timeout_ms: float | None,
+    connection_kwargs: Mapping[str, Any] | None,
+    max_connections: int | None,
+) -> None:
+    if not isinstance(pool, HTTPConnectionPool):
+        raise InvalidArgumentType(
+            "pool", f"must be a urllib3 HTTPConnectionPool, got {type(pool).__name__}"
+        )
+    if timeout_ms is not None or connection_kwargs is not None or max_connections is not None:
+        raise InvalidArgument(
+            "pool",
+            "cannot be combined with timeout_ms, connection_kwargs or max_connections; "
+            "configure the pool itself",
+        )
+    actual = _protocol.url_origin(pool.scheme, pool.host, pool.port)
+    if base_origin != actual:
+        raise InvalidArgument("pool", f"connects to {actual}, but base_url is {base_origin}")

@@ -1,0 +1,171 @@
+"""Metrics: a pluggable backend and the `storage.<operation>.*` metrics of every operation.
+
+Metric names and tags are those of objectstore-client 0.0.19, so existing dashboards keep
+working:
+
+* `storage.<op>.latency` (seconds), tags `usecase` and `outcome` (`success`/`error`, new);
+* `storage.put.size` (bytes), tags `usecase`, `compression` (`none`: bytes read from the
+  caller, `zstd`: bytes sent);
+* `storage.put.compression_ratio`, `storage.put.throughput` (bytes/s) and
+  `storage.put.inverse_throughput` (s/byte), tags `usecase`, `compression`.
+
+Sizes are counted while the body is sent, never read back from the caller's stream.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from collections.abc import Generator, Mapping
+from contextlib import contextmanager
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "MetricsBackend",
+    "NoOpMetricsBackend",
+    "StorageMetricEmitter",
+    "Tags",
+    "measure_storage_operation",
+]
+
+Tags = Mapping[str, str]
+
+
+@runtime_checkable
+class MetricsBackend(Protocol):
+    """Receives the SDK's metrics; implement it to forward them to your metrics system."""
+
+    @abstractmethod
+    def increment(self, name: str, value: int | float = 1, tags: Tags | None = None) -> None:
+        """Increments the counter `name` by `value`."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def gauge(self, name: str, value: int | float, tags: Tags | None = None) -> None:
+        """Sets the gauge `name` to `value`."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def distribution(
+        self, name: str, value: int | float, tags: Tags | None = None, unit: str | None = None
+    ) -> None:
+        """Records `value` in the distribution `name`."""
+        raise NotImplementedError
+
+
+class NoOpMetricsBackend(MetricsBackend):
+    """The default backend: discards every metric."""
+
+    def increment(self, name: str, value: int | float = 1, tags: Tags | None = None) -> None:
+        """Discards the metric."""
+
+    def gauge(self, name: str, value: int | float, tags: Tags | None = None) -> None:
+        """Discards the metric."""
+
+    def distribution(
+        self, name: str, value: int | float, tags: Tags | None = None, unit: str | None = None
+    ) -> None:
+        """Discards the metric."""
+
+
+class StorageMetricEmitter:
+    """Emits the metrics of one storage operation; yielded by `measure_storage_operation`.
+
+    Args:
+        backend: Where metrics go.
+        operation: The operation name, e.g. `"put"`; metric names are `storage.<operation>.*`.
+        usecase: The usecase name, sent as the `usecase` tag.
+    """
+
+    def __init__(self, backend: MetricsBackend, operation: str, usecase: str) -> None:
+        self.backend = backend
+        self.operation = operation
+        self.usecase = usecase
+        self.start: int | None = None
+        self.elapsed: float | None = None
+        self.uncompressed_size: int | None = None
+        self.compressed_size: int | None = None
+        self.compression: str = "unknown"
+        self.outcome: str = "success"
+
+    def record_latency(self, elapsed: float) -> None:
+        """Records how long the operation took, in seconds."""
+        tags = {"usecase": self.usecase, "outcome": self.outcome}
+        self.backend.distribution(f"storage.{self.operation}.latency", elapsed, tags=tags)
+        self.elapsed = elapsed
+
+    def record_uncompressed_size(self, value: int) -> None:
+        """Records the payload size before compression, in bytes."""
+        self._record_size(value, "none")
+        self.uncompressed_size = value
+
+    def record_compressed_size(self, value: int, compression: str = "unknown") -> None:
+        """Records the payload size as sent, compressed with `compression`, in bytes."""
+        self._record_size(value, compression)
+        self.compressed_size = value
+        self.compression = compression
+
+    def _record_size(self, value: int, compression: str) -> None:
+        tags = {"usecase": self.usecase, "compression": compression}
+        self.backend.distribution(f"storage.{self.operation}.size", value, tags=tags, unit="byte")
+
+    def maybe_record_compression_ratio(self) -> None:
+        """Records compressed/uncompressed size, if both are known and non-zero."""
+        if not self.uncompressed_size or not self.compressed_size:
+            return
+        tags = {"usecase": self.usecase, "compression": self.compression}
+        self.backend.distribution(
+            f"storage.{self.operation}.compression_ratio",
+            self.compressed_size / self.uncompressed_size,
+            tags=tags,
+        )
+
+    def maybe_record_throughputs(self) -> None:
+        """Records throughput and inverse throughput for every known non-zero size."""
+        if not self.elapsed or self.elapsed <= 0:
+            return
+        sizes = []
+        if self.uncompressed_size:
+            sizes.append((self.uncompressed_size, "none"))
+        if self.compressed_size:
+            sizes.append((self.compressed_size, self.compression))
+        for size, compression in sizes:
+            tags = {"usecase": self.usecase, "compression": compression}
+            self.backend.distribution(
+                f"storage.{self.operation}.throughput", size / self.elapsed, tags=tags
+            )
+            self.backend.distribution(
+                f"storage.{self.operation}.inverse_throughput", self.elapsed / size, tags=tags
+            )
+
+
+@contextmanager
+def measure_storage_operation(
+    backend: MetricsBackend,
+    operation: str,
+    usecase: str,
+    uncompressed_size: int | None = None,
+    compressed_size: int | None = None,
+    compression: str = "unknown",
+) -> Generator[StorageMetricEmitter]:
+    """Measures the latency of the enclosed block and records sizes given or set on the way.
+
+    Yields the emitter, so sizes known only inside the block can be recorded there. On
+    exit it records the latency (tagged `outcome:error` if the block raised), then the
+    compression ratio and throughputs when sizes are known.
+    """
+    emitter = StorageMetricEmitter(backend, operation, usecase)
+    if uncompressed_size:
+        emitter.record_uncompressed_size(uncompressed_size)
+    if compressed_size:
+        emitter.record_compressed_size(compressed_size, compression)
+    start = time.monotonic()
+    try:
+        yield emitter
+    except BaseException:
+        emitter.outcome = "error"
+        raise
+    finally:
+        emitter.record_latency(time.monotonic() - start)
+        emitter.maybe_record_compression_ratio()
+        emitter.maybe_record_throughputs()

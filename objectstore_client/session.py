@@ -1,0 +1,328 @@
+"""`Session`: the operations on the objects of one usecase and scope."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Self, cast
+
+from urllib3.connectionpool import HTTPConnectionPool
+
+from objectstore_client import _protocol, _validation
+from objectstore_client._download import Payload
+from objectstore_client._transport import Transport, translate_error
+from objectstore_client._upload import prepare_body
+from objectstore_client.auth import TokenGenerator, TokenProvider
+from objectstore_client.errors import ObjectNotFound, UnsupportedCompression
+from objectstore_client.metadata import (
+    Compression,
+    ExpirationPolicy,
+    Manual,
+    Metadata,
+)
+from objectstore_client.metrics import (
+    MetricsBackend,
+    StorageMetricEmitter,
+    measure_storage_operation,
+)
+from objectstore_client.scope import Scope
+from objectstore_client.tracing import storage_span, trace_propagation_headers
+
+if TYPE_CHECKING:
+    from objectstore_client.client import Usecase
+
+__all__ = ["GetResponse", "Session"]
+
+logger = logging.getLogger(__name__)
+
+# Replays of idempotent requests for sessions built directly rather than by a Client.
+_DEFAULT_REPLAYS = 3
+
+_AUTH_HEADERS = {"authorization": "Authorization", "x-os-auth": "X-Os-Auth"}
+
+
+class GetResponse(NamedTuple):
+    """A downloaded object: its metadata and a stream of its bytes.
+
+    Unpacks like the tuple of objectstore-client 0.0.19 (`metadata, payload = ...`).
+    Use it as a context manager, or read `payload` to the end, or call `close()`: any of
+    them gives the connection back to the pool.
+    """
+
+    metadata: Metadata
+    """The object's metadata. `compression` is `None` if the payload was decompressed."""
+
+    payload: IO[bytes]
+    """The object's bytes as a binary stream, read from the network on demand."""
+
+    def close(self) -> None:
+        """Closes the payload, releasing its connection. Safe to call more than once."""
+        self.payload.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def iter_chunks(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        """Yields the payload in chunks of at most `chunk_size` bytes, until the end."""
+        while chunk := self.payload.read(chunk_size):
+            yield chunk
+
+
+class Session:
+    """The objects of one usecase and scope; create it with `Client.session`.
+
+    A session holds no connection of its own and no mutable state: it is cheap to create
+    and safe to share between threads. Every operation validates its arguments before
+    sending anything (`InvalidArgument`, `InvalidArgumentType`), raises `RequestError`
+    subclasses for error statuses and `TransportError` subclasses for network failures.
+    See `Client` for what is retried.
+
+    Keys are text, sent percent-encoded, so every character means itself: `a%20b`,
+    `a b`, `a#b` and `a?b` are four different objects, and `/` separates nested names.
+    A key must not be empty, start or end with `/`, contain `//`, have `.` or `..` as a
+    segment, or contain control characters: the filesystem backend and any URL
+    normaliser (including browsers following `object_url`) would resolve such a key to
+    another object, or fail to store it.
+
+    The constructor is that of objectstore-client 0.0.19. A session built directly from a
+    pool uses that pool's settings and retries idempotent requests 3 times.
+    """
+
+    def __init__(
+        self,
+        pool: HTTPConnectionPool,
+        base_path: str,
+        metrics_backend: MetricsBackend,
+        propagate_traces: bool,
+        usecase: Usecase,
+        scope: Scope,
+        token: TokenProvider | None = None,
+        *,
+        _transport: Transport | None = None,
+        _auth_header: Literal["authorization", "x-os-auth"] = "authorization",
+    ) -> None:
+        self._pool = pool
+        self._base_path = base_path
+        self._metrics_backend = metrics_backend
+        self._propagate_traces = propagate_traces
+        self._usecase = usecase
+        self._scope = scope
+        self._token = token
+        self._transport = _transport or Transport(pool, _DEFAULT_REPLAYS)
+        self._auth_header = _AUTH_HEADERS[_auth_header]
+
+    @property
+    def usecase(self) -> Usecase:
+        """The usecase this session operates in."""
+        return self._usecase
+
+    @property
+    def scope(self) -> Scope:
+        """The scope this session operates in."""
+        return self._scope
+
+    def _headers(self) -> dict[str, str]:
+        headers = dict(self._transport.headers)
+        if self._propagate_traces:
+            headers.update(trace_propagation_headers())
+        if isinstance(self._token, TokenGenerator):
+            token = self._token._token_for_request(self._usecase.name, self._scope)
+            headers[self._auth_header] = f"Bearer {token}"
+        elif self._token:
+            headers[self._auth_header] = f"Bearer {self._token}"
+        return headers
+
+    def _path(self, key: str | None) -> str:
+        return _protocol.object_path(self._base_path, self._usecase.name, self._scope, key)
+
+    @contextmanager
+    def _measure(
+        self, operation: str, key: str | None
+    ) -> Iterator[tuple[Any, StorageMetricEmitter]]:
+        """Wraps one operation in its Sentry span and its `storage.<operation>.*` metrics."""
+        usecase = self._usecase.name
+        with (
+            storage_span(operation, usecase, self._scope, key=key) as span,
+            measure_storage_operation(self._metrics_backend, operation, usecase) as emitter,
+        ):
+            yield span, emitter
+
+    def put(
+        self,
+        contents: bytes | bytearray | memoryview | IO[bytes],
+        key: str | None = None,
+        compression: Compression | Literal["none"] | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        expiration_policy: ExpirationPolicy | Manual | None = None,
+        origin: str | None = None,
+        *,
+        filename: str | None = None,
+    ) -> str:
+        """Uploads `contents` and returns the key it is stored under.
+
+        With a `key`, the object is created or replaced (PUT), including all its metadata.
+        Without one (`None` or `""`), the server picks a new key (POST).
+
+        `contents` may be `bytes`, `bytearray`, `memoryview` (sent with `Content-Length`)
+        or a readable binary file object, including non-seekable pipes (streamed in
+        chunks, never read into memory as a whole, read from its current position to the
+        end). The stream is not closed, and after the upload its position is not looked at.
+
+        Retries: a PUT is sent again after a dropped connection, a timeout or a 429/5xx
+        answer (see `Client`) if `contents` is bytes-like or a seekable stream (rewound to
+        where it started). A POST is never sent twice.
+
+        Args:
+            contents: The object's bytes.
+            key: The key to store under; `None` or `""` lets the server choose.
+            compression: `"zstd"` or `"none"`; `None` uses the usecase's default.
+                Compression happens on this thread.
+            content_type: The media type, e.g. `"text/plain"`; see `utils.guess_mime_type`.
+            metadata: Custom `name: value` pairs (names are header tokens; the server
+                lower-cases them). Values may be any text.
+            expiration_policy: `TimeToLive`, `TimeToIdle`, or `Manual()` to keep this
+                object forever even if the usecase has a default; `None` uses the default.
+            origin: Where the payload came from, e.g. the uploader's IP address.
+            filename: A file name for downloads (sets `Content-Disposition`).
+
+        Raises:
+            InvalidArgument: An argument breaks a rule (for keys, see `Session`).
+            InvalidArgumentType: An argument has the wrong type.
+            RequestError: The server rejected the upload.
+            TransportError: The upload failed on the network.
+        """
+        checked_contents = _validation.check_contents(contents)
+        checked_key = _validation.check_optional_key(key)
+        chosen = compression or self._usecase._compression
+        chosen = _validation.check_compression(chosen)
+        headers = _protocol.put_headers(
+            compression=chosen,
+            content_type=_validation.check_header_text(content_type or None, "content_type"),
+            expiration_policy=_validation.check_expiration_policy(
+                expiration_policy or self._usecase._expiration_policy
+            ),
+            origin=_validation.check_text(origin or None, "origin"),
+            filename=_validation.check_text(filename or None, "filename"),
+            metadata=_validation.check_custom_metadata(metadata),
+        )
+        method = "POST" if checked_key is None else "PUT"
+        path = self._path(checked_key)
+        with self._measure("put", checked_key) as (span, emitter):
+            body = prepare_body(checked_contents, chosen)
+            response = self._transport.request(method, path, self._headers() | headers, body)
+            stored_key = _protocol.parse_key_response(response.data, method, path)
+            emitter.record_uncompressed_size(body.uncompressed_size)
+            if body.compressed_size is not None:
+                emitter.record_compressed_size(body.compressed_size, chosen)
+            span.set_data("objectstore.key", stored_key)
+            span.set_data("objectstore.compression", chosen)
+        return stored_key
+
+    def get(self, key: str, decompress: bool = True) -> GetResponse:
+        """Downloads an object; its bytes stream in as `payload` is read.
+
+        zstd-compressed objects are decompressed on the fly (across frames) unless
+        `decompress=False`, which returns the stored bytes with `metadata.compression` set.
+        Read the payload to the end, close it or use the response as a context manager to
+        release the connection. The request is retried as described in `Client`; reading
+        the payload is not.
+
+        Raises:
+            ObjectNotFound: The object does not exist or has expired (status 404, also a
+                `RequestError`, as in 0.0.19). Use `get_or_none` to get `None` instead.
+            UnsupportedCompression: The object uses an encoding other than zstd and
+                `decompress` is true.
+            InvalidArgument: The key breaks a rule.
+            RequestError: Another error status.
+            TransportError: The request failed on the network.
+        """
+        checked_key = _validation.check_key(key)
+        path = self._path(checked_key)
+        with self._measure("get", checked_key):
+            response = self._transport.request("GET", path, self._headers(), stream=True)
+        metadata = Metadata.from_headers(response.headers)
+        decompressing = bool(decompress) and metadata.compression is not None
+        if decompressing:
+            if metadata.compression != "zstd":
+                response.close()
+                response.release_conn()
+                raise UnsupportedCompression(
+                    f"GET {path}: cannot decompress {metadata.compression!r}; use decompress=False"
+                )
+            metadata.compression = None
+        payload = Payload(
+            response,
+            decompress=decompressing,
+            translate=lambda exc: translate_error(exc, "GET", path),
+        )
+        return GetResponse(metadata, cast(IO[bytes], payload))
+
+    def get_or_none(self, key: str, decompress: bool = True) -> GetResponse | None:
+        """Like `get`, but returns `None` when the object does not exist or has expired."""
+        try:
+            return self.get(key, decompress)
+        except ObjectNotFound:
+            return None
+
+    def head(self, key: str) -> Metadata:
+        """Returns an object's metadata without its payload.
+
+        Counts as an access: it extends a time-to-idle expiration. Accepts the 204 of
+        the server described in the spec and the 200 (with the size) of newer servers.
+
+        Raises:
+            ObjectNotFound: The object does not exist or has expired (status 404).
+            InvalidArgument: The key breaks a rule.
+            RequestError: Another error status.
+            TransportError: The request failed on the network.
+        """
+        checked_key = _validation.check_key(key)
+        path = self._path(checked_key)
+        with self._measure("head", checked_key):
+            response = self._transport.request("HEAD", path, self._headers())
+        return Metadata.from_headers(response.headers)
+
+    def head_or_none(self, key: str) -> Metadata | None:
+        """Like `head`, but returns `None` when the object does not exist or has expired."""
+        try:
+            return self.head(key)
+        except ObjectNotFound:
+            return None
+
+    def delete(self, key: str) -> None:
+        """Deletes an object. Deleting a missing object succeeds on production servers.
+
+        Raises:
+            InvalidArgument: The key breaks a rule.
+            RequestError: The server refused (e.g. `PermissionDenied`).
+            TransportError: The request failed on the network.
+        """
+        checked_key = _validation.check_key(key)
+        path = self._path(checked_key)
+        with self._measure("delete", checked_key):
+            self._transport.request("DELETE", path, self._headers())
+
+    def object_url(self, key: str) -> str:
+        """Returns the full URL of an object, for services that fetch it themselves.
+
+        Uses the client's scheme, brackets IPv6 addresses and percent-encodes the key.
+        The URL carries no token. Note that the server stores bytes as uploaded: a
+        zstd-compressed object is served with `Content-Encoding: zstd`.
+
+        Raises:
+            InvalidArgument: The key breaks a rule.
+        """
+        checked_key = _validation.check_key(key)
+        pool = self._pool
+        return _protocol.url_origin(pool.scheme, pool.host, pool.port) + self._path(checked_key)

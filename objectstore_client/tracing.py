@@ -1,0 +1,74 @@
+"""Sentry performance spans: one per storage operation, op `objectstore.<operation>`.
+
+Spans are only created when sentry-sdk is initialised in the process; otherwise every
+function here does nothing, at the cost of one check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.integrations.stdlib import StdlibIntegration
+
+from objectstore_client.scope import Scope
+
+__all__ = ["SPAN_ORIGIN", "SpanAttribute", "storage_span", "trace_propagation_headers"]
+
+SPAN_ORIGIN = "auto.objectstore.client"
+"""The origin of every span this SDK creates (`auto.<integration>.<library>`)."""
+
+SpanAttribute = str | int | float | bool
+
+
+class _NoSpan:
+    """Stands in for a span when Sentry is not active, so call sites need no checks."""
+
+    def set_data(self, key: str, value: Any) -> None:
+        """Discards the attribute."""
+
+
+@contextmanager
+def storage_span(
+    operation: str, usecase: str, scope: Scope, **attributes: SpanAttribute | None
+) -> Generator[Any]:
+    """Runs the enclosed block in a span `objectstore.<operation>` named after the usecase.
+
+    The span carries `objectstore.usecase`, `objectstore.scopes.<name>` for each scope
+    component and `objectstore.<name>` for each non-`None` keyword argument. The yielded
+    span accepts `set_data(key, value)` for attributes known only later. An exception
+    leaving the block marks the span as failed and propagates.
+
+    Args:
+        operation: The operation, e.g. `"put"`.
+        usecase: The usecase name.
+        scope: The scope of the session.
+        **attributes: Extra span attributes.
+    """
+    if not sentry_sdk.get_client().is_active():
+        yield _NoSpan()
+        return
+    op = f"objectstore.{operation}"
+    with sentry_sdk.start_span(op=op, name=f"{op} {usecase}", origin=SPAN_ORIGIN) as span:
+        span.set_data("objectstore.usecase", usecase)
+        for scope_name, scope_value in scope.dict().items():
+            span.set_data(f"objectstore.scopes.{scope_name}", scope_value)
+        for name, value in attributes.items():
+            if value is not None:
+                span.set_data(f"objectstore.{name}", value)
+        yield span
+
+
+def trace_propagation_headers() -> Iterator[tuple[str, str]]:
+    """Yields the `sentry-trace`/`baggage` headers to continue the current trace.
+
+    Yields nothing when Sentry is not active, or when sentry-sdk's `StdlibIntegration` is,
+    because that integration adds the same headers to every request itself; sending them
+    twice would give the request two `sentry-trace` headers.
+    """
+    client = sentry_sdk.get_client()
+    if not client.is_active() or client.get_integration(StdlibIntegration) is not None:
+        return
+    yield from sentry_sdk.get_current_scope().iter_trace_propagation_headers()

@@ -1,0 +1,304 @@
+"""Every operation against the local server, with auth off and on (the `session` fixture)."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import urllib3
+import zstandard
+
+from objectstore_client import (
+    Client,
+    GetResponse,
+    Manual,
+    Metadata,
+    NoOpMetricsBackend,
+    ObjectNotFound,
+    RequestError,
+    Scope,
+    Session,
+    TimeToIdle,
+    TimeToLive,
+    UnsupportedCompression,
+    Usecase,
+)
+from objectstore_client.testing import LocalServer
+
+PAYLOAD = b"Hello, objectstore! " * 1000
+
+
+def read(session: Session, key: str, **kwargs: Any) -> bytes:
+    with session.get(key, **kwargs) as response:
+        return response.payload.read()
+
+
+def test_put_without_key_lets_the_server_choose(session):
+    key = session.put(PAYLOAD)
+    assert uuid.UUID(key).version == 4
+    assert read(session, key) == PAYLOAD
+
+
+def test_put_with_empty_key_is_a_put_without_key(session):
+    key = session.put(b"x", key="")
+    assert uuid.UUID(key)
+
+
+def test_put_with_key_creates_and_overwrites(session):
+    assert session.put(b"first", key="doc", origin="a", metadata={"v": "1"}) == "doc"
+    assert session.put(b"second", key="doc", content_type="text/plain") == "doc"
+    with session.get("doc") as response:
+        assert response.payload.read() == b"second"
+        # An overwrite replaces all metadata.
+        assert response.metadata.origin is None
+        assert response.metadata.custom == {}
+        assert response.metadata.content_type == "text/plain"
+
+
+@pytest.mark.parametrize("compression", ["zstd", "none"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(bytes, id="bytes"),
+        pytest.param(bytearray, id="bytearray"),
+        pytest.param(memoryview, id="memoryview"),
+        pytest.param(io.BytesIO, id="file"),
+    ],
+)
+def test_put_contents_types(session, make, compression):
+    key = session.put(make(PAYLOAD), compression=compression)
+    assert read(session, key) == PAYLOAD
+
+
+def test_put_from_a_pipe(session):
+    read_fd, write_fd = os.pipe()
+
+    def produce() -> None:
+        with open(write_fd, "wb") as pipe:
+            for _ in range(100):
+                pipe.write(PAYLOAD)
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    with open(read_fd, "rb") as pipe:
+        key = session.put(pipe, key="piped")
+    writer.join()
+    assert read(session, key) == PAYLOAD * 100
+
+
+def test_put_from_a_file_on_disk(session, tmp_path):
+    path = tmp_path / "blob.bin"
+    path.write_bytes(PAYLOAD)
+    with path.open("rb") as file:
+        file.seek(6)
+        key = session.put(file)
+        assert not file.closed
+    assert read(session, key) == PAYLOAD[6:]
+
+
+def test_put_empty(session):
+    assert read(session, session.put(b"")) == b""
+    assert read(session, session.put(io.BytesIO(), compression="none")) == b""
+
+
+def test_compression_is_recorded_and_reversible(session):
+    zstd_key = session.put(PAYLOAD)
+    plain_key = session.put(PAYLOAD, compression="none")
+    with session.get(zstd_key, decompress=False) as raw:
+        assert raw.metadata.compression == "zstd"
+        assert zstandard.ZstdDecompressor().decompressobj().decompress(raw.payload.read()) == (
+            PAYLOAD
+        )
+    with session.get(zstd_key) as decoded:
+        assert decoded.metadata.compression is None
+        assert decoded.payload.read() == PAYLOAD
+    with session.get(plain_key, decompress=False) as plain:
+        assert plain.metadata.compression is None
+        assert plain.payload.read() == PAYLOAD
+
+
+def test_usecase_default_compression(client, objectstore_usecase):
+    session = client.session(Usecase(objectstore_usecase, compression="none"))
+    key = session.put(PAYLOAD)
+    assert session.head(key).compression is None
+    assert session.head(session.put(PAYLOAD, compression="zstd")).compression == "zstd"
+
+
+def test_get_streams_and_unpacks_like_a_tuple(session):
+    big = os.urandom(3 * 1024 * 1024)
+    key = session.put(big)
+    response = session.get(key)
+    assert isinstance(response, GetResponse)
+    metadata, payload = response
+    assert isinstance(metadata, Metadata)
+    assert payload.read(10) == big[:10]
+    assert b"".join(response.iter_chunks(100_000)) == big[10:]
+    response.close()
+
+
+def test_get_missing_raises_object_not_found(session):
+    with pytest.raises(ObjectNotFound) as info:
+        session.get("missing")
+    assert isinstance(info.value, RequestError)
+    assert isinstance(info.value, FileNotFoundError)
+    assert info.value.status == 404
+    assert "GET " in str(info.value)
+    assert "/missing failed with status 404" in str(info.value)
+
+
+def test_get_or_none(session):
+    assert session.get_or_none("missing") is None
+    key = session.put(b"x")
+    response = session.get_or_none(key)
+    assert response is not None
+    with response:
+        assert response.payload.read() == b"x"
+
+
+def test_head(session):
+    key = session.put(
+        PAYLOAD,
+        content_type="text/plain",
+        origin="203.0.113.42",
+        metadata={"source": "upload-service"},
+        expiration_policy=TimeToIdle(timedelta(days=30)),
+        filename="report.txt",
+    )
+    metadata = session.head(key)
+    assert metadata.content_type == "text/plain"
+    assert metadata.compression == "zstd"
+    assert metadata.origin == "203.0.113.42"
+    assert metadata.custom == {"source": "upload-service"}
+    assert metadata.expiration_policy == TimeToIdle(timedelta(days=30))
+    assert metadata.filename == "report.txt"
+    assert metadata.time_created is not None
+    assert metadata.time_expires is not None
+    assert metadata.time_expires - metadata.time_created == timedelta(days=30)
+
+
+def test_head_missing(session):
+    with pytest.raises(ObjectNotFound, match="HEAD "):
+        session.head("missing")
+    assert session.head_or_none("missing") is None
+
+
+def test_delete(session):
+    key = session.put(b"x")
+    session.delete(key)
+    assert session.get_or_none(key) is None
+    session.delete(key)  # deleting a missing object succeeds
+
+
+def test_expiration_policies(client, objectstore_usecase):
+    usecase = Usecase(objectstore_usecase, expiration_policy=TimeToLive(timedelta(days=1)))
+    session = client.session(usecase, org=1)
+    assert session.head(session.put(b"x")).expiration_policy == TimeToLive(timedelta(days=1))
+    hour = TimeToIdle(timedelta(hours=1, minutes=30))
+    assert session.head(session.put(b"x", expiration_policy=hour)).expiration_policy == hour
+    manual = session.head(session.put(b"x", expiration_policy=Manual()))
+    assert manual.expiration_policy is None
+    assert manual.time_expires is None
+
+
+def test_long_durations_read_back_exactly(session):
+    for days in (31, 90, 365, 400):
+        policy = TimeToLive(timedelta(days=days, seconds=7))
+        assert session.head(session.put(b"x", expiration_policy=policy)).expiration_policy == (
+            policy
+        )
+
+
+def test_unicode_metadata_round_trips(session):
+    key = session.put(
+        b"x",
+        origin="café ☕",
+        filename="résumé 日本.pdf",
+        metadata={"note": "日本語 100% ✓", "Build-Id": " spaced "},
+    )
+    metadata = session.head(key)
+    assert metadata.origin == "café ☕"
+    assert metadata.filename == "résumé 日本.pdf"
+    assert metadata.custom == {"note": "日本語 100% ✓", "build-id": " spaced "}
+
+
+def test_scopes_isolate_objects(client, objectstore_usecase):
+    usecase = Usecase(objectstore_usecase)
+    first = client.session(usecase, org=1, project=2)
+    key = first.put(b"x", key="shared-key")
+    assert client.session(usecase, org=1, project=3).get_or_none(key) is None
+    assert client.session(usecase, project=2, org=1).get_or_none(key) is None
+    assert read(first, key) == b"x"
+
+
+def test_empty_scope(client, objectstore_usecase):
+    session = client.session(Usecase(objectstore_usecase))
+    key = session.put(b"unscoped", key="k")
+    assert read(session, key) == b"unscoped"
+
+
+def test_object_url_fetches_the_object(objectstore_server, objectstore_usecase):
+    with Client(objectstore_server.url) as client:
+        session = client.session(Usecase(objectstore_usecase), org=1)
+        key = session.put(b"public bytes", key="dir/a b#c?d%", compression="none")
+        url = session.object_url(key)
+        assert url.startswith(objectstore_server.url)
+        assert url.endswith("/dir/a%20b%23c%3Fd%25")
+        assert urllib3.request("GET", url).data == b"public bytes"
+
+
+def test_session_exposes_usecase_and_scope(client):
+    usecase = Usecase("attachments")
+    session = client.session(usecase, org=1)
+    assert session.usecase is usecase
+    assert str(session.scope) == "org=1"
+
+
+def test_head_accepts_200_with_size_from_newer_servers(scripted):
+    headers = {"X-Sn-Size": "5", "Content-Length": "5", "Content-Type": "text/plain"}
+    server = scripted.start(lambda request, index: scripted.Reply(200, headers))
+    with Client(server.url) as client:
+        metadata = client.session(Usecase("u")).head("k")
+    assert (metadata.size, metadata.content_type) == (5, "text/plain")
+
+
+def test_unknown_content_encoding(scripted):
+    headers = {"content-encoding": "gzip"}
+    server = scripted.start(lambda request, index: scripted.Reply(200, headers, b"gz"))
+    with Client(server.url) as client:
+        session = client.session(Usecase("u"))
+        with pytest.raises(UnsupportedCompression, match="gzip") as info:
+            session.get("k")
+        assert isinstance(info.value, NotImplementedError)
+        with session.get("k", decompress=False) as raw:
+            assert (raw.metadata.compression, raw.payload.read()) == ("gzip", b"gz")
+        assert client._pool.num_connections == 1  # the failed get released its connection
+
+
+def test_session_built_directly_as_in_0_0_19(objectstore_server, objectstore_usecase):
+    pool = urllib3.connectionpool.connection_from_url(objectstore_server.url)
+    session = Session(
+        pool, "", NoOpMetricsBackend(), False, Usecase(objectstore_usecase), Scope(org=1)
+    )
+    key = session.put(b"direct")
+    assert read(session, key) == b"direct"
+    pool.close()
+
+
+def test_expired_objects_are_not_found(objectstore_usecase):
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    with (
+        LocalServer(storage="memory", clock=lambda: now[0]) as server,
+        Client(server.url) as client,
+    ):
+        session = client.session(Usecase(objectstore_usecase))
+        key = session.put(b"x", expiration_policy=TimeToLive(timedelta(minutes=5)))
+        assert read(session, key) == b"x"
+        now[0] += timedelta(minutes=6)
+        with pytest.raises(ObjectNotFound):
+            session.get(key)
+        assert session.head_or_none(key) is None

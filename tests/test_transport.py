@@ -1,0 +1,256 @@
+"""Retries, timeouts and error translation, against scripted loopback servers."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import time
+
+import pytest
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
+from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
+
+from objectstore_client import (
+    Client,
+    ConnectError,
+    ConnectTimeout,
+    ObjectNotFound,
+    ProtocolError,
+    RateLimited,
+    ServerError,
+    TransportError,
+    TransportTimeout,
+    Usecase,
+)
+from objectstore_client._transport import translate_error
+
+OK_KEY = '{"key":"k"}'
+
+
+@pytest.fixture
+def session_for():
+    """Builds sessions on fresh clients, closed when the test ends."""
+    clients: list[Client] = []
+
+    def build(url: str, **kwargs):
+        clients.append(Client(url, **kwargs))
+        return clients[-1].session(Usecase("u"), org=1)
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+def fail_first(scripted, failures: int, failure):
+    """A script that answers `failure` `failures` times, then succeeds."""
+
+    def script(request, index):
+        if index < failures:
+            return failure
+        if request.method == "GET":
+            return scripted.Reply(200, {"content-type": "text/plain"}, b"payload")
+        if request.method in ("HEAD", "DELETE"):
+            return scripted.Reply(204)
+        return scripted.json_reply(200 if request.method == "PUT" else 201, OK_KEY)
+
+    return script
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_idempotent_requests_are_retried_on_transient_statuses(scripted, status, session_for):
+    server = scripted.start(fail_first(scripted, 2, scripted.Reply(status)))
+    session = session_for(server.url)
+    assert session.get("k").payload.read() == b"payload"
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param(lambda s: s.head("k"), id="head"),
+        pytest.param(lambda s: s.delete("k"), id="delete"),
+        pytest.param(lambda s: s.put(b"bytes", key="k"), id="put-bytes"),
+        pytest.param(lambda s: s.put(io.BytesIO(b"stream"), key="k"), id="put-seekable"),
+    ],
+)
+def test_replayable_operations_are_retried(scripted, operation, session_for):
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(503)))
+    operation(session_for(server.url))
+    assert len(server.requests) == 2
+    assert server.requests[0].body == server.requests[1].body
+
+
+def test_replayed_stream_sends_the_same_bytes_from_its_start(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 2, scripted.Reply(502)))
+    source = io.BytesIO(b"skip" + b"payload" * 10_000)
+    source.seek(4)
+    session_for(server.url).put(source, key="k", compression="none")
+    bodies = {request.body for request in server.requests}
+    assert bodies == {b"payload" * 10_000}
+
+
+def test_post_is_never_sent_twice(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(503)))
+    with pytest.raises(ServerError):
+        session_for(server.url).put(b"x")
+    assert len(server.requests) == 1
+
+
+def test_dropped_post_is_not_resent(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(drop=True)))
+    with pytest.raises(ProtocolError, match="POST "):
+        session_for(server.url).put(b"x")
+    assert len(server.requests) == 1
+
+
+def test_put_from_a_pipe_is_not_replayed(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(503)))
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, b"pipe")
+    os.close(write_fd)
+    with open(read_fd, "rb") as pipe, pytest.raises(ServerError):
+        session_for(server.url).put(pipe, key="k")
+    assert len(server.requests) == 1
+
+
+def test_dropped_connection_is_retried_for_reads(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(drop=True)))
+    assert session_for(server.url).get("k").payload.read() == b"payload"
+    assert len(server.requests) == 2
+
+
+def test_retries_give_up_with_the_last_status(scripted, session_for):
+    server = scripted.start(lambda request, index: scripted.Reply(429))
+    with pytest.raises(RateLimited):
+        session_for(server.url, retries=2).head("k")
+    assert len(server.requests) == 3
+
+
+def test_retries_zero_disables_replays(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(503)))
+    with pytest.raises(ServerError):
+        session_for(server.url, retries=0).get("k")
+    assert len(server.requests) == 1
+
+
+def test_client_errors_are_not_retried(scripted, session_for):
+    server = scripted.start(lambda request, index: scripted.Reply(404))
+    with pytest.raises(ObjectNotFound):
+        session_for(server.url).get("k")
+    assert len(server.requests) == 1
+
+
+def test_retry_after_is_honoured(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(503, {"Retry-After": "0.3"})))
+    started = time.monotonic()
+    session_for(server.url).head("k")
+    assert time.monotonic() - started >= 0.3
+
+
+def test_read_timeout(scripted, session_for):
+    server = scripted.start(lambda request, index: scripted.Reply(204, read_delay=0.5))
+    with pytest.raises(TransportTimeout, match="HEAD /v1/objects/u/org=1/k: timed out"):
+        session_for(server.url, retries=0, timeout_ms=100).head("k")
+
+
+def test_write_timeout_applies_when_set(scripted, session_for):
+    server = scripted.start(lambda request, index: scripted.Reply(read_delay=1.0))
+    with pytest.raises(TransportTimeout):
+        session_for(server.url, retries=0, timeout_ms=150).put(
+            os.urandom(32 * 1024 * 1024), key="k", compression="none"
+        )
+
+
+def test_connect_failure(dead_url, session_for):
+    session = session_for(dead_url, retries=0)
+    with pytest.raises(ConnectError, match=r"GET /v1/objects/u/org=1/k: could not connect") as info:
+        session.get("k")
+    assert isinstance(info.value.__cause__, urllib3.exceptions.HTTPError)
+
+
+def test_connect_failures_are_retried_for_posts_too(dead_url, session_for):
+    started = time.monotonic()
+    with pytest.raises(ConnectError):
+        session_for(dead_url, retries=2).put(b"x")
+    # urllib3 backs off 0 s then 0.2 s between attempts.
+    assert time.monotonic() - started >= 0.15
+
+
+def test_closed_client(scripted):
+    server = scripted.start(fail_first(scripted, 0, scripted.Reply()))
+    client = Client(server.url)
+    session = client.session(Usecase("u"))
+    session.head("k")
+    client.close()
+    with pytest.raises(TransportError, match="closed"):
+        session.head("k")
+
+
+def test_errors_of_the_callers_stream_propagate_unchanged(scripted, session_for):
+    server = scripted.start(fail_first(scripted, 0, scripted.Reply()))
+
+    class Failing(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            raise PermissionError("cannot read the source")
+
+    with pytest.raises(PermissionError, match="cannot read the source"):
+        session_for(server.url).put(io.BufferedReader(Failing()), key="k")
+
+
+def test_injected_pool(scripted):
+    server = scripted.start(fail_first(scripted, 0, scripted.Reply()))
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    with Client(server.url + "/prefix", pool=pool) as client:
+        client.session(Usecase("u")).head("k")
+    assert server.requests[0].path == "/prefix/v1/objects/u/_/k"
+    assert server.requests[0].headers["user-agent"].startswith("objectstore-client/")
+    assert pool.pool is not None  # left open
+    with pytest.raises(Exception, match="pool"):
+        Client("http://other:1", pool=pool)
+    with pytest.raises(Exception, match="configure the pool itself"):
+        Client(server.url, pool=pool, timeout_ms=5)
+    pool.close()
+
+
+POOL = urllib3.HTTPConnectionPool("h")
+CONNECTION = urllib3.connection.HTTPConnection("h")
+
+
+@pytest.mark.parametrize(
+    ("exception", "expected"),
+    [
+        pytest.param(NewConnectionError(CONNECTION, "refused"), ConnectError, id="refused"),
+        pytest.param(
+            NameResolutionError("h", CONNECTION, socket.gaierror()), ConnectError, id="dns"
+        ),
+        pytest.param(ConnectTimeoutError(CONNECTION, "slow"), ConnectTimeout, id="connect"),
+        pytest.param(ReadTimeoutError(POOL, "/", "slow"), TransportTimeout, id="read-timeout"),
+        pytest.param(
+            Urllib3ProtocolError("Connection aborted.", TimeoutError()),
+            TransportTimeout,
+            id="write-timeout",
+        ),
+        pytest.param(Urllib3ProtocolError("Connection aborted."), ProtocolError, id="dropped"),
+        pytest.param(
+            MaxRetryError(POOL, "/", NewConnectionError(CONNECTION, "refused")),
+            ConnectError,
+            id="max-retries",
+        ),
+        pytest.param(urllib3.exceptions.SSLError("bad cert"), ProtocolError, id="ssl"),
+    ],
+)
+def test_translate_error(exception, expected):
+    translated = translate_error(exception, "GET", "/v1/x")
+    assert type(translated) is expected
+    assert str(translated).startswith("GET /v1/x: ")

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import array
+import io
+import os
+
+import pytest
+import zstandard
+
+from objectstore_client._upload import BufferBody, SourceError, StreamBody, prepare_body
+from objectstore_client.errors import InvalidArgumentType
+
+DATA = b"objectstore " * 20_000
+
+
+def drain(body: StreamBody, size: int = 16384) -> bytes:
+    parts = []
+    while chunk := body.read(size):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def decompress(data: bytes) -> bytes:
+    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        pytest.param(DATA, id="bytes"),
+        pytest.param(bytearray(DATA), id="bytearray"),
+        pytest.param(memoryview(DATA), id="memoryview"),
+        pytest.param(memoryview(DATA)[::1], id="memoryview-slice"),
+    ],
+)
+def test_buffer_body_compresses_in_memory(contents):
+    body = prepare_body(contents, "zstd")
+    assert isinstance(body, BufferBody)
+    assert body.replayable
+    assert body.uncompressed_size == len(DATA)
+    wire = bytes(body.open())
+    assert body.compressed_size == len(wire) < len(DATA)
+    assert decompress(wire) == DATA
+    assert body.open() is body.open()
+
+
+def test_buffer_body_uncompressed_is_sent_as_is():
+    body = BufferBody(bytearray(DATA), "none")
+    assert bytes(body.open()) == DATA
+    assert (body.uncompressed_size, body.compressed_size) == (len(DATA), None)
+
+
+def test_buffer_body_accepts_any_buffer_format():
+    numbers = array.array("i", range(1000))
+    body = BufferBody(memoryview(numbers), "none")
+    assert bytes(body.open()) == numbers.tobytes()
+    assert body.uncompressed_size == len(numbers.tobytes())
+    strided = memoryview(bytes(range(100)))[::2]
+    assert bytes(BufferBody(strided, "none").open()) == bytes(range(0, 100, 2))
+
+
+@pytest.mark.parametrize("compression", ["zstd", "none"])
+def test_stream_body_counts_what_it_reads_and_sends(compression):
+    source = io.BytesIO(b"skip" + DATA)
+    source.seek(4)
+    body = prepare_body(source, compression)
+    assert isinstance(body, StreamBody)
+    wire = drain(body)
+    assert body.uncompressed_size == len(DATA)
+    if compression == "zstd":
+        assert decompress(wire) == DATA
+        assert body.compressed_size == len(wire)
+    else:
+        assert wire == DATA
+        assert body.compressed_size is None
+    assert body.tell() == len(wire)
+
+
+def test_seekable_stream_rewinds_to_its_start_and_recompresses():
+    source = io.BytesIO(b"skip" + DATA)
+    source.seek(4)
+    body = StreamBody(source, "zstd")
+    assert body.replayable
+    first = drain(body)
+    assert body.open() is body
+    assert body.tell() == 0
+    assert drain(body) == first
+    assert body.uncompressed_size == len(DATA)
+
+
+def test_non_seekable_stream_rewinds_only_before_reading():
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, b"pipe")
+    os.close(write_fd)
+    with open(read_fd, "rb", buffering=0) as pipe:
+        body = StreamBody(pipe, "none")
+        assert not body.replayable
+        assert body.seek(0) == 0
+        assert body.read(2) == b"pi"
+        with pytest.raises(OSError, match="non-seekable"):
+            body.seek(0)
+        assert drain(body) == b"pe"
+
+
+def test_stream_body_only_rewinds_to_the_start():
+    body = StreamBody(io.BytesIO(b"x"), "none")
+    with pytest.raises(OSError, match="start"):
+        body.seek(1)
+
+
+def test_source_errors_are_wrapped_for_the_transport():
+    class Broken(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            raise OSError("disk on fire")
+
+    body = StreamBody(io.BufferedReader(Broken()), "zstd")
+    with pytest.raises(SourceError) as info:
+        body.read(10)
+    assert str(info.value.original) == "disk on fire"
+
+
+def test_text_and_non_blocking_sources_are_refused_mid_stream():
+    class Text:
+        def read(self, size=-1):
+            return "text"
+
+    with pytest.raises(SourceError) as info:
+        StreamBody(Text(), "none").read(1)  # type: ignore[arg-type]
+    assert isinstance(info.value.original, InvalidArgumentType)
+
+    class NonBlocking:
+        def read(self, size=-1):
+            return None
+
+    with pytest.raises(SourceError) as info:
+        StreamBody(NonBlocking(), "none").read(1)  # type: ignore[arg-type]
+    assert isinstance(info.value.original, BlockingIOError)
+
+
+def test_empty_stream():
+    body = StreamBody(io.BytesIO(), "zstd")
+    assert decompress(drain(body)) == b""
+    assert body.uncompressed_size == 0
