@@ -208,6 +208,8 @@ Headers = list[tuple[str, str]]
 
 def canonical_request(method: str, raw_path: str, raw_query: str) -> str:
     """The string a presigned URL signs (spec §13.6): method, raw path, canonical query."""
+    # Deliberately independent of the SDK's presign module: the server checks the client, and
+    # sharing the code would let one mistake pass on both sides.
     pieces = []
     for piece in raw_query.split("&"):
         if not piece:
