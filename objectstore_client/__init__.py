@@ -17,7 +17,7 @@ The local server for tests lives in `objectstore_client.testing`.
 from __future__ import annotations
 
 from objectstore_client._version import __version__ as __version__
-from objectstore_client.auth import Permission, TokenGenerator, TokenProvider
+from objectstore_client.auth import Permission, SecretKey, TokenGenerator, TokenProvider
 from objectstore_client.client import Client, GetResponse, Session, Usecase
 from objectstore_client.errors import (
     ArgumentError,
@@ -25,6 +25,8 @@ from objectstore_client.errors import (
     ConnectError,
     ConnectTimeout,
     DecodeError,
+    ExpiryExtensionRejected,
+    ExpiryExtensionUnsupported,
     InvalidArgument,
     InvalidArgumentType,
     ObjectNotFound,
@@ -49,6 +51,7 @@ from objectstore_client.metadata import (
 )
 from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
 from objectstore_client.scope import Scope
+from objectstore_client.utils import parse_accept_encoding
 
 __all__ = [
     "ArgumentError",
@@ -59,6 +62,8 @@ __all__ = [
     "ConnectTimeout",
     "DecodeError",
     "ExpirationPolicy",
+    "ExpiryExtensionRejected",
+    "ExpiryExtensionUnsupported",
     "GetResponse",
     "InvalidArgument",
     "InvalidArgumentType",
@@ -74,6 +79,7 @@ __all__ = [
     "RateLimited",
     "RequestError",
     "Scope",
+    "SecretKey",
     "ServerError",
     "Session",
     "TimeToIdle",
@@ -85,4 +91,5 @@ __all__ = [
     "Unauthenticated",
     "UnsupportedCompression",
     "Usecase",
+    "parse_accept_encoding",
 ]

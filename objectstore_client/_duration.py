@@ -33,6 +33,11 @@ for _names, _seconds in (
 _ITEM = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([^\W\d_]+)\s*")
 
 
+def ceil_seconds(delta: timedelta) -> int:
+    """Returns `delta` in whole seconds, rounded up (exactly, without float rounding)."""
+    return -(-(delta // timedelta(microseconds=1)) // 1_000_000)
+
+
 def format_timedelta(delta: timedelta) -> str:
     """Formats a duration as `Nd Nh Nm Ns` for the `x-sn-expiration` header.
 
@@ -48,7 +53,7 @@ def format_timedelta(delta: timedelta) -> str:
         raise InvalidArgumentType("delta", f"must be a timedelta, got {type(delta).__name__}")
     if delta < timedelta(0):
         raise InvalidArgument("delta", f"must not be negative, got {delta}")
-    seconds = math.ceil(delta / timedelta(microseconds=1) / 1_000_000)
+    seconds = ceil_seconds(delta)
     days, seconds = divmod(seconds, 86_400)
     hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)

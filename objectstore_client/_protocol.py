@@ -6,7 +6,10 @@ Everything here is pure, so it is tested without a socket and shared by every op
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 from urllib.parse import quote
 
 from objectstore_client.errors import ProtocolError
@@ -20,6 +23,7 @@ from objectstore_client.metadata import (
     TimeToIdle,
     TimeToLive,
     format_expiration,
+    format_timedelta,
 )
 from objectstore_client.scope import EMPTY_SCOPES, Scope
 from objectstore_client.utils import encode_header_value
@@ -32,6 +36,11 @@ _SEGMENT_SAFE = ":@!$&'()*+,;="
 _PATH_SAFE = _SEGMENT_SAFE + "/"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# A valid escape, or a character that cannot appear raw in a path.
+_PATH_ESCAPE_OR_UNSAFE = re.compile(
+    r"%[0-9A-Fa-f]{2}|[^A-Za-z0-9\-._~" + re.escape(_PATH_SAFE) + "]"
+)
 
 
 def encode_segment(text: str) -> str:
@@ -47,6 +56,19 @@ def encode_key(key: str) -> str:
 def scope_segment(scope: Scope) -> str:
     """The scope as written in a path: `org=1;project=2`, or `_` when empty."""
     return str(scope) or EMPTY_SCOPES
+
+
+def normalize_base_path(base_path: str) -> str:
+    """Writes a base path as urllib3 sends it, so that it stays the same on the wire.
+
+    Escapes are upper-cased; characters not allowed raw in a path (and a `%` that starts
+    no escape) are percent-encoded. Presigned URLs sign the path as sent, so it must not
+    change on the way to the server.
+    """
+    return _PATH_ESCAPE_OR_UNSAFE.sub(
+        lambda match: match[0].upper() if len(match[0]) == 3 else quote(match[0], safe=""),
+        base_path,
+    )
 
 
 def object_path(base_path: str, usecase: str, scope: Scope, key: str | None) -> str:
@@ -110,3 +132,18 @@ def parse_key_response(body: bytes, method: str, path: str) -> str:
             f"{method} {path} succeeded but the response has no key: {body[:200]!r}"
         )
     return key
+
+
+def extend_expiry_body(target: datetime | tuple[Literal["creation", "now"], timedelta]) -> bytes:
+    """The JSON body of an extend-expiry `PATCH` (spec §18.2).
+
+    `{"extend_expiry": {"at": "<ISO 8601 in UTC>"}}` for a deadline, or
+    `{"extend_expiry": {"after": "<Nd Nh Nm Ns>", "from": "creation" | "now"}}`.
+    """
+    extension: dict[str, str]
+    if isinstance(target, datetime):
+        extension = {"at": target.astimezone(UTC).isoformat()}
+    else:
+        anchor, after = target
+        extension = {"after": format_timedelta(after), "from": anchor}
+    return json.dumps({"extend_expiry": extension}).encode()

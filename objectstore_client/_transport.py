@@ -8,7 +8,8 @@ What is retried:
 * Failures to connect, for every request: nothing was sent, so trying again is safe.
   urllib3 does this, per the pool's `Retry` (`connect=3` by default, with back-off).
 * Dropped connections, read or write timeouts, and the statuses 429, 502, 503 and 504, for
-  idempotent requests (GET, HEAD, DELETE, PUT with a key) whose body can be sent again
+  idempotent requests (GET, HEAD, DELETE, PUT with a key, and the PATCH that extends an
+  object's expiry, see `Session.extend_expiry`) whose body can be sent again
   (none, bytes-like, or a stream that was seekable when the upload started). Up to
   `max_replays` more attempts, with exponential back-off and jitter, honouring a
   `Retry-After` of up to `_MAX_RETRY_AFTER` seconds.
@@ -181,19 +182,23 @@ class Transport:
         body: UploadBody | None = None,
         *,
         stream: bool = False,
+        idempotent: bool | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """Sends a request and returns its successful (< 400) response.
 
         With `stream`, the body is left unread and the caller must read or close the
         response to release the connection; otherwise it is read and the connection is
-        back in the pool.
+        back in the pool. `idempotent` overrides whether the method may be sent again
+        (by default GET, HEAD, PUT and DELETE may).
 
         Raises:
             RequestError: The final answer has a status of 400 or more.
             TransportError: No usable response was received.
             Exception: Whatever the caller's upload stream raised, unchanged.
         """
-        replayable = method in IDEMPOTENT_METHODS and (body is None or body.replayable)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        replayable = idempotent and (body is None or body.replayable)
         attempt = 0
         while True:
             started = time.monotonic()

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
-from typing import IO, cast
+from collections.abc import Mapping, Sequence, Set
+from datetime import datetime, timedelta
+from typing import IO, Literal, cast
 
+from objectstore_client._duration import ceil_seconds
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.metadata import Compression, Manual, TimeToIdle, TimeToLive
+from objectstore_client.presign import MAX_PRESIGN_DURATION, PresignMethod
 
 COMPRESSIONS: tuple[Compression, ...] = ("zstd", "none")
 
@@ -24,7 +27,14 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Visible ASCII and spaces: values sent in headers without encoding (content type).
 _HEADER_TEXT = re.compile(r"[\x20-\x7e]*")
 
+# Frame magic numbers (RFC 8878 §3.1): a zstd frame, or a skippable frame 0x184D2A5?.
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_SKIPPABLE_MAGIC_SUFFIX = b"\x2a\x4d\x18"
+
 Body = bytes | bytearray | memoryview | IO[bytes]
+
+ExpiryTarget = datetime | tuple[Literal["creation", "now"], timedelta]
+"""An expiry extension: an aware deadline, or a lifetime counted from creation or now."""
 
 
 def _type_name(value: object) -> str:
@@ -173,3 +183,108 @@ def check_contents(contents: object) -> Body:
         f"must be bytes, bytearray, memoryview or a readable file object, got "
         f"{_type_name(contents)}",
     )
+
+
+def check_precompressed(contents: Body, precompressed: object) -> Compression:
+    """Checks `precompressed`; bytes-like contents marked `zstd` must start like zstd.
+
+    Catching a wrong flag here keeps an object from being stored that every reader would
+    fail to decompress. Streams are not inspected (that would consume them).
+    """
+    encoding = check_compression(precompressed, "precompressed")
+    if encoding == "zstd" and isinstance(contents, bytes | bytearray | memoryview):
+        view = memoryview(contents)
+        # Only C-contiguous views can be cast to bytes without copying all of them.
+        head = bytes((view.cast("B") if view.c_contiguous else view.tobytes())[:4])
+        is_frame = head == _ZSTD_MAGIC or (
+            len(head) == 4 and head[0] & 0xF0 == 0x50 and head[1:] == _SKIPPABLE_MAGIC_SUFFIX
+        )
+        if head and not is_frame:
+            raise InvalidArgument(
+                "precompressed", "is 'zstd' but contents do not start with a zstd frame"
+            )
+    return encoding
+
+
+def check_accept_encoding(accept_encoding: object) -> frozenset[str] | None:
+    """Checks the encodings a caller accepts; returns them lower-cased."""
+    if accept_encoding is None:
+        return None
+    # A str is a sequence of characters; "zstd" would otherwise accept "z", "s", ...
+    if isinstance(accept_encoding, str) or not isinstance(accept_encoding, Sequence | Set):
+        raise InvalidArgumentType(
+            "accept_encoding",
+            f"must be a list of encodings (see utils.parse_accept_encoding), "
+            f"got {_type_name(accept_encoding)}",
+        )
+    accepted = set()
+    for encoding in accept_encoding:
+        accepted.add(_require_str(encoding, "accept_encoding").strip().lower())
+    return frozenset(accepted)
+
+
+def check_url_validity(duration: object, argument: str) -> int:
+    """Checks how long a URL stays valid; returns whole seconds, rounded up.
+
+    Raises:
+        InvalidArgumentType: `duration` is not a `timedelta`.
+        InvalidArgument: `duration` is zero, negative or longer than seven days (the
+            server's limit for presigned URLs, applied to token URLs too).
+    """
+    if not isinstance(duration, timedelta):
+        raise InvalidArgumentType(argument, f"must be a timedelta, got {_type_name(duration)}")
+    if duration <= timedelta(0):
+        raise InvalidArgument(argument, f"must be longer than zero, got {duration}")
+    if duration > MAX_PRESIGN_DURATION:
+        raise InvalidArgument(
+            argument, f"must be at most {MAX_PRESIGN_DURATION.days} days, got {duration}"
+        )
+    return ceil_seconds(duration)
+
+
+def check_presign_method(method: object) -> PresignMethod:
+    """Checks a method to presign: `GET` or `HEAD` in any case; returns it upper-cased."""
+    method = _require_str(method, "method")
+    upper = method.upper()
+    if upper == "GET":
+        return "GET"
+    if upper == "HEAD":
+        return "HEAD"
+    raise InvalidArgument(
+        "method", f"only GET and HEAD can be presigned (the server refuses others), got {method!r}"
+    )
+
+
+def check_expiry_target(at: object, from_creation: object, from_now: object) -> ExpiryTarget:
+    """Checks the arguments of `extend_expiry`: exactly one target.
+
+    `at` must be an aware `datetime`; `from_creation` and `from_now` non-negative
+    `timedelta`s (zero is valid: the server never shortens a deadline).
+    """
+    given = [
+        name
+        for name, value in (("at", at), ("from_creation", from_creation), ("from_now", from_now))
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise InvalidArgument(
+            "at/from_creation/from_now",
+            f"give exactly one of at, from_creation or from_now, got {len(given)}"
+            + (f" ({', '.join(given)})" if given else ""),
+        )
+    if at is not None:
+        if not isinstance(at, datetime):
+            raise InvalidArgumentType("at", f"must be a datetime, got {_type_name(at)}")
+        if at.utcoffset() is None:
+            raise InvalidArgument(
+                "at", f"must be timezone-aware (e.g. datetime.now(UTC)), got naive {at}"
+            )
+        return at
+    argument, delta = (
+        ("from_creation", from_creation) if from_creation is not None else ("from_now", from_now)
+    )
+    if not isinstance(delta, timedelta):
+        raise InvalidArgumentType(argument, f"must be a timedelta, got {_type_name(delta)}")
+    if delta < timedelta(0):
+        raise InvalidArgument(argument, f"must not be negative, got {delta}")
+    return ("creation" if argument == "from_creation" else "now", delta)

@@ -1,7 +1,8 @@
-"""Authentication: EdDSA-signed JWTs (spec §13) and static tokens."""
+"""Authentication: EdDSA-signed JWTs (spec §13), static tokens, presigned URL signatures."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections import OrderedDict
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.scope import Scope
 
-__all__ = ["Permission", "TokenGenerator", "TokenProvider"]
+__all__ = ["Permission", "SecretKey", "TokenGenerator", "TokenProvider"]
 
 # Cached tokens are re-signed once less than this share of their lifetime remains, and
 # never later than _MIN_REMAINING_SECONDS before they expire.
@@ -43,11 +44,19 @@ class Permission(StrEnum):
 class TokenGenerator:
     """Signs JWTs for Objectstore requests with an Ed25519 private key.
 
+    Also available as `SecretKey`, its name since objectstore-client 0.1.14; both names
+    are the same class.
+
     Pass it as `Client(token=...)` and every request carries a token limited to the
     usecase and scope it accesses. The key is parsed once, here. Tokens are cached per
     (usecase, scope, permissions) and signed again when less than a quarter of their
     lifetime (at least 5 seconds) remains, so a request never carries an expired token.
     Safe to share between threads.
+
+    It also signs tokens to hand to services that hold no key (`token_for_scope`,
+    `Session.mint_token`, `Session.object_url`) and presigned URLs
+    (`signature_for_canonical_form`, `Session.presigned_object_url`). The permissions
+    given here are the most any of them may carry.
 
     Tokens have the header `{"alg": "EdDSA", "typ": "JWT", "kid": kid}` and the claims
     `res` (`os:usecase` and every scope component as a string), `permissions` and `exp`.
@@ -110,13 +119,7 @@ class TokenGenerator:
 
     @expiry_seconds.setter
     def expiry_seconds(self, expiry_seconds: int) -> None:
-        if isinstance(expiry_seconds, bool) or not isinstance(expiry_seconds, int):
-            raise InvalidArgumentType(
-                "expiry_seconds", f"must be an int, got {type(expiry_seconds).__name__}"
-            )
-        if expiry_seconds <= 0:
-            raise InvalidArgument("expiry_seconds", f"must be positive, got {expiry_seconds}")
-        self._expiry_seconds = expiry_seconds
+        self._expiry_seconds = _check_expiry_seconds(expiry_seconds)
 
     @property
     def permissions(self) -> list[Permission]:
@@ -127,31 +130,114 @@ class TokenGenerator:
     def permissions(self, permissions: list[Permission]) -> None:
         self._permissions = _check_permissions(permissions)
 
-    def sign_for_scope(self, usecase: str, scope: Scope) -> str:
-        """Signs a new token for `usecase` and `scope`, for example to hand to another service.
+    def token_for_scope(
+        self,
+        usecase: str,
+        scope: Scope,
+        permissions: list[Permission] | None = None,
+        expiry_seconds: int | None = None,
+    ) -> str:
+        """Signs a token for `usecase` and `scope`, to hand to a service that holds no key.
 
-        Always signs a fresh token (never a cached one), valid for the full
-        `expiry_seconds` and carrying this generator's permissions. The server accepts it
-        for requests to `usecase` whose scope components all appear in `scope` (spec §13.4).
+        The server accepts it for requests to `usecase` whose scope components all
+        appear in `scope` (spec §13.4), with the given permissions, for `expiry_seconds`
+        from now (plus the server's 60 s leeway). Every call returns a token valid for
+        its whole lifetime: one signed earlier in the same second is identical (Ed25519
+        signatures are deterministic) and is reused, anything older is not. Also
+        available under its earlier name, `sign_for_scope`.
+
+        Args:
+            usecase: The usecase name.
+            scope: The scope the token is limited to.
+            permissions: The permissions to grant; `None` grants this generator's. They
+                must be among this generator's permissions.
+            expiry_seconds: Lifetime in seconds; `None` uses this generator's.
 
         Raises:
-            InvalidArgumentType: `usecase` is not a `str` or `scope` is not a `Scope`.
+            InvalidArgument: `permissions` asks for a permission this generator does not
+                have (escalation), is unknown, or `expiry_seconds` is not positive.
+            InvalidArgumentType: An argument has the wrong type.
         """
-        return self._sign(usecase, scope, self._permissions, self._expiry_seconds)[0]
+        if permissions is None:
+            granted = self._permissions
+        else:
+            # Checked before anything else: a key restricted to reading must never sign
+            # a token that writes.
+            granted = _check_permissions(permissions)
+            escalated = [p for p in granted if p not in self._permissions]
+            if escalated:
+                raise InvalidArgument(
+                    "permissions",
+                    f"{', '.join(escalated)} not granted to this key "
+                    f"(it has {', '.join(self._permissions) or 'none'})",
+                )
+        lifetime = (
+            self._expiry_seconds
+            if expiry_seconds is None
+            else _check_expiry_seconds(expiry_seconds)
+        )
+        return self._cached_token(usecase, scope, granted, lifetime, full_lifetime=True)
+
+    # The name before objectstore-client 0.1.14, and in 0.0.19; called as there
+    # (`usecase`, `scope`), it signs with this generator's permissions and expiry.
+    sign_for_scope = token_for_scope
+
+    def signature_for_canonical_form(self, canonical_form: str) -> str:
+        """Signs a presigned URL's canonical form (see `presign.build_canonical_form`).
+
+        Only Ed25519 keys can sign presigned URLs; the key was checked to be one when it
+        was given.
+
+        Returns:
+            The Ed25519 signature as unpadded base64url, the value of `os_sig`.
+
+        Raises:
+            InvalidArgumentType: `canonical_form` is not a `str`.
+        """
+        if not isinstance(canonical_form, str):
+            raise InvalidArgumentType(
+                "canonical_form", f"must be a str, got {type(canonical_form).__name__}"
+            )
+        signature = self._private_key.sign(canonical_form.encode("utf-8"))
+        return base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
 
     def _token_for_request(self, usecase: str, scope: Scope) -> str:
         """Returns a cached token for a request, signing a new one when it is due."""
-        permissions = self._permissions
-        expiry_seconds = self._expiry_seconds
+        return self._cached_token(
+            usecase, scope, self._permissions, self._expiry_seconds, full_lifetime=False
+        )
+
+    def _cached_token(
+        self,
+        usecase: str,
+        scope: Scope,
+        permissions: list[Permission],
+        expiry_seconds: int,
+        *,
+        full_lifetime: bool,
+    ) -> str:
+        """Returns a token from the cache if it is fresh enough, else signs and caches one.
+
+        With `full_lifetime`, only a token as fresh as a new one is returned (signed in
+        this second); otherwise any with more than the refresh margin left.
+        """
+        if not isinstance(usecase, str):
+            raise InvalidArgumentType("usecase", f"must be a str, got {type(usecase).__name__}")
+        if not isinstance(scope, Scope):
+            raise InvalidArgumentType("scope", f"must be a Scope, got {type(scope).__name__}")
         cache_key = (usecase, str(scope), self._kid, str(expiry_seconds), *permissions)
         refresh_margin = max(_MIN_REMAINING_SECONDS, expiry_seconds * _REFRESH_FRACTION)
         now = time.time()
         with self._lock:
             cached = self._cache.get(cache_key)
-            if cached is not None and cached[1] - now > refresh_margin:
+            if cached is not None and (
+                cached[1] >= int(now) + expiry_seconds
+                if full_lifetime
+                else cached[1] - now > refresh_margin
+            ):
                 self._cache.move_to_end(cache_key)
                 return cached[0]
-        token, expires = self._sign(usecase, scope, permissions, expiry_seconds)
+        token, expires = self._sign(usecase, scope, permissions, int(now) + expiry_seconds)
         with self._lock:
             self._cache[cache_key] = (token, expires)
             self._cache.move_to_end(cache_key)
@@ -160,14 +246,10 @@ class TokenGenerator:
         return token
 
     def _sign(
-        self, usecase: str, scope: Scope, permissions: list[Permission], expiry_seconds: int
+        self, usecase: str, scope: Scope, permissions: list[Permission], expires: int
     ) -> tuple[str, float]:
-        if not isinstance(usecase, str):
-            raise InvalidArgumentType("usecase", f"must be a str, got {type(usecase).__name__}")
-        if not isinstance(scope, Scope):
-            raise InvalidArgumentType("scope", f"must be a Scope, got {type(scope).__name__}")
-        # Whole seconds, as the `exp` claim is an integer; the server allows 60 s leeway.
-        expires = int(time.time()) + expiry_seconds
+        # `exp` is in whole seconds, as the claim is an integer; the server allows 60 s
+        # leeway past it.
         claims = {
             "res": {"os:usecase": usecase, **{k: str(v) for k, v in scope.dict().items()}},
             "permissions": [str(p) for p in permissions],
@@ -176,6 +258,9 @@ class TokenGenerator:
         token = jwt.encode(claims, self._private_key, algorithm="EdDSA", headers={"kid": self._kid})
         return token, float(expires)
 
+
+SecretKey = TokenGenerator
+"""The name of `TokenGenerator` since objectstore-client 0.1.14; the same class."""
 
 TokenProvider = TokenGenerator | str
 """How a `Client` authenticates: a `TokenGenerator`, or a pre-signed JWT used as is."""
@@ -202,6 +287,16 @@ def _load_private_key(secret_key: str) -> Ed25519PrivateKey:
             f"must be an Ed25519 (EdDSA) private key, got {type(key).__name__.lstrip('_')}",
         )
     return key
+
+
+def _check_expiry_seconds(expiry_seconds: object) -> int:
+    if isinstance(expiry_seconds, bool) or not isinstance(expiry_seconds, int):
+        raise InvalidArgumentType(
+            "expiry_seconds", f"must be an int, got {type(expiry_seconds).__name__}"
+        )
+    if expiry_seconds <= 0:
+        raise InvalidArgument("expiry_seconds", f"must be positive, got {expiry_seconds}")
+    return expiry_seconds
 
 
 def _check_permissions(permissions: object) -> list[Permission]:

@@ -27,6 +27,7 @@ from objectstore_client.errors import (
 )
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
+from objectstore_client.presign import PARAM_AUTH
 from objectstore_client.scope import Scope
 from objectstore_client.session import GetResponse, Session
 
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_RETRIES",
+    "PARAM_AUTH",
     "USER_AGENT",
     "Client",
     "GetResponse",
@@ -147,8 +149,8 @@ class Client:
     Retries (see `objectstore_client._transport`): a failed connection attempt is retried
     `retries` times for every request, as nothing was sent. Dropped connections,
     timeouts and 429/502/503/504 answers are retried `retries` times, with exponential
-    back-off, only for idempotent requests (GET, HEAD, DELETE, PUT with a key) whose body
-    can be sent again. An upload without key (POST) is never sent twice.
+    back-off, only for idempotent requests (GET, HEAD, DELETE, PUT with a key,
+    `extend_expiry`) whose body can be sent again. An upload without key (POST) is never sent twice.
 
     The first seven parameters are those of objectstore-client 0.0.19, in its order.
 

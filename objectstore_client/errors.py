@@ -17,7 +17,9 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   │   ├── Unauthenticated        400 without a usable token, 401 invalid token
     │   │   └── PermissionDenied       403: token lacks permission, or a killswitch
     │   ├── RateLimited                429: rate limited or server at capacity
-    │   └── ServerError                5xx
+    │   ├── ServerError                5xx
+    │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
+    │   └── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
     └── DecodeError                    a downloaded payload could not be decoded
         └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
 
@@ -34,7 +36,7 @@ All exceptions can be pickled, so they cross process boundaries intact.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import urllib3
 
@@ -44,6 +46,8 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "DecodeError",
+    "ExpiryExtensionRejected",
+    "ExpiryExtensionUnsupported",
     "InvalidArgument",
     "InvalidArgumentType",
     "ObjectNotFound",
@@ -129,6 +133,9 @@ class RequestError(ObjectstoreError):
         response: The response body decoded as text (often JSON `{"detail", "causes"}`).
     """
 
+    # Appended to the message by `raise_for_status`: what the status means for the caller.
+    _hint: ClassVar[str | None] = None
+
     def __init__(self, message: str, status: int, response: str) -> None:
         super().__init__(message)
         self.status = status
@@ -172,6 +179,29 @@ class ServerError(RequestError):
     """5xx: the server failed to process the request."""
 
 
+class ExpiryExtensionRejected(RequestError):
+    """409 to `Session.extend_expiry`: the server refused to extend this object's expiry.
+
+    The object never expires (no TTL or TTI policy), it changed while the deadline was
+    being moved (try again), or it lacks the creation time a `from_creation` target needs.
+    The object is not guaranteed to still exist.
+    """
+
+
+class ExpiryExtensionUnsupported(RequestError):
+    """405 to `Session.extend_expiry`: the server has no endpoint to extend expiry.
+
+    Servers before the extend-expiry endpoint (including the one the spec describes)
+    answer its `PATCH` with 405 Method Not Allowed. On such servers the only way to change
+    an object's expiration is to upload it again with a new `expiration_policy`.
+    """
+
+    _hint = (
+        "this server does not support extending expiry; "
+        "upload the object again with a new expiration_policy instead"
+    )
+
+
 class DecodeError(ObjectstoreError):
     """A downloaded payload could not be decoded (for example corrupt zstd data)."""
 
@@ -195,7 +225,9 @@ def _json_detail(body: str) -> str | None:
     return detail if isinstance(detail, str) else None
 
 
-def error_class_for_status(status: int, response: str = "") -> type[RequestError]:
+def error_class_for_status(
+    status: int, response: str = "", method: str | None = None
+) -> type[RequestError]:
     """Returns the `RequestError` subclass for an error status.
 
     This is the one place where statuses map to exception classes.
@@ -204,7 +236,13 @@ def error_class_for_status(status: int, response: str = "") -> type[RequestError
         status: An HTTP status code of 400 or more.
         response: The response body; a 400 whose JSON detail is an auth error maps to
             `Unauthenticated` (the server answers 400 when no token was sent).
+        method: The request method. `PATCH` is only used to extend expiry, so a 405 to it
+            means the server lacks that endpoint and a 409 that it refused the extension.
     """
+    if method == "PATCH" and status == 405:
+        return ExpiryExtensionUnsupported
+    if method == "PATCH" and status == 409:
+        return ExpiryExtensionRejected
     if status == 404:
         return ObjectNotFound
     if status == 401:
@@ -241,7 +279,7 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     except (urllib3.exceptions.HTTPError, OSError):
         # The body is a courtesy; the status alone is the error.
         body = ""
-    error_type = error_class_for_status(status, body)
+    error_type = error_class_for_status(status, body, method)
     target = " ".join(part for part in (method, (response.url or "").split("?")[0]) if part)
     message = f"{target or 'request'} failed with status {status}"
     if response.reason:
@@ -251,4 +289,6 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
         if len(detail) > _MAX_DETAIL_CHARS:
             detail = detail[:_MAX_DETAIL_CHARS] + "..."
         message += f": {detail}"
+    if error_type._hint:
+        message += f" ({error_type._hint})"
     raise error_type(message, status, body)

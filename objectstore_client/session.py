@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Self, cast
 
 from urllib3.connectionpool import HTTPConnectionPool
 
 from objectstore_client import _protocol, _validation
+from objectstore_client._access import ExternalAccess
 from objectstore_client._download import Payload
 from objectstore_client._transport import Transport, translate_error
-from objectstore_client._upload import prepare_body
+from objectstore_client._upload import BufferBody, prepare_body
 from objectstore_client.auth import TokenGenerator, TokenProvider
-from objectstore_client.errors import ObjectNotFound, UnsupportedCompression
+from objectstore_client.errors import InvalidArgument, ObjectNotFound, UnsupportedCompression
 from objectstore_client.metadata import (
     Compression,
     ExpirationPolicy,
@@ -78,7 +80,7 @@ class GetResponse(NamedTuple):
             yield chunk
 
 
-class Session:
+class Session(ExternalAccess):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
@@ -93,6 +95,10 @@ class Session:
     segment, or contain control characters: the filesystem backend and any URL
     normaliser (including browsers following `object_url`) would resolve such a key to
     another object, or fail to store it.
+
+    To let a service or browser without a key read objects, hand it a URL with a token
+    (`object_url(key, token_validity=...)`), a presigned URL (`presigned_object_url`) or a
+    token (`mint_token`); these need a `TokenGenerator` (`SecretKey`) on the client.
 
     The constructor is that of objectstore-client 0.0.19. A session built directly from a
     pool uses that pool's settings and retries idempotent requests 3 times.
@@ -112,7 +118,8 @@ class Session:
         _auth_header: Literal["authorization", "x-os-auth"] = "authorization",
     ) -> None:
         self._pool = pool
-        self._base_path = base_path
+        # As urllib3 will send it: presigned URLs sign the path exactly as sent.
+        self._base_path = _protocol.normalize_base_path(base_path)
         self._metrics_backend = metrics_backend
         self._propagate_traces = propagate_traces
         self._usecase = usecase
@@ -168,6 +175,8 @@ class Session:
         origin: str | None = None,
         *,
         filename: str | None = None,
+        compress: Compression | Literal["none"] | None = None,
+        precompressed: Compression | Literal["none"] | None = None,
     ) -> str:
         """Uploads `contents` and returns the key it is stored under.
 
@@ -188,13 +197,19 @@ class Session:
             key: The key to store under; `None` or `""` lets the server choose.
             compression: `"zstd"` or `"none"`; `None` uses the usecase's default.
                 Compression happens on this thread.
+                Also accepted as `compress`, its name in objectstore-client 0.2.x.
             content_type: The media type, e.g. `"text/plain"`; see `utils.guess_mime_type`.
             metadata: Custom `name: value` pairs (names are header tokens; the server
                 lower-cases them). Values may be any text.
             expiration_policy: `TimeToLive`, `TimeToIdle`, or `Manual()` to keep this
                 object forever even if the usecase has a default; `None` uses the default.
             origin: Where the payload came from, e.g. the uploader's IP address.
-            filename: A file name for downloads (sets `Content-Disposition`).
+            filename: A file name for downloads: the server answers reads with
+                `Content-Disposition: attachment; filename="..."`.
+            compress: The same as `compression` (give one of them).
+            precompressed: `"zstd"` if `contents` is already zstd-compressed: it is sent
+                as is and recorded as zstd, so `get` decompresses it. Excludes
+                `compression`/`compress`. Bytes-like contents must start with a zstd frame.
 
         Raises:
             InvalidArgument: An argument breaks a rule (for keys, see `Session`).
@@ -204,8 +219,22 @@ class Session:
         """
         checked_contents = _validation.check_contents(contents)
         checked_key = _validation.check_optional_key(key)
-        chosen = compression or self._usecase._compression
-        chosen = _validation.check_compression(chosen)
+        if compress is not None and compression is not None:
+            raise InvalidArgument("compress", "is the new name of compression; give only one")
+        requested = compress if compress is not None else compression
+        if precompressed is None:
+            chosen = _validation.check_compression(
+                requested or self._usecase._compression,
+                "compress" if compress is not None else "compression",
+            )
+            to_compress = chosen
+        elif requested:
+            raise InvalidArgument(
+                "precompressed", "excludes compression/compress: the contents are sent as they are"
+            )
+        else:
+            chosen = _validation.check_precompressed(checked_contents, precompressed)
+            to_compress = "none"
         headers = _protocol.put_headers(
             compression=chosen,
             content_type=_validation.check_header_text(content_type or None, "content_type"),
@@ -219,21 +248,36 @@ class Session:
         method = "POST" if checked_key is None else "PUT"
         path = self._path(checked_key)
         with self._measure("put", checked_key) as (span, emitter):
-            body = prepare_body(checked_contents, chosen)
+            body = prepare_body(checked_contents, to_compress)
             response = self._transport.request(method, path, self._headers() | headers, body)
             stored_key = _protocol.parse_key_response(response.data, method, path)
-            emitter.record_uncompressed_size(body.uncompressed_size)
+            if chosen != to_compress:
+                # Precompressed: what was read is the compressed size; the rest is unknown.
+                emitter.record_compressed_size(body.uncompressed_size, chosen)
+            else:
+                emitter.record_uncompressed_size(body.uncompressed_size)
             if body.compressed_size is not None:
                 emitter.record_compressed_size(body.compressed_size, chosen)
             span.set_data("objectstore.key", stored_key)
             span.set_data("objectstore.compression", chosen)
         return stored_key
 
-    def get(self, key: str, decompress: bool = True) -> GetResponse:
+    def get(
+        self,
+        key: str,
+        decompress: bool = True,
+        accept_encoding: Sequence[str] | None = None,
+    ) -> GetResponse:
         """Downloads an object; its bytes stream in as `payload` is read.
 
         zstd-compressed objects are decompressed on the fly (across frames) unless
         `decompress=False`, which returns the stored bytes with `metadata.compression` set.
+        `accept_encoding` does the same for the encodings it lists: a service that
+        forwards objects to clients able to decode zstd passes their `Accept-Encoding`
+        (through `utils.parse_accept_encoding`) and sends the stored bytes on untouched;
+        `metadata.compression` then says how they are encoded. `"*"` accepts any encoding.
+        Uncompressed objects are returned as they are either way.
+
         Read the payload to the end, close it or use the response as a context manager to
         release the connection. The request is retried as described in `Client`; reading
         the payload is not.
@@ -248,11 +292,14 @@ class Session:
             TransportError: The request failed on the network.
         """
         checked_key = _validation.check_key(key)
+        accepted = _validation.check_accept_encoding(accept_encoding) or frozenset()
         path = self._path(checked_key)
         with self._measure("get", checked_key):
             response = self._transport.request("GET", path, self._headers(), stream=True)
         metadata = Metadata.from_headers(response.headers)
-        decompressing = bool(decompress) and metadata.compression is not None
+        # A wildcard accepts whatever is stored: decompressing it would be wasted work.
+        passthrough = "*" in accepted or metadata.compression in accepted
+        decompressing = bool(decompress) and metadata.compression is not None and not passthrough
         if decompressing:
             if metadata.compression != "zstd":
                 response.close()
@@ -268,10 +315,15 @@ class Session:
         )
         return GetResponse(metadata, cast(IO[bytes], payload))
 
-    def get_or_none(self, key: str, decompress: bool = True) -> GetResponse | None:
+    def get_or_none(
+        self,
+        key: str,
+        decompress: bool = True,
+        accept_encoding: Sequence[str] | None = None,
+    ) -> GetResponse | None:
         """Like `get`, but returns `None` when the object does not exist or has expired."""
         try:
-            return self.get(key, decompress)
+            return self.get(key, decompress, accept_encoding)
         except ObjectNotFound:
             return None
 
@@ -313,16 +365,45 @@ class Session:
         with self._measure("delete", checked_key):
             self._transport.request("DELETE", path, self._headers())
 
-    def object_url(self, key: str) -> str:
-        """Returns the full URL of an object, for services that fetch it themselves.
+    def extend_expiry(
+        self,
+        key: str,
+        at: datetime | None = None,
+        from_creation: timedelta | None = None,
+        from_now: timedelta | None = None,
+    ) -> None:
+        """Moves an object's expiration deadline later, keeping its payload and metadata.
 
-        Uses the client's scheme, brackets IPv6 addresses and percent-encodes the key.
-        The URL carries no token. Note that the server stores bytes as uploaded: a
-        zstd-compressed object is served with `Content-Encoding: zstd`.
+        Give exactly one target: `at`, an aware datetime (rounded up to a second by the
+        server); `from_creation`, a lifetime counted from when the object was created or
+        last replaced; or `from_now`, counted from when the server handles the request.
+        Durations are rounded up to whole seconds; zero is valid. A deadline is never
+        shortened: if it is already late enough, nothing changes and the call succeeds,
+        so success does not tell whether it moved. A time-to-live policy's duration grows
+        to match; a time-to-idle policy's is kept. Needs the `object.write` permission.
+
+        Only newer servers have this endpoint (a `PATCH`, spec §18.2); older ones answer
+        405, raised as `ExpiryExtensionUnsupported`.
+
+        Retries: the request is retried like a PUT (see `Client`). That is harmless:
+        `at` and `from_creation` name the same deadline every time, and a retried
+        `from_now` counts from the retry, which is what "keep it `from_now` longer" asks.
 
         Raises:
-            InvalidArgument: The key breaks a rule.
+            ObjectNotFound: The object does not exist or has expired.
+            ExpiryExtensionRejected: 409: the object never expires, or changed while its
+                deadline was being moved (it may not exist any more).
+            ExpiryExtensionUnsupported: 405: the server cannot extend expiry.
+            InvalidArgument: Not exactly one target, a naive `at`, a negative duration,
+                or a bad key.
+            InvalidArgumentType: A target has the wrong type.
+            RequestError: Another error status (e.g. `PermissionDenied`).
+            TransportError: The request failed on the network.
         """
         checked_key = _validation.check_key(key)
-        pool = self._pool
-        return _protocol.url_origin(pool.scheme, pool.host, pool.port) + self._path(checked_key)
+        target = _validation.check_expiry_target(at, from_creation, from_now)
+        body = BufferBody(_protocol.extend_expiry_body(target), "none")
+        headers = self._headers() | {"Content-Type": "application/json"}
+        path = self._path(checked_key)
+        with self._measure("extend_expiry", checked_key):
+            self._transport.request("PATCH", path, headers, body, idempotent=True)

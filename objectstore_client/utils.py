@@ -1,4 +1,4 @@
-"""Helpers for callers: MIME type guessing and the metadata header value codec."""
+"""Helpers for callers: MIME types, `Accept-Encoding` parsing, the header value codec."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from urllib.parse import quote, unquote
 
 import filetype
 
-__all__ = ["decode_header_value", "encode_header_value", "guess_mime_type"]
+__all__ = [
+    "decode_header_value",
+    "encode_header_value",
+    "guess_mime_type",
+    "parse_accept_encoding",
+]
 
 # Everything visible in ASCII except `%` stays as is; `%` is escaped so that a literal
 # percent sign is never mistaken for an escape when decoding. Same set as 0.2.10.
 _HEADER_VALUE_SAFE = "".join(chr(b) for b in range(0x21, 0x7F) if b != ord("%")) + " "
+
+# The encodings `Session.get` can store and pass through; `*` stands for these when some
+# other coding is refused (`parse_accept_encoding`).
+_KNOWN_ENCODINGS = ("zstd",)
 
 # `filetype` inspects at most this many leading bytes.
 _SNIFF_BYTES = 261
@@ -37,6 +46,54 @@ def guess_mime_type(contents: bytes | bytearray | memoryview | IO[bytes]) -> str
         contents.seek(position)
     kind = filetype.guess(header)
     return kind.mime if kind else None
+
+
+def parse_accept_encoding(header: str) -> list[str]:
+    """Parses an `Accept-Encoding` header into a list for `Session.get(accept_encoding=)`.
+
+    A service proxying downloads to its own clients can pass their header through, so
+    objects stored compressed are sent on compressed when the client can decode them.
+    Names are lower-cased, parameters dropped, and codings refused with `q=0` left out
+    (RFC 9110 §12.5.3). `*` is kept, unless a coding is refused explicitly: then it is
+    replaced by the encodings this SDK knows that are not refused, because a refusal
+    overrides `*` (`zstd;q=0, *` must not return zstd bytes), and `*;q=0` drops it.
+    `identity;q=0` is ignored, as the uncompressed form is always available.
+
+    Args:
+        header: The header's value, e.g. `"gzip, zstd;q=0.8, br"`.
+
+    Returns:
+        The accepted encodings in header order, e.g. `["gzip", "zstd", "br"]`.
+    """
+    accepted: list[str] = []
+    refused: set[str] = set()
+    for item in header.split(","):
+        name, *parameters = item.split(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        if any(_is_zero_quality(parameter) for parameter in parameters):
+            refused.add(name)
+        else:
+            accepted.append(name)
+    if "*" in accepted and refused - {"identity"}:
+        # Only the first `*` is expanded; the others would add nothing.
+        position = accepted.index("*")
+        wildcard = [e for e in _KNOWN_ENCODINGS if e not in refused and e not in accepted]
+        accepted = [name for name in accepted if name != "*"]
+        accepted[position:position] = [] if "*" in refused else wildcard
+    return accepted
+
+
+def _is_zero_quality(parameter: str) -> bool:
+    name, _, value = parameter.partition("=")
+    if name.strip().lower() != "q":
+        return False
+    try:
+        return float(value.strip()) == 0.0
+    except ValueError:
+        # An unparsable weight is ignored, as a server would ignore it.
+        return False
 
 
 def encode_header_value(value: str) -> str:

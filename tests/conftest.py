@@ -150,7 +150,7 @@ class ScriptedServer:
                     data += self.rfile.read(size)
                     self.rfile.readline()
 
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = _handle
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import jwt
@@ -14,6 +15,7 @@ from objectstore_client import (
     InvalidArgumentType,
     Permission,
     PermissionDenied,
+    SecretKey,
     TokenGenerator,
     Unauthenticated,
     Usecase,
@@ -253,3 +255,122 @@ def test_missing_and_insufficient_tokens(
         with pytest.raises(Unauthenticated) as unknown_kid:
             client.session(Usecase(objectstore_usecase)).put(b"x")
         assert unknown_kid.value.status == 401
+
+
+def test_secret_key_is_the_same_class():
+    assert SecretKey is TokenGenerator
+    assert auth_module.SecretKey is auth_module.TokenGenerator is TokenGenerator
+
+
+def test_token_for_scope_defaults_to_the_generators_settings(keypair, monkeypatch):
+    monkeypatch.setattr("objectstore_client.auth.time.time", lambda: 1_000_000.5)
+    generator = SecretKey("k", keypair.private_pem, 120, [Permission.OBJECT_READ])
+    token = generator.token_for_scope("u", Scope(org=1))
+    _header, claims = decode(token, keypair)
+    assert claims == {
+        "res": {"os:usecase": "u", "org": "1"},
+        "permissions": ["object.read"],
+        "exp": 1_000_120,
+    }
+    assert generator.sign_for_scope("u", Scope(org=1)) == token
+
+
+def test_token_for_scope_overrides(keypair, monkeypatch):
+    monkeypatch.setattr("objectstore_client.auth.time.time", lambda: 1_000_000.0)
+    generator = SecretKey("k", keypair.private_pem)
+    token = generator.token_for_scope("u", Scope(), ["object.read"], 3600)  # type: ignore[list-item]
+    _header, claims = decode(token, keypair)
+    assert (claims["permissions"], claims["exp"]) == (["object.read"], 1_003_600)
+    # The overrides apply to this token only.
+    assert (generator.permissions, generator.expiry_seconds) == (Permission.max(), 60)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "argument", "message"),
+    [
+        pytest.param(
+            {"permissions": [Permission.OBJECT_WRITE]},
+            InvalidArgument,
+            "permissions",
+            "object.write not granted to this key (it has object.read)",
+            id="escalation",
+        ),
+        pytest.param(
+            {"permissions": ["root"]}, InvalidArgument, "permissions", "unknown", id="unknown"
+        ),
+        pytest.param(
+            {"permissions": "object.read"}, InvalidArgumentType, "permissions", "list", id="str"
+        ),
+        pytest.param(
+            {"expiry_seconds": 0}, InvalidArgument, "expiry_seconds", "positive", id="zero"
+        ),
+        pytest.param(
+            {"expiry_seconds": -5}, InvalidArgument, "expiry_seconds", "positive", id="negative"
+        ),
+        pytest.param(
+            {"expiry_seconds": 1.5}, InvalidArgumentType, "expiry_seconds", "int", id="float"
+        ),
+        pytest.param(
+            {"expiry_seconds": True}, InvalidArgumentType, "expiry_seconds", "int", id="bool"
+        ),
+    ],
+)
+def test_token_for_scope_refuses_bad_requests_before_signing(
+    keypair, monkeypatch, kwargs, error, argument, message
+):
+    generator = SecretKey("k", keypair.private_pem, permissions=[Permission.OBJECT_READ])
+    signed = count_signatures(monkeypatch)
+    with pytest.raises(error) as info:
+        generator.token_for_scope("u", Scope(), **kwargs)
+    assert info.value.argument == argument
+    assert message in str(info.value)
+    assert signed == []
+
+
+def count_signatures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every JWT the SDK signs from now on."""
+    signed: list[str] = []
+    encode = jwt.encode
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        token = encode(*args, **kwargs)
+        signed.append(token)
+        return token
+
+    monkeypatch.setattr(jwt, "encode", counting)
+    return signed
+
+
+def test_handed_out_tokens_always_have_their_full_lifetime(keypair, monkeypatch):
+    clock = [1_000_000.2]
+    monkeypatch.setattr("objectstore_client.auth.time.time", lambda: clock[0])
+    generator = SecretKey("k", keypair.private_pem, expiry_seconds=60)
+    signed = count_signatures(monkeypatch)
+    request_token = generator._token_for_request("u", Scope(org=1))
+    clock[0] += 10  # the request token has 50 s left: good for requests, not to hand out
+    handed_out = generator.token_for_scope("u", Scope(org=1))
+    assert decode_exp(handed_out) == 1_000_070
+    clock[0] += 0.5  # same second: the identical token, not signed again
+    assert generator.token_for_scope("u", Scope(org=1)) == handed_out
+    assert generator.sign_for_scope("u", Scope(org=1)) == handed_out
+    assert generator._token_for_request("u", Scope(org=1)) in (request_token, handed_out)
+    assert len(signed) == 2
+    clock[0] += 1
+    assert decode_exp(generator.token_for_scope("u", Scope(org=1))) == 1_000_071
+    assert len(signed) == 3
+
+
+def test_a_thousand_puts_sign_at_most_two_tokens(
+    objectstore_auth_server, objectstore_keypair, objectstore_usecase, monkeypatch
+):
+    generator = SecretKey("test_kid", objectstore_keypair.private_pem, expiry_seconds=60)
+    signed = count_signatures(monkeypatch)
+    started = time.monotonic()
+    with Client(objectstore_auth_server.url, token=generator) as client:
+        session = client.session(Usecase(objectstore_usecase), org=1)
+        for index in range(1000):
+            session.put(b"x", key=f"k{index}", compression="none")
+        assert session.get("k999").payload.read() == b"x"
+    # Within one token lifetime (less the refresh margin of 15 s) one token serves all.
+    assert time.monotonic() - started < 45, "too slow to stay within one token lifetime"
+    assert 1 <= len(signed) <= 2

@@ -14,6 +14,8 @@ from objectstore_client.errors import (
     ConnectError,
     ConnectTimeout,
     DecodeError,
+    ExpiryExtensionRejected,
+    ExpiryExtensionUnsupported,
     InvalidArgument,
     InvalidArgumentType,
     ObjectNotFound,
@@ -67,6 +69,37 @@ def test_status_maps_to_class(status, body, expected):
     assert error_class_for_status(status, body) is expected
 
 
+@pytest.mark.parametrize(
+    ("status", "method", "expected"),
+    [
+        pytest.param(405, "PATCH", ExpiryExtensionUnsupported, id="patch-405"),
+        pytest.param(409, "PATCH", ExpiryExtensionRejected, id="patch-409"),
+        pytest.param(404, "PATCH", ObjectNotFound, id="patch-404"),
+        pytest.param(403, "PATCH", PermissionDenied, id="patch-403"),
+        pytest.param(405, "GET", RequestError, id="get-405"),
+        pytest.param(409, "PUT", RequestError, id="put-409"),
+        pytest.param(409, None, RequestError, id="no-method-409"),
+    ],
+)
+def test_extend_expiry_statuses_map_to_their_classes(status, method, expected):
+    """PATCH is only used to extend expiry, so its 405 and 409 have their own classes."""
+    assert error_class_for_status(status, "", method) is expected
+
+
+def test_unsupported_extension_message_says_so():
+    with pytest.raises(ExpiryExtensionUnsupported) as info:
+        raise_for_status(
+            response(405, url="/v1/objects/u/_/k", reason="Method Not Allowed"), "PATCH"
+        )
+    assert str(info.value) == (
+        "PATCH /v1/objects/u/_/k failed with status 405 Method Not Allowed "
+        "(this server does not support extending expiry; "
+        "upload the object again with a new expiration_policy instead)"
+    )
+    assert isinstance(info.value, RequestError)
+    assert info.value.status == 405
+
+
 def test_hierarchy():
     assert issubclass(ObjectNotFound, FileNotFoundError)
     assert issubclass(ObjectNotFound, RequestError)
@@ -104,6 +137,8 @@ def test_every_exception_class_is_drawn_in_the_module_docstring():
         pytest.param(TransportError("x"), id="TransportError"),
         pytest.param(DecodeError("x"), id="DecodeError"),
         pytest.param(UnsupportedCompression("x"), id="UnsupportedCompression"),
+        pytest.param(ExpiryExtensionRejected("m", 409, "{}"), id="ExpiryExtensionRejected"),
+        pytest.param(ExpiryExtensionUnsupported("m (hint)", 405, ""), id="Unsupported"),
     ],
 )
 def test_exceptions_pickle(error):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+from datetime import timedelta
 
 import pytest
 
@@ -20,6 +21,7 @@ from objectstore_client import (
     client,
     metadata,
     metrics,
+    presign,
     utils,
 )
 
@@ -275,3 +277,71 @@ def test_0_0_19_field_orders_are_kept():
         "object.delete",
     ]
     assert client.DEFAULT_CONNECT_TIMEOUT == 0.1
+
+
+# Names objectstore-client 0.2.x added for external access, expiry and compressed reads.
+NAMES_0_2 = {"ExpiryExtensionRejected", "ObjectNotFound", "SecretKey", "parse_accept_encoding"}
+
+
+def test_0_2_names_are_exported():
+    assert set(objectstore_client.__all__) >= NAMES_0_2
+    assert client.PARAM_AUTH == "os_auth"
+    assert {"PARAM_KID", "PARAM_TIMESTAMP", "PARAM_DURATION", "PARAM_SIG"} <= set(presign.__all__)
+    assert {"MAX_PRESIGN_DURATION", "SUPPORTED_METHODS", "build_canonical_form"} <= set(
+        presign.__all__
+    )
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        pytest.param(
+            TokenGenerator.token_for_scope,
+            [("usecase", R), ("scope", R), ("permissions", None), ("expiry_seconds", None)],
+            id="token_for_scope",
+        ),
+        pytest.param(
+            TokenGenerator.signature_for_canonical_form,
+            [("canonical_form", R)],
+            id="signature_for_canonical_form",
+        ),
+        pytest.param(
+            Session.get,
+            [("key", R), ("decompress", True), ("accept_encoding", None)],
+            id="Session.get",
+        ),
+        pytest.param(
+            Session.object_url, [("key", R), ("token_validity", None)], id="Session.object_url"
+        ),
+        pytest.param(
+            Session.presigned_object_url,
+            [("method", R), ("key", R), ("duration", timedelta(hours=1))],
+            id="Session.presigned_object_url",
+        ),
+        pytest.param(
+            Session.mint_token,
+            [("permissions", None), ("expiry_seconds", None)],
+            id="Session.mint_token",
+        ),
+        pytest.param(
+            Session.extend_expiry,
+            [("key", R), ("at", None), ("from_creation", None), ("from_now", None)],
+            id="Session.extend_expiry",
+        ),
+        pytest.param(
+            presign.build_canonical_form,
+            [("method", R), ("encoded_path", R), ("encoded_query", R)],
+            id="build_canonical_form",
+        ),
+        pytest.param(utils.parse_accept_encoding, [("header", R)], id="parse_accept_encoding"),
+    ],
+)
+def test_0_2_signatures_are_kept(function, expected):
+    assert _params(function) == expected
+
+
+def test_0_2_put_keywords():
+    parameters = inspect.signature(Session.put).parameters
+    for name in ("compress", "precompressed", "filename"):
+        assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert parameters[name].default is None

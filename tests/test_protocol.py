@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import urllib.parse
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -12,6 +14,8 @@ from hypothesis import strategies as st
 from objectstore_client import Client, InvalidArgument, Manual, TimeToLive, Usecase
 from objectstore_client._protocol import (
     encode_key,
+    extend_expiry_body,
+    normalize_base_path,
     object_path,
     parse_key_response,
     put_headers,
@@ -20,6 +24,8 @@ from objectstore_client._protocol import (
 from objectstore_client._validation import check_key
 from objectstore_client.errors import ProtocolError
 from objectstore_client.scope import Scope
+
+from .conftest import Reply, ScriptedServer
 
 
 @pytest.mark.parametrize(
@@ -188,3 +194,72 @@ def test_any_key_round_trips_and_never_aliases(objectstore_url, key):
         for candidate, payload in candidates.items():
             with session.get(candidate) as response:
                 assert response.payload.read() == payload
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        pytest.param(
+            datetime(2030, 1, 1, 1, 0, 0, 500, tzinfo=timezone(timedelta(hours=1))),
+            {"at": "2030-01-01T00:00:00.000500+00:00"},
+            id="at",
+        ),
+        pytest.param(
+            ("creation", timedelta(days=30)), {"after": "30d", "from": "creation"}, id="creation"
+        ),
+        pytest.param(
+            ("now", timedelta(hours=1, minutes=30, milliseconds=1)),
+            {"after": "1h 30m 1s", "from": "now"},
+            id="now-rounded-up",
+        ),
+        pytest.param(("now", timedelta(0)), {"after": "0s", "from": "now"}, id="zero"),
+    ],
+)
+def test_extend_expiry_body(target, expected):
+    assert json.loads(extend_expiry_body(target)) == {"extend_expiry": expected}
+
+
+@pytest.mark.parametrize(
+    ("base_path", "expected"),
+    [
+        pytest.param("", "", id="none"),
+        pytest.param("/objectstore", "/objectstore", id="plain"),
+        pytest.param("/a%7e%2fb", "/a%7E%2Fb", id="escapes-upper-cased"),
+        pytest.param("/a b/é", "/a%20b/%C3%A9", id="unsafe-encoded"),
+        pytest.param("/100%/x%zz", "/100%25/x%25zz", id="stray-percent"),
+        pytest.param("/!$&'()*+,;=:@~-._", "/!$&'()*+,;=:@~-._", id="allowed-kept"),
+    ],
+)
+def test_normalize_base_path(base_path, expected):
+    assert normalize_base_path(base_path) == expected
+    assert normalize_base_path(expected) == expected
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    segment=st.lists(
+        st.one_of(
+            st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters="?#"),
+            st.sampled_from(["%", "%7e", "%2F", "%zz", "/"]),
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_base_path_is_sent_as_normalized(scripted_server, segment):
+    """Presigned URLs sign `normalize_base_path`: it must be what actually reaches the server."""
+    base_path = "/" + segment.strip("/")
+    with Client(scripted_server.url + base_path) as client:
+        client.session(Usecase("u")).delete("k")
+    sent = scripted_server.requests.pop().path
+    assert sent == normalize_base_path(base_path).rstrip("/") + "/v1/objects/u/_/k"
+
+
+@pytest.fixture(scope="module")
+def scripted_server() -> Iterator[ScriptedServer]:
+    server = ScriptedServer(lambda request, index: Reply(204))
+    yield server
+    server.close()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,20 +17,28 @@ import zstandard
 
 from objectstore_client import (
     Client,
+    ExpiryExtensionRejected,
+    ExpiryExtensionUnsupported,
     GetResponse,
     Manual,
     Metadata,
     NoOpMetricsBackend,
     ObjectNotFound,
+    Permission,
+    PermissionDenied,
     RequestError,
     Scope,
     Session,
     TimeToIdle,
     TimeToLive,
+    TokenGenerator,
     UnsupportedCompression,
     Usecase,
+    parse_accept_encoding,
 )
-from objectstore_client.testing import LocalServer
+from objectstore_client.testing import AuthKey, LocalServer
+
+from .conftest import TEST_KID
 
 PAYLOAD = b"Hello, objectstore! " * 1000
 
@@ -302,3 +312,260 @@ def test_expired_objects_are_not_found(objectstore_usecase):
         with pytest.raises(ObjectNotFound):
             session.get(key)
         assert session.head_or_none(key) is None
+
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> list[datetime]:
+    """The local server's clock, advanced by tests."""
+    return [T0]
+
+
+@pytest.fixture
+def extending_session(clock, objectstore_usecase) -> Iterator[Session]:
+    """A session on a server that has the extend-expiry endpoint, with a fake clock."""
+    with (
+        LocalServer(storage="memory", extend_expiry=True, clock=lambda: clock[0]) as server,
+        Client(server.url) as client,
+    ):
+        yield client.session(Usecase(objectstore_usecase), org=1)
+
+
+def expires(session: Session, key: str) -> datetime | None:
+    return session.head(key).time_expires
+
+
+def test_extend_expiry_moves_the_deadline_as_asked(extending_session, clock):
+    session = extending_session
+    key = session.put(b"kept longer", expiration_policy=TimeToLive(timedelta(hours=1)))
+    assert expires(session, key) == T0 + timedelta(hours=1)
+    session.extend_expiry(key, from_creation=timedelta(hours=2))
+    assert expires(session, key) == T0 + timedelta(hours=2)
+    clock[0] += timedelta(minutes=10)
+    session.extend_expiry(key, from_now=timedelta(hours=3))
+    assert expires(session, key) == T0 + timedelta(hours=3, minutes=10)
+    # An aware datetime in any zone; fractions of a second are rounded up.
+    five_hours = (T0 + timedelta(hours=5, microseconds=1)).astimezone(timezone(timedelta(hours=-7)))
+    session.extend_expiry(key, at=five_hours)
+    assert expires(session, key) == T0 + timedelta(hours=5, seconds=1)
+    # The time-to-live grows to match the new lifetime.
+    assert session.head(key).expiration_policy == TimeToLive(timedelta(hours=5, seconds=1))
+    with session.get(key) as response:
+        assert response.payload.read() == b"kept longer"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param({"at": T0}, id="at-in-the-past"),
+        pytest.param({"from_creation": timedelta(minutes=30)}, id="shorter-from-creation"),
+        pytest.param({"from_now": timedelta(0)}, id="zero-from-now"),
+        pytest.param({"from_creation": timedelta(0)}, id="zero-from-creation"),
+    ],
+)
+def test_extend_expiry_never_shortens(extending_session, target):
+    session = extending_session
+    key = session.put(b"x", expiration_policy=TimeToLive(timedelta(hours=1)))
+    session.extend_expiry(key, **target)
+    assert expires(session, key) == T0 + timedelta(hours=1)
+
+
+def test_extend_expiry_keeps_a_time_to_idle(extending_session, clock):
+    session = extending_session
+    key = session.put(b"x", expiration_policy=TimeToIdle(timedelta(hours=1)))
+    session.extend_expiry(key, from_now=timedelta(days=2))
+    metadata = session.head(key)
+    assert metadata.time_expires == T0 + timedelta(days=2)
+    assert metadata.expiration_policy == TimeToIdle(timedelta(hours=1))
+
+
+def test_extend_expiry_of_missing_and_expired_objects(extending_session, clock):
+    session = extending_session
+    with pytest.raises(ObjectNotFound):
+        session.extend_expiry("missing", from_now=timedelta(days=1))
+    key = session.put(b"x", expiration_policy=TimeToLive(timedelta(minutes=5)))
+    clock[0] += timedelta(minutes=6)
+    with pytest.raises(ObjectNotFound) as info:
+        session.extend_expiry(key, from_now=timedelta(days=1))
+    assert info.value.status == 404
+
+
+def test_extend_expiry_of_an_object_that_never_expires(extending_session):
+    session = extending_session
+    key = session.put(b"forever")
+    with pytest.raises(ExpiryExtensionRejected) as info:
+        session.extend_expiry(key, from_now=timedelta(days=1))
+    assert isinstance(info.value, RequestError)
+    assert info.value.status == 409
+    assert "PATCH" in str(info.value)
+    assert session.head(key).time_expires is None
+
+
+def test_extend_expiry_on_a_server_without_the_endpoint(objectstore_server, objectstore_usecase):
+    with Client(objectstore_server.url) as client:
+        session = client.session(Usecase(objectstore_usecase))
+        key = session.put(b"x", expiration_policy=TimeToLive(timedelta(hours=1)))
+        with pytest.raises(ExpiryExtensionUnsupported) as info:
+            session.extend_expiry(key, from_now=timedelta(days=1))
+    assert isinstance(info.value, RequestError)
+    assert info.value.status == 405
+    assert "does not support extending expiry" in str(info.value)
+
+
+def test_extend_expiry_needs_write_permission(objectstore_keypair, objectstore_usecase):
+    keys = {
+        TEST_KID: AuthKey(
+            public_keys=(objectstore_keypair.public_pem,),
+            max_permissions=frozenset(str(p) for p in Permission.max()),
+        )
+    }
+    with LocalServer(storage="memory", auth_keys=keys, extend_expiry=True) as server:
+        writer = TokenGenerator(TEST_KID, objectstore_keypair.private_pem)
+        reader = TokenGenerator(
+            TEST_KID, objectstore_keypair.private_pem, permissions=[Permission.OBJECT_READ]
+        )
+        with Client(server.url, token=writer) as client:
+            session = client.session(Usecase(objectstore_usecase), org=1)
+            key = session.put(b"x", expiration_policy=TimeToLive(timedelta(hours=1)))
+            session.extend_expiry(key, from_now=timedelta(hours=2))
+        with Client(server.url, token=reader) as client:
+            session = client.session(Usecase(objectstore_usecase), org=1)
+            with pytest.raises(PermissionDenied):
+                session.extend_expiry(key, from_now=timedelta(hours=3))
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [
+        pytest.param(
+            {"at": datetime(2026, 1, 1, 2, tzinfo=timezone(timedelta(hours=2)))},
+            {"at": "2026-01-01T00:00:00+00:00"},
+            id="at-in-utc",
+        ),
+        pytest.param(
+            {"from_creation": timedelta(days=1, hours=2, microseconds=1)},
+            {"after": "1d 2h 1s", "from": "creation"},
+            id="from-creation-rounded-up",
+        ),
+        pytest.param(
+            {"from_now": timedelta(0)}, {"after": "0s", "from": "now"}, id="from-now-zero"
+        ),
+    ],
+)
+def test_extend_expiry_on_the_wire(scripted, target, body):
+    server = scripted.start(lambda request, index: scripted.Reply(204))
+    with Client(server.url) as client:
+        client.session(Usecase("u"), org=1).extend_expiry("a b", **target)
+    (request,) = server.requests
+    assert (request.method, request.path) == ("PATCH", "/v1/objects/u/org=1/a%20b")
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.body) == {"extend_expiry": body}
+
+
+def test_extend_expiry_is_retried(scripted):
+    server = scripted.start(lambda request, index: scripted.Reply(503 if index == 0 else 204))
+    with Client(server.url) as client:
+        client.session(Usecase("u")).extend_expiry("k", from_now=timedelta(hours=1))
+    assert [r.method for r in server.requests] == ["PATCH", "PATCH"]
+    assert server.requests[0].body == server.requests[1].body
+
+
+def zstd_frames(*chunks: bytes) -> bytes:
+    """Independently compressed frames, concatenated: still one valid zstd stream."""
+    return b"".join(zstandard.ZstdCompressor().compress(chunk) for chunk in chunks)
+
+
+@pytest.mark.parametrize(
+    "accept_encoding",
+    [
+        pytest.param(["zstd"], id="zstd"),
+        pytest.param(["gzip", "ZSTD"], id="case-insensitive"),
+        pytest.param(("*",), id="wildcard"),
+        pytest.param(parse_accept_encoding("gzip, zstd;q=0.5"), id="parsed-header"),
+    ],
+)
+def test_accepted_encodings_pass_stored_bytes_through(session, accept_encoding):
+    stored = zstd_frames(b"first frame ", b"second frame")
+    key = session.put(stored, precompressed="zstd")
+    with session.get(key, accept_encoding=accept_encoding) as response:
+        assert response.metadata.compression == "zstd"
+        assert response.payload.read() == stored
+    with session.get(key, True, accept_encoding) as positional:  # 0.2.x order
+        assert positional.payload.read() == stored
+
+
+@pytest.mark.parametrize(
+    "accept_encoding",
+    [
+        pytest.param(None, id="none"),
+        pytest.param([], id="empty"),
+        pytest.param(["gzip", "br"], id="others"),
+        pytest.param(parse_accept_encoding("zstd;q=0, *"), id="refused-beats-wildcard"),
+    ],
+)
+def test_other_encodings_are_decompressed(session, accept_encoding):
+    key = session.put(PAYLOAD)
+    response = session.get_or_none(key, accept_encoding=accept_encoding)
+    assert response is not None
+    with response:
+        assert response.metadata.compression is None
+        assert response.payload.read() == PAYLOAD
+
+
+def test_uncompressed_objects_ignore_accept_encoding(session):
+    key = session.put(PAYLOAD, compression="none")
+    with session.get(key, accept_encoding=["zstd", "*"]) as response:
+        assert (response.metadata.compression, response.payload.read()) == (None, PAYLOAD)
+
+
+def test_accepted_unknown_encoding_is_not_an_error(scripted):
+    headers = {"content-encoding": "gzip"}
+    server = scripted.start(lambda request, index: scripted.Reply(200, headers, b"gz"))
+    with (
+        Client(server.url) as client,
+        client.session(Usecase("u")).get("k", accept_encoding=["gzip"]) as response,
+    ):
+        assert (response.metadata.compression, response.payload.read()) == ("gzip", b"gz")
+
+
+def test_precompressed_round_trip(session):
+    stored = zstd_frames(PAYLOAD[:500], PAYLOAD[500:])
+    key = session.put(stored, precompressed="zstd", compression=None)
+    assert session.head(key).compression == "zstd"
+    assert read(session, key) == PAYLOAD
+    assert read(session, key, decompress=False) == stored
+    # Streams are sent as they are too, also under a usecase that compresses by default.
+    streamed = session.put(io.BytesIO(stored), key="streamed", precompressed="zstd")
+    assert read(session, streamed, decompress=False) == stored
+    assert read(session, streamed) == PAYLOAD
+
+
+def test_precompressed_on_the_wire(scripted):
+    server = scripted.start(lambda request, index: scripted.json_reply(200, '{"key":"k"}'))
+    stored = zstd_frames(b"abc")
+    with Client(server.url) as client:
+        client.session(Usecase("u")).put(stored, key="k", precompressed="zstd")
+        client.session(Usecase("u")).put(b"plain", key="k", precompressed="none")
+    zstd_request, plain_request = server.requests
+    assert (zstd_request.headers["content-encoding"], zstd_request.body) == ("zstd", stored)
+    assert "content-encoding" not in plain_request.headers
+    assert plain_request.body == b"plain"
+
+
+def test_compress_is_an_alias_of_compression(session):
+    key = session.put(PAYLOAD, compress="none")
+    assert session.head(key).compression is None
+    key = session.put(PAYLOAD, compress="zstd")
+    assert session.head(key).compression == "zstd"
+    assert read(session, key) == PAYLOAD
+
+
+def test_filename_is_served_as_content_disposition(objectstore_server, objectstore_usecase):
+    with Client(objectstore_server.url) as client:
+        session = client.session(Usecase(objectstore_usecase))
+        key = session.put(b"%PDF", filename="reports/q1 2026.pdf", compression="none")
+        raw = urllib3.request("GET", session.object_url(key))
+    assert raw.headers["content-disposition"] == 'attachment; filename="reports-q1 2026.pdf"'
+    assert raw.data == b"%PDF"

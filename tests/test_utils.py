@@ -5,7 +5,12 @@ import os
 
 import pytest
 
-from objectstore_client.utils import decode_header_value, encode_header_value, guess_mime_type
+from objectstore_client.utils import (
+    decode_header_value,
+    encode_header_value,
+    guess_mime_type,
+    parse_accept_encoding,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
 
@@ -58,3 +63,28 @@ def test_guess_mime_type_does_not_touch_pipes():
 def test_header_value_codec(value, encoded):
     assert encode_header_value(value) == encoded
     assert decode_header_value(encoded) == value
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        pytest.param("zstd", ["zstd"], id="one"),
+        pytest.param("gzip, zstd;q=0.8, br", ["gzip", "zstd", "br"], id="weights-dropped"),
+        pytest.param(" ZSTD , Gzip ", ["zstd", "gzip"], id="lower-cased-and-stripped"),
+        pytest.param("zstd;q=0, gzip", ["gzip"], id="refused"),
+        pytest.param("zstd; Q = 0.000", [], id="refused-spelled-out"),
+        pytest.param("zstd;q=0.001", ["zstd"], id="tiny-weight-accepted"),
+        pytest.param("zstd;q=abc", ["zstd"], id="bad-weight-ignored"),
+        pytest.param("zstd;level=1;q=0", [], id="other-parameters"),
+        pytest.param("", [], id="empty"),
+        pytest.param(" , ,zstd,", ["zstd"], id="empty-items"),
+        pytest.param("*", ["*"], id="wildcard"),
+        pytest.param("gzip, *;q=0.1", ["gzip", "*"], id="weighted-wildcard"),
+        pytest.param("zstd;q=0, *", [], id="refusal-beats-wildcard"),
+        pytest.param("gzip;q=0, *", ["zstd"], id="wildcard-without-the-refused"),
+        pytest.param("br, *, zstd, *;q=0", ["br", "zstd"], id="wildcard-refused"),
+        pytest.param("identity;q=0, *", ["*"], id="identity-refusal-ignored"),
+    ],
+)
+def test_parse_accept_encoding(header, expected):
+    assert parse_accept_encoding(header) == expected

@@ -7,12 +7,15 @@ test would see `ConnectError` instead of the argument error.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import zstandard
 
 from objectstore_client import (
     Client,
+    ConnectError,
     InvalidArgument,
     InvalidArgumentType,
     Scope,
@@ -137,6 +140,35 @@ def test_usecase_compression_and_policy():
         pytest.param({"origin": 42}, InvalidArgumentType, "origin", id="origin"),
         pytest.param({"filename": b"x"}, InvalidArgumentType, "filename", id="filename"),
         pytest.param({"origin": "\udc80"}, InvalidArgument, "origin", id="origin-surrogate"),
+        pytest.param({"compress": "gzip"}, InvalidArgument, "compress", id="compress"),
+        pytest.param(
+            {"compress": "zstd", "compression": "zstd"},
+            InvalidArgument,
+            "compress",
+            id="compress-and-compression",
+        ),
+        pytest.param(
+            {"precompressed": "zstd", "compression": "zstd"},
+            InvalidArgument,
+            "precompressed",
+            id="precompressed-and-compression",
+        ),
+        pytest.param(
+            {"precompressed": "zstd", "compression": "none"},
+            InvalidArgument,
+            "precompressed",
+            id="precompressed-and-compression-none",
+        ),
+        pytest.param(
+            {"precompressed": "zstd", "compress": "zstd"},
+            InvalidArgument,
+            "precompressed",
+            id="precompressed-and-compress",
+        ),
+        pytest.param({"precompressed": "gzip"}, InvalidArgument, "precompressed", id="gzip"),
+        pytest.param(
+            {"precompressed": "zstd"}, InvalidArgument, "precompressed", id="not-zstd-bytes"
+        ),
     ],
 )
 def test_invalid_put_arguments(dead_session, kwargs, error, argument):
@@ -227,3 +259,156 @@ def test_scope_objects_from_0_0_19_code():
     with pytest.raises(InvalidArgumentType, match="scope"):
         token.sign_for_scope("usecase", {"org": 1})  # type: ignore[arg-type]
     assert token.sign_for_scope("usecase", Scope(org=1)).count(".") == 2
+
+
+@pytest.fixture
+def dead_signing_session(dead_url):
+    generator = TokenGenerator("kid", generate_keypair().private_pem)
+    with Client(dead_url, retries=0, token=generator) as client:
+        yield client.session(Usecase("usecase"), org=1)
+
+
+@pytest.mark.parametrize(
+    ("method", "error"),
+    [
+        pytest.param("PUT", InvalidArgument, id="put"),
+        pytest.param("DELETE", InvalidArgument, id="delete"),
+        pytest.param("POST", InvalidArgument, id="post"),
+        pytest.param("PATCH", InvalidArgument, id="patch"),
+        pytest.param("", InvalidArgument, id="empty"),
+        pytest.param(b"GET", InvalidArgumentType, id="bytes"),
+    ],
+)
+def test_only_get_and_head_can_be_presigned(dead_signing_session, method, error):
+    with pytest.raises(error) as info:
+        dead_signing_session.presigned_object_url(method, "k")
+    assert info.value.argument == "method"
+
+
+DURATIONS = [
+    pytest.param(timedelta(0), InvalidArgument, "longer than zero", id="zero"),
+    pytest.param(timedelta(seconds=-1), InvalidArgument, "longer than zero", id="negative"),
+    pytest.param(timedelta(days=7, microseconds=1), InvalidArgument, "at most 7 days", id="max"),
+    pytest.param(timedelta(days=365), InvalidArgument, "at most 7 days", id="year"),
+    pytest.param(3600, InvalidArgumentType, "timedelta", id="int-seconds"),
+]
+
+
+@pytest.mark.parametrize(("duration", "error", "rule"), DURATIONS)
+def test_presign_durations(dead_signing_session, duration, error, rule):
+    with pytest.raises(error, match=rule) as info:
+        dead_signing_session.presigned_object_url("GET", "k", duration)
+    assert info.value.argument == "duration"
+
+
+@pytest.mark.parametrize(("duration", "error", "rule"), DURATIONS)
+def test_token_validities(dead_signing_session, duration, error, rule):
+    with pytest.raises(error, match=rule) as info:
+        dead_signing_session.object_url("k", token_validity=duration)
+    assert info.value.argument == "token_validity"
+
+
+def test_longest_validities_are_accepted(dead_signing_session):
+    seven_days = timedelta(days=7)
+    assert "os_duration=604800&" in dead_signing_session.presigned_object_url(
+        "GET", "k", seven_days
+    )
+    assert "?os_auth=" in dead_signing_session.object_url("k", token_validity=seven_days)
+    tiny = timedelta(microseconds=1)
+    assert "os_duration=1&" in dead_signing_session.presigned_object_url("GET", "k", tiny)
+
+
+NAIVE = datetime(2030, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "argument", "rule"),
+    [
+        pytest.param({}, InvalidArgument, "at/from_creation/from_now", "got 0", id="none"),
+        pytest.param(
+            {"at": NAIVE.replace(tzinfo=UTC), "from_now": timedelta(1)},
+            InvalidArgument,
+            "at/from_creation/from_now",
+            "got 2 (at, from_now)",
+            id="two",
+        ),
+        pytest.param(
+            {"at": NAIVE, "from_creation": timedelta(1), "from_now": timedelta(1)},
+            InvalidArgument,
+            "at/from_creation/from_now",
+            "got 3",
+            id="three",
+        ),
+        pytest.param({"at": NAIVE}, InvalidArgument, "at", "timezone-aware", id="naive"),
+        pytest.param({"at": date(2030, 1, 1)}, InvalidArgumentType, "at", "datetime", id="date"),
+        pytest.param(
+            {"at": "2030-01-01T00:00:00Z"}, InvalidArgumentType, "at", "datetime", id="str"
+        ),
+        pytest.param(
+            {"from_creation": timedelta(seconds=-1)},
+            InvalidArgument,
+            "from_creation",
+            "negative",
+            id="negative-from-creation",
+        ),
+        pytest.param(
+            {"from_now": timedelta(days=-1)}, InvalidArgument, "from_now", "negative", id="negative"
+        ),
+        pytest.param({"from_now": 3600}, InvalidArgumentType, "from_now", "timedelta", id="int"),
+    ],
+)
+def test_invalid_expiry_extensions(dead_session, kwargs, error, argument, rule):
+    with pytest.raises(error, match=re.escape(rule)) as info:
+        dead_session.extend_expiry("k", **kwargs)
+    assert info.value.argument == argument
+
+
+def test_valid_expiry_extension_reaches_the_network(dead_session):
+    """The control for the test above: a valid call does try to connect."""
+    with pytest.raises(ConnectError):
+        dead_session.extend_expiry("k", from_now=timedelta(0))
+
+
+@pytest.mark.parametrize(
+    "accept_encoding",
+    [
+        pytest.param("zstd", id="str"),
+        pytest.param(b"zstd", id="bytes"),
+        pytest.param([1], id="int-item"),
+        pytest.param(42, id="int"),
+    ],
+)
+def test_invalid_accept_encoding(dead_session, accept_encoding):
+    with pytest.raises(InvalidArgumentType) as info:
+        dead_session.get("k", accept_encoding=accept_encoding)
+    assert info.value.argument == "accept_encoding"
+
+
+def test_minting_needs_a_secret_key(dead_session, dead_url):
+    with pytest.raises(InvalidArgument, match="no token") as info:
+        dead_session.mint_token()
+    assert info.value.argument == "token"
+    with Client(dead_url, token="static.jwt.token") as client:
+        session = client.session(Usecase("u"))
+        with pytest.raises(InvalidArgument, match="static token") as info:
+            session.mint_token(expiry_seconds=10)
+        assert "static.jwt.token" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        pytest.param(zstandard.ZstdCompressor().compress(b"abc"), id="zstd-frame"),
+        pytest.param(b"\x5a\x2a\x4d\x18\x00\x00\x00\x00", id="skippable-frame"),
+        pytest.param(b"", id="empty"),
+        pytest.param(
+            memoryview(bytes(b for byte in b"\x28\xb5\x2f\xfd" for b in (byte, 0)))[::2],
+            id="non-contiguous-view",
+        ),
+        pytest.param(io.BytesIO(b"streams are not inspected"), id="stream"),
+    ],
+)
+def test_precompressed_contents_that_pass_the_check(dead_session, contents):
+    """They pass validation, so the upload is attempted (and cannot connect)."""
+    with pytest.raises(ConnectError):
+        dead_session.put(contents, precompressed="zstd")
