@@ -9,6 +9,7 @@ over from the source's original position when the source is seekable.
 from __future__ import annotations
 
 import io
+import threading
 from typing import IO
 
 import zstandard
@@ -18,6 +19,12 @@ from objectstore_client.metadata import Compression
 
 # How much is read from the caller's stream at a time.
 _READ_SIZE = 64 * 1024
+
+# Bodies up to this size are compressed with the thread's reused context. Allocating a
+# context costs 8-20 µs, a fifth of a small upload; above this size it costs under 5%,
+# and a context kept after a larger body would hold its multi-megabyte workspace for
+# the life of the thread (under 1 MiB at this size).
+_REUSE_LIMIT = 64 * 1024
 
 
 class SourceError(Exception):
@@ -38,6 +45,26 @@ def _compressor() -> zstandard.ZstdCompressor:
     return zstandard.ZstdCompressor(write_checksum=True)
 
 
+class _ThreadCompressor(threading.local):
+    """One compression context per thread, for one-shot `compress` calls only.
+
+    zstd contexts are not thread-safe; streaming compressors keep theirs between calls,
+    so they get their own.
+    """
+
+    def __init__(self) -> None:
+        self.context = _compressor()
+
+
+_thread_compressor = _ThreadCompressor()
+
+
+def _compress(data: bytes | memoryview, size: int) -> bytes:
+    """Compresses `size` bytes of `data` into one frame that records its content size."""
+    compressor = _thread_compressor.context if size <= _REUSE_LIMIT else _compressor()
+    return compressor.compress(data)
+
+
 class BufferBody:
     """A bytes-like upload: prepared once, sent (and re-sent) with `Content-Length`."""
 
@@ -47,7 +74,7 @@ class BufferBody:
         view = memoryview(contents)
         data: bytes | memoryview = contents if isinstance(contents, bytes) else _flat(view)
         self.uncompressed_size = view.nbytes
-        self._wire = _compressor().compress(data) if compression == "zstd" else data
+        self._wire = _compress(data, view.nbytes) if compression == "zstd" else data
         self.compressed_size = len(self._wire) if compression == "zstd" else None
 
     def open(self) -> bytes | memoryview:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
+from urllib3 import HTTPHeaderDict
+
 from objectstore_client._duration import format_timedelta, parse_timedelta
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.utils import decode_header_value
@@ -162,17 +164,29 @@ class Metadata:
             origin=None,
             custom={},
         )
-        for raw_name, value in headers.items():
+        # Names only: urllib3 builds every (name, value) pair of items() with a lookup of
+        # its own, and most headers (date, server, ...) are of no interest here.
+        for raw_name in headers:
             name = raw_name.lower()
             if name.startswith(HEADER_META_PREFIX):
+                value = _last_value(headers, raw_name)
                 metadata.custom[name[len(HEADER_META_PREFIX) :]] = decode_header_value(value)
             elif name in _HEADER_FIELDS:
+                value = _last_value(headers, raw_name)
                 field_name, parse = _HEADER_FIELDS[name]
                 try:
                     setattr(metadata, field_name, parse(value))
                 except ValueError:
                     logger.warning("ignoring unparsable %s header: %r", name, value)
         return metadata
+
+
+def _last_value(headers: Mapping[str, str], name: str) -> str:
+    # urllib3 joins a repeated header's values with ", "; the last one counts, as it
+    # always has (earlier versions went through every value in turn).
+    if isinstance(headers, HTTPHeaderDict):
+        return headers.getlist(name)[-1]
+    return headers[name]
 
 
 def format_expiration(expiration_policy: ExpirationPolicy | Manual) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Self, cast
@@ -26,11 +26,17 @@ from objectstore_client.metadata import (
 )
 from objectstore_client.metrics import (
     MetricsBackend,
+    NoOpMetricsBackend,
     StorageMetricEmitter,
     measure_storage_operation,
 )
 from objectstore_client.scope import Scope
-from objectstore_client.tracing import storage_span, trace_propagation_headers
+from objectstore_client.tracing import (
+    NO_SPAN,
+    storage_span,
+    trace_propagation_headers,
+    tracing_active,
+)
 
 if TYPE_CHECKING:
     from objectstore_client.client import Usecase
@@ -80,6 +86,25 @@ class GetResponse(NamedTuple):
             yield chunk
 
 
+class _Unmeasured:
+    """`Session._measure` when nothing would record the operation: no span, no metrics.
+
+    A plain object rather than the nested generator context managers of the measured
+    path, which cost a sixth of a small request when Sentry is off and metrics go nowhere.
+    """
+
+    __slots__ = ("_entered",)
+
+    def __init__(self, emitter: StorageMetricEmitter) -> None:
+        self._entered = (NO_SPAN, emitter)
+
+    def __enter__(self) -> tuple[Any, StorageMetricEmitter]:
+        return self._entered
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
 class Session(ExternalAccess):
     """The objects of one usecase and scope; create it with `Client.session`.
 
@@ -127,6 +152,10 @@ class Session(ExternalAccess):
         self._token = token
         self._transport = _transport or Transport(pool, _DEFAULT_REPLAYS)
         self._auth_header = _AUTH_HEADERS[_auth_header]
+        # (usecase name, collection path), rebuilt by `_path` when the usecase is renamed
+        # (allowed since 0.0.19). Replaced as one tuple, so threads never see a name with
+        # another name's path.
+        self._collection = self._collection_for(usecase.name)
 
     @property
     def usecase(self) -> Usecase:
@@ -149,14 +178,33 @@ class Session(ExternalAccess):
             headers[self._auth_header] = f"Bearer {self._token}"
         return headers
 
-    def _path(self, key: str | None) -> str:
-        return _protocol.object_path(self._base_path, self._usecase.name, self._scope, key)
+    def _collection_for(self, usecase: str) -> tuple[str, str]:
+        return usecase, _protocol.object_path(self._base_path, usecase, self._scope, None)
 
-    @contextmanager
+    def _path(self, key: str | None) -> str:
+        # Only the key changes from one request to the next: quote just that.
+        collection = self._collection
+        if collection[0] != self._usecase.name:
+            collection = self._collection = self._collection_for(self._usecase.name)
+        return collection[1] if key is None else collection[1] + _protocol.encode_key(key)
+
     def _measure(
         self, operation: str, key: str | None
+    ) -> AbstractContextManager[tuple[Any, StorageMetricEmitter]]:
+        """Wraps one operation in its Sentry span and its `storage.<operation>.*` metrics.
+
+        Yields the span and the metric emitter. When Sentry is not active and the backend
+        is exactly `NoOpMetricsBackend` (a subclass may record), neither is created.
+        """
+        backend = self._metrics_backend
+        if type(backend) is NoOpMetricsBackend and not tracing_active():
+            return _Unmeasured(StorageMetricEmitter(backend, operation, self._usecase.name))
+        return self._measured(operation, key)
+
+    @contextmanager
+    def _measured(
+        self, operation: str, key: str | None
     ) -> Iterator[tuple[Any, StorageMetricEmitter]]:
-        """Wraps one operation in its Sentry span and its `storage.<operation>.*` metrics."""
         usecase = self._usecase.name
         with (
             storage_span(operation, usecase, self._scope, key=key) as span,

@@ -15,7 +15,14 @@ from sentry_sdk.integrations.stdlib import StdlibIntegration
 
 from objectstore_client.scope import Scope
 
-__all__ = ["SPAN_ORIGIN", "SpanAttribute", "storage_span", "trace_propagation_headers"]
+__all__ = [
+    "NO_SPAN",
+    "SPAN_ORIGIN",
+    "SpanAttribute",
+    "storage_span",
+    "trace_propagation_headers",
+    "tracing_active",
+]
 
 SPAN_ORIGIN = "auto.objectstore.client"
 """The origin of every span this SDK creates (`auto.<integration>.<library>`)."""
@@ -28,6 +35,15 @@ class _NoSpan:
 
     def set_data(self, key: str, value: Any) -> None:
         """Discards the attribute."""
+
+
+NO_SPAN = _NoSpan()
+"""What `storage_span` yields when Sentry is not active; stateless, so shared."""
+
+
+def tracing_active() -> bool:
+    """Whether sentry-sdk is initialised and active, so that spans would be recorded."""
+    return sentry_sdk.get_client().is_active()
 
 
 @contextmanager
@@ -47,8 +63,8 @@ def storage_span(
         scope: The scope of the session.
         **attributes: Extra span attributes.
     """
-    if not sentry_sdk.get_client().is_active():
-        yield _NoSpan()
+    if not tracing_active():
+        yield NO_SPAN
         return
     op = f"objectstore.{operation}"
     with sentry_sdk.start_span(op=op, name=f"{op} {usecase}", origin=SPAN_ORIGIN) as span:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import urllib3
@@ -79,3 +81,114 @@ def test_context_manager_closes():
     with payload(TEXT) as stream:
         stream.read(1)
     assert stream.closed
+
+
+class CountingResponse(urllib3.HTTPResponse):
+    """Records the size of every read of the body."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(body=io.BytesIO(body), preload_content=False)
+        self.reads: list[int | None] = []
+
+    def read(self, amt=None, *args, **kwargs):
+        self.reads.append(amt)
+        return super().read(amt, *args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("body", "decompress", "expected"),
+    [
+        pytest.param(frames(TEXT), True, TEXT, id="one-frame"),
+        pytest.param(frames(TEXT[:100], TEXT[100:]), True, TEXT, id="two-frames"),
+        pytest.param(TEXT, False, TEXT, id="uncompressed"),
+    ],
+)
+def test_whole_read_takes_the_body_in_one_read(body, decompress, expected):
+    response = CountingResponse(body)
+    stream = Payload(response, decompress=decompress, translate=translate)
+    assert stream.read() == expected
+    assert response.reads == [None]
+    assert response.closed  # the body was read to its end, so the connection is reusable
+    assert stream.read() == b""
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param((b"",), id="one-empty-frame"),
+        pytest.param((b"", b"after an empty frame"), id="empty-frame-first"),
+        pytest.param((b"first", b"", b"third"), id="empty-frame-between"),
+        pytest.param((b"x" * 100_000,) * 3, id="three-large-frames"),
+    ],
+)
+def test_whole_read_decodes_every_frame(parts):
+    assert payload(frames(*parts), True).read() == b"".join(parts)
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["whole", "streamed"])
+def test_skippable_frames_are_skipped(whole):
+    skippable = struct.pack("<II", 0x184D2A50, 4) + b"meta"
+    body = skippable + frames(b"first") + skippable + frames(b"second")
+    stream = payload(body, True)
+    assert (stream.read() if whole else b"".join(stream.iter_chunks(3))) == b"firstsecond"
+
+
+def test_whole_read_of_frames_without_content_size():
+    compressor = zstandard.ZstdCompressor(write_content_size=False)
+    body = compressor.compress(TEXT) + compressor.compress(b"tail")
+    assert payload(body, True).read() == TEXT + b"tail"
+    streamed = zstandard.ZstdCompressor().stream_reader(io.BytesIO(TEXT)).read()
+    assert zstandard.frame_content_size(streamed) == -1
+    assert payload(streamed, True).read() == TEXT
+
+
+def test_whole_read_of_a_frame_with_a_large_window():
+    # Above 2 MiB, the thread's reused context refuses the window: a context of its own
+    # decodes the frame, and the thread's context keeps working afterwards.
+    params = zstandard.ZstdCompressionParameters.from_level(1, window_log=23)
+    compressor = zstandard.ZstdCompressor(compression_params=params).compressobj()
+    body = compressor.compress(TEXT) + compressor.flush()
+    assert zstandard.get_frame_parameters(body).window_size == 8 * 1024 * 1024
+    assert payload(body, True).read() == TEXT
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"after")
+    assert payload(unsized, True).read() == b"after"
+
+
+def test_whole_read_of_an_empty_body():
+    assert payload(b"", True).read() == b""
+    assert payload(b"", False).read() == b""
+
+
+def test_whole_read_of_corrupt_frame_raises_decode_error():
+    body = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(TEXT))
+    body[-1] ^= 0xFF  # breaks the checksum of a frame whose header is valid
+    stream = payload(bytes(body), True)
+    with pytest.raises(DecodeError, match="zstd"):
+        stream.read()
+
+
+def test_read_after_a_partial_read_streams_the_rest():
+    response = CountingResponse(frames(TEXT))
+    stream = Payload(response, decompress=True, translate=translate)
+    assert stream.read(4) == TEXT[:4]
+    assert stream.read() == TEXT[4:]
+    assert None not in response.reads
+
+
+def test_streaming_payloads_are_independent_of_whole_reads_on_the_same_thread():
+    # A streaming payload keeps its decompression state between reads; a whole read on
+    # the same thread in between must not disturb it.
+    first = payload(frames(TEXT), True)
+    assert first.read(10) == TEXT[:10]
+    assert payload(frames(b"other" * 1000), True).read() == b"other" * 1000
+    assert first.read() == TEXT[10:]
+
+
+def test_whole_reads_from_many_threads():
+    bodies = {n: bytes([n]) * (1000 + n * 5000) for n in range(8)}
+
+    def work(n: int) -> bool:
+        return all(payload(frames(bodies[n]), True).read() == bodies[n] for _ in range(50))
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(work, bodies))

@@ -4,6 +4,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from urllib3 import HTTPHeaderDict
 
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.metadata import (
@@ -190,6 +191,25 @@ def test_from_headers_is_case_insensitive():
         {"build": "b"},
         1,
     )
+
+
+def test_from_headers_of_urllib3_headers_is_case_insensitive():
+    headers = HTTPHeaderDict(
+        {"Content-Type": "text/plain", "X-Sn-Origin": "o", "X-SNME-Build": "b", "Server": "s"}
+    )
+    metadata = Metadata.from_headers(headers)
+    assert (metadata.content_type, metadata.origin, metadata.custom) == (
+        "text/plain",
+        "o",
+        {"build": "b"},
+    )
+
+
+def test_from_headers_of_a_repeated_urllib3_header_keeps_the_last_value():
+    headers = HTTPHeaderDict()
+    headers.add("x-snme-build", "first")
+    headers.add("X-Snme-Build", "last")
+    assert Metadata.from_headers(headers).custom == {"build": "last"}
 
 
 def test_from_headers_decodes_tolerantly():

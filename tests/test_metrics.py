@@ -91,3 +91,19 @@ def test_client_operations_emit_0_0_19_metrics(objectstore_url, objectstore_usec
         ("storage.delete.latency", "success"),
         ("storage.get.latency", "error"),
     ]
+
+
+def test_a_subclass_of_the_noop_backend_receives_metrics(objectstore_url, objectstore_usecase):
+    class Counting(NoOpMetricsBackend):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def distribution(self, name, value, tags=None, unit=None):
+            self.names.append(name)
+
+    backend = Counting()
+    with Client(objectstore_url, metrics_backend=backend) as client:
+        session = client.session(Usecase(objectstore_usecase))
+        session.delete(session.put(b"x"))
+    assert "storage.put.latency" in backend.names
+    assert "storage.delete.latency" in backend.names

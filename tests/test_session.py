@@ -32,6 +32,7 @@ from objectstore_client import (
     TimeToIdle,
     TimeToLive,
     TokenGenerator,
+    TransportError,
     UnsupportedCompression,
     Usecase,
     parse_accept_encoding,
@@ -287,6 +288,42 @@ def test_unknown_content_encoding(scripted):
         with session.get("k", decompress=False) as raw:
             assert (raw.metadata.compression, raw.payload.read()) == ("gzip", b"gz")
         assert client._pool.num_connections == 1  # the failed get released its connection
+
+
+def test_requests_follow_a_renamed_usecase(scripted):
+    server = scripted.start(lambda request, index: scripted.json_reply(200, '{"key": "k"}'))
+    usecase = Usecase("before")
+    with Client(server.url) as client:
+        session = client.session(usecase, org=1)
+        session.put(b"x", key="a b")
+        usecase.name = "after rename"
+        session.put(b"x", key="a b")
+        session.put(b"x")
+        assert session.object_url("k").endswith("/v1/objects/after%20rename/org=1/k")
+    assert [request.path for request in server.requests] == [
+        "/v1/objects/before/org=1/a%20b",
+        "/v1/objects/after%20rename/org=1/a%20b",
+        "/v1/objects/after%20rename/org=1/",
+    ]
+
+
+def test_whole_read_of_a_truncated_body_raises_and_drops_the_connection(scripted):
+    body = zstandard.ZstdCompressor().compress(PAYLOAD)
+    headers = {
+        "Content-Encoding": "zstd",
+        "Content-Length": str(len(body)),
+        "Connection": "close",
+    }
+    server = scripted.start(
+        lambda request, index: scripted.Reply(200, headers, body[: len(body) // 2])
+    )
+    with Client(server.url) as client:
+        response = client.session(Usecase("u")).get("k")
+        with pytest.raises(TransportError):
+            response.payload.read()
+        assert client._pool.pool is not None
+        connection = client._pool.pool.get_nowait()
+        assert connection is None or connection.sock is None  # closed, not reused as is
 
 
 def test_session_built_directly_as_in_0_0_19(objectstore_server, objectstore_usecase):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import array
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import zstandard
@@ -144,3 +145,41 @@ def test_empty_stream():
     body = StreamBody(io.BytesIO(), "zstd")
     assert decompress(drain(body)) == b""
     assert body.uncompressed_size == 0
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        pytest.param(1024, id="reused-context"),
+        pytest.param(64 * 1024, id="reused-context-limit"),
+        pytest.param(64 * 1024 + 1, id="own-context"),
+    ],
+)
+def test_buffer_body_frame_records_size_and_checksum(size):
+    contents = os.urandom(size)
+    wire = bytes(BufferBody(contents, "zstd").open())
+    assert zstandard.frame_content_size(wire) == size
+    assert zstandard.get_frame_parameters(wire).has_checksum
+    assert decompress(wire) == contents
+
+
+def test_buffer_bodies_from_many_threads():
+    contents = {n: os.urandom(100 + n * 9000) for n in range(8)}
+
+    def work(n: int) -> bool:
+        return all(
+            decompress(bytes(BufferBody(contents[n], "zstd").open())) == contents[n]
+            for _ in range(50)
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(work, contents))
+
+
+def test_buffer_body_between_reads_of_a_stream_body_on_the_same_thread():
+    # A streaming body keeps its compression state between reads; compressing a buffer
+    # on the same thread in between must not disturb it.
+    stream = StreamBody(io.BytesIO(DATA), "zstd")
+    first = stream.read(100)
+    assert decompress(bytes(BufferBody(b"other" * 1000, "zstd").open())) == b"other" * 1000
+    assert decompress(first + drain(stream)) == DATA
