@@ -307,6 +307,10 @@ def _put_loop(impl: Impl, prefix: str, data: bytes, seconds: float) -> Result:
 
 
 def _get_loop(impl: Impl, key: str, data: bytes, seconds: float) -> Result:
+    # A key per implementation: each must read what it uploaded itself (frame layout and
+    # content-size headers differ between clients), not what the last one wrote.
+    key = f"{impl.name}-{key}"
+
     def setup() -> None:
         impl.put(key, data)
         if impl.get(key) != data:
