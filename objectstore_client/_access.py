@@ -51,9 +51,10 @@ class ExternalAccess:
 
         Args:
             key: The object's key.
-            token_validity: How long the embedded token is valid: more than zero, at
-                most seven days, rounded up to whole seconds. The server accepts it up
-                to 60 s longer. `None`: no token.
+            token_validity: How long the embedded token is valid: more than zero,
+                rounded up to whole seconds (the seven-day limit of presigned URLs does
+                not apply to tokens). The server accepts it up to 60 s longer. `None`:
+                no token.
 
         Raises:
             InvalidArgument: The key breaks a rule, `token_validity` is out of range, or
@@ -65,7 +66,7 @@ class ExternalAccess:
         url = self._url(self._path(checked_key))
         if token_validity is None:
             return url
-        seconds = _validation.check_url_validity(token_validity, "token_validity")
+        seconds = _validation.check_url_validity(token_validity, "token_validity", presigned=False)
         token = self._generator("object_url(token_validity=...)").token_for_scope(
             self._usecase.name, self._scope, [Permission.OBJECT_READ], seconds
         )

@@ -59,16 +59,137 @@ class _ThreadDecompressor(threading.local):
 _thread_decompressor = _ThreadDecompressor()
 
 
-def _stream_reader(
-    source: IO[bytes], context: zstandard.ZstdDecompressor | None = None
-) -> zstandard.ZstdDecompressionReader:
-    return (context or zstandard.ZstdDecompressor()).stream_reader(
-        source, read_size=_CHUNK_SIZE, read_across_frames=True, closefd=False
-    )
+_ZSTD_MAGIC = 0xFD2FB528
+_SKIPPABLE_MAGIC_MASK = 0xFFFFFFF0
+_SKIPPABLE_MAGIC = 0x184D2A50
+
+
+class _FrameScanner:
+    """Follows the frame and block boundaries of a zstd stream without decoding it.
+
+    zstd's stream reader returns b"" when its input ends inside a frame, exactly as at a
+    frame's end, so a truncated download would look complete. This scanner walks the
+    headers (RFC 8878 §3.1) of the same bytes, skipping block contents, so `finish()` can
+    tell whether the input stopped between frames. Decoding errors inside blocks are the
+    decoder's to report; this only checks where the input ends.
+    """
+
+    def __init__(self) -> None:
+        self._pending = bytearray()  # bytes of a header not yet complete
+        self._skip = 0  # content bytes to pass over before the next header
+        # What the next header is: "magic", "frame", "skip_size", "block" or "checksum".
+        self._state = "magic"
+        self._checksum = False
+
+    def _need(self) -> int:
+        """The size of the header expected next, or 0 if it is not yet known."""
+        if self._state in ("magic", "skip_size", "checksum"):
+            return 4
+        if self._state == "block":
+            return 3
+        # "frame": the descriptor byte says how long the rest of the frame header is.
+        if not self._pending:
+            return 1
+        descriptor = self._pending[0]
+        single_segment = (descriptor >> 5) & 1
+        content_size = (0 if not single_segment else 1, 2, 4, 8)[descriptor >> 6]
+        return 1 + (0 if single_segment else 1) + (0, 1, 2, 4)[descriptor & 3] + content_size
+
+    def feed(self, data: bytes) -> None:
+        """Advances over `data`, the next bytes of the stream."""
+        view = memoryview(data)
+        while view:
+            if self._skip:
+                step = min(self._skip, len(view))
+                self._skip -= step
+                view = view[step:]
+                continue
+            need = self._need()
+            step = min(need - len(self._pending), len(view))
+            self._pending += view[:step]
+            view = view[step:]
+            if len(self._pending) == need:
+                self._header_complete()
+
+    def _header_complete(self) -> None:
+        header = bytes(self._pending)
+        # Only the frame descriptor so far: the rest of the header's length depends on it.
+        if self._state == "frame" and len(header) == 1 and self._need() > 1:
+            return
+        self._pending.clear()
+        value = int.from_bytes(header, "little")
+        if self._state == "magic":
+            if value == _ZSTD_MAGIC:
+                self._state = "frame"
+            elif value & _SKIPPABLE_MAGIC_MASK == _SKIPPABLE_MAGIC:
+                self._state = "skip_size"
+            else:
+                raise zstandard.ZstdError("unknown frame magic number")
+        elif self._state == "skip_size":
+            self._skip = value
+            self._state = "magic"
+        elif self._state == "frame":
+            self._checksum = bool((header[0] >> 2) & 1)
+            self._state = "block"
+        elif self._state == "block":
+            block_type = (value >> 1) & 3
+            self._skip = 1 if block_type == 1 else value >> 3
+            if value & 1:  # the last block of the frame
+                self._state = "checksum" if self._checksum else "magic"
+        else:  # "checksum"
+            self._state = "magic"
+
+    def finish(self) -> None:
+        """Checks that the stream ended between frames.
+
+        Raises:
+            zstandard.ZstdError: the input ended inside a frame.
+        """
+        if self._state != "magic" or self._pending or self._skip:
+            raise zstandard.ZstdError("the input ends inside an unfinished zstd frame")
+
+
+class _ScannedSource:
+    """Reads from a source and passes every byte read through a `_FrameScanner`."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self.scanner = _FrameScanner()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self.scanner.feed(data)
+        return data
+
+
+class _ZstdStream:
+    """Decodes a zstd stream across frames; raises if the input ends inside a frame."""
+
+    def __init__(
+        self, source: IO[bytes], context: zstandard.ZstdDecompressor | None = None
+    ) -> None:
+        self._source = _ScannedSource(source)
+        self._reader = (context or zstandard.ZstdDecompressor()).stream_reader(
+            cast(IO[bytes], self._source),
+            read_size=_CHUNK_SIZE,
+            read_across_frames=True,
+            closefd=False,
+        )
+
+    def read(self, size: int) -> bytes:
+        """Returns up to `size` decoded bytes, b"" at the end of a complete stream.
+
+        Raises:
+            zstandard.ZstdError: the data is corrupt or ends inside a frame.
+        """
+        data = self._reader.read(size)
+        if not data:
+            self._source.scanner.finish()
+        return data
 
 
 def _decompress_stream(data: bytes, context: zstandard.ZstdDecompressor) -> bytes:
-    reader = _stream_reader(io.BytesIO(data), context)
+    reader = _ZstdStream(cast(IO[bytes], io.BytesIO(data)), context)
     parts = []
     while chunk := reader.read(_CHUNK_SIZE):
         parts.append(chunk)
@@ -83,7 +204,7 @@ def decompress_all(data: bytes) -> bytes:
     is streamed, with the thread's context unless a frame needs a window above 2 MiB.
 
     Raises:
-        zstandard.ZstdError: `data` is not valid zstd data.
+        zstandard.ZstdError: `data` is not valid zstd data, or ends inside a frame.
     """
     if not data:
         return b""
@@ -129,7 +250,7 @@ class Payload(io.BufferedIOBase):
         self._translate = translate
         self._decompress = decompress
         # Created on the first streaming read: a whole read() does without it.
-        self._decompressor: zstandard.ZstdDecompressionReader | None = None
+        self._decompressor: _ZstdStream | None = None
         self._started = False
         self._buffer = bytearray()
         self._eof = False
@@ -146,7 +267,7 @@ class Payload(io.BufferedIOBase):
         try:
             if self._decompress:
                 if self._decompressor is None:
-                    self._decompressor = _stream_reader(cast(IO[bytes], self._response))
+                    self._decompressor = _ZstdStream(cast(IO[bytes], self._response))
                 data = self._decompressor.read(size)
             else:
                 data = self._response.read(size)

@@ -82,8 +82,16 @@ def object_path(base_path: str, usecase: str, scope: Scope, key: str | None) -> 
 
 
 def url_origin(scheme: str, host: str, port: int | None) -> str:
-    """`scheme://host[:port]`, with IPv6 hosts bracketed and default ports left out."""
+    """`scheme://host[:port]`, with IPv6 hosts bracketed and default ports left out.
+
+    An IPv6 zone id is written after `%25`, as RFC 6874 requires in URLs.
+    """
     if ":" in host and not host.startswith("["):
+        # urllib3 keeps a zone id as `fe80::1%eth0`; in a URL its `%` must be written
+        # `%25` (RFC 6874), or the zone would read as a percent-escape.
+        address, percent, zone = host.partition("%")
+        if percent:
+            host = f"{address}%25{quote(zone, safe='')}"
         host = f"[{host}]"
     if port is None or port == _DEFAULT_PORTS.get(scheme):
         return f"{scheme}://{host}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping
 from typing import IO, Any, cast
@@ -115,6 +116,18 @@ def build_pool(
     return pool
 
 
+# urllib3 names the connection by its repr, e.g. `WriteTimeoutHTTPConnection(host='h',
+# port=1)`: a class internal to this SDK, meaningless to the reader of an error.
+_CONNECTION_REPR = re.compile(r"\b\w*Connection(?:Pool)?\(host='([^']*)', port=(\w+)\)")
+
+
+def _plain_host(match: re.Match[str]) -> str:
+    host, port = match[1], match[2]
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return host if port == "None" else f"{host}:{port}"
+
+
 def translate_error(exc: Exception, method: str, path: str) -> TransportError:
     """Maps a urllib3 or socket exception to the matching `TransportError`."""
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
@@ -133,7 +146,8 @@ def translate_error(exc: Exception, method: str, path: str) -> TransportError:
         error_type, what = TransportError, "the client is closed"
     else:
         error_type, what = ProtocolError, "connection failed"
-    return error_type(f"{method} {path}: {what}: {exc}")
+    detail = _CONNECTION_REPR.sub(_plain_host, str(exc))
+    return error_type(f"{method} {path}: {what}: {detail}")
 
 
 def _replayable_error(exc: Exception) -> bool:
@@ -150,11 +164,40 @@ def _retry_after(response: urllib3.BaseHTTPResponse) -> float | None:
         return None
 
 
+def connect_retries_only(retries: urllib3.Retry | bool | int | None) -> urllib3.Retry:
+    """Returns the part of a pool's `retries` that only retries failed connections.
+
+    urllib3 would otherwise send a request again after a read error, an "other" error, a
+    listed status or a redirect, even a POST or a half-sent stream. Only the transport
+    knows whether a request may be sent twice, so urllib3 may only retry connecting, when
+    nothing was sent. The connect count (or the total, if the connect count is unset) and
+    the backoff settings are kept; a 3xx answer is returned as it is.
+    """
+    base = urllib3.Retry.from_int(retries)
+    if base.total is False:
+        # No retries at all, and redirects are returned rather than raised: nothing to trim.
+        return base
+    connect = base.connect if base.connect is not None else base.total
+    return base.new(
+        total=connect,
+        connect=connect,
+        read=0,
+        other=0,
+        status=0,
+        redirect=0,
+        status_forcelist=None,
+        raise_on_redirect=False,
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
+
+
 class Transport:
     """Sends requests through one urllib3 pool; thread-safe.
 
     Args:
-        pool: The connection pool. Its `retries` govern connection failures.
+        pool: The connection pool. Only the connect part of its `retries` is used by
+            urllib3 (see `connect_retries_only`); this class replays everything else.
         max_replays: How many times an idempotent, replayable request is sent again after
             a dropped connection, a timeout or a 429/502/503/504 answer.
         user_agent: The `User-Agent` to send; `None` keeps the pool's, or sends
@@ -170,6 +213,7 @@ class Transport:
     ) -> None:
         self.pool = pool
         self.max_replays = max_replays
+        self.retries = connect_retries_only(pool.retries)
         self.headers = {k: v for k, v in pool.headers.items() if k.lower() != "user-agent"}
         pool_agent = next((v for k, v in pool.headers.items() if k.lower() == "user-agent"), None)
         self.headers["User-Agent"] = user_agent or pool_agent or USER_AGENT
@@ -199,6 +243,10 @@ class Transport:
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         replayable = idempotent and (body is None or body.replayable)
+        if body is not None and body.content_length is not None:
+            # A known length spares the server chunked decoding; urllib3 only measures
+            # buffers, not streams.
+            headers = {**headers, "Content-Length": str(body.content_length)}
         attempt = 0
         while True:
             started = time.monotonic()
@@ -212,6 +260,7 @@ class Transport:
                     preload_content=not stream,
                     decode_content=False,
                     assert_same_host=False,
+                    retries=self.retries,
                 )
             except SourceError as exc:
                 raise exc.original from None

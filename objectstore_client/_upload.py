@@ -1,9 +1,10 @@
 """Upload bodies: compression, byte counting and rewinding for retries.
 
 Bytes-like contents are compressed in memory (the caller already holds them in memory)
-and sent with `Content-Length`. File objects are streamed with chunked encoding through
-`StreamBody`, which compresses on the fly, counts bytes in both directions and can start
-over from the source's original position when the source is seekable.
+and sent with `Content-Length`. File objects are streamed through `StreamBody`, which
+compresses on the fly, counts bytes in both directions and can start over from the
+source's original position when the source is seekable. A seekable stream sent as it is
+(no compression) goes with `Content-Length`; anything else with chunked encoding.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class BufferBody:
     """A bytes-like upload: prepared once, sent (and re-sent) with `Content-Length`."""
 
     replayable = True
+    content_length = None
+    """urllib3 measures a buffer itself."""
 
     def __init__(self, contents: bytes | bytearray | memoryview, compression: Compression):
         view = memoryview(contents)
@@ -104,6 +107,10 @@ class StreamBody:
         self._compression = compression
         self._start = _start_position(source)
         self.replayable = self._start is not None
+        self.content_length: int | None = None
+        """The bytes to send, when known in advance: a seekable source sent unchanged."""
+        if self._start is not None and compression == "none":
+            self.content_length = _remaining(source, self._start)
         self._reset()
 
     def _reset(self) -> None:
@@ -151,9 +158,27 @@ class StreamBody:
         return 0
 
     def read(self, size: int = -1) -> bytes:
-        """Returns up to `size` bytes of the (compressed) body; `b""` at the end."""
+        """Returns up to `size` bytes of the (compressed) body; `b""` at the end.
+
+        With a `content_length`, exactly that many bytes are produced: a source that grew
+        is cut there, one that shrank raises (wrapped in `SourceError`) rather than leave
+        the server waiting for the bytes announced.
+        """
+        limit = self.content_length
+        if limit is not None:
+            remaining = limit - self._produced
+            size = remaining if size < 0 else min(size, remaining)
+            if size == 0:
+                return b""
         while not self._eof and (size < 0 or len(self._pending) < size):
             self._pull()
+        if limit is not None and len(self._pending) < size:
+            raise SourceError(
+                OSError(
+                    f"the upload stream ended after {self._produced + len(self._pending)}"
+                    f" of the {limit} bytes it held when the upload started"
+                )
+            )
         if size < 0 or size >= len(self._pending):
             chunk = bytes(self._pending)
             self._pending.clear()
@@ -186,6 +211,18 @@ class StreamBody:
         else:
             self._pending += self._compressobj.flush()
             self._eof = True
+
+
+def _remaining(source: IO[bytes], start: int) -> int | None:
+    """The bytes from `start` to the end of a seekable source, or `None` if unknown."""
+    try:
+        end = source.seek(0, io.SEEK_END)
+        source.seek(start)
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not isinstance(end, int) or end < start:
+        return None
+    return end - start
 
 
 def _start_position(source: IO[bytes]) -> int | None:

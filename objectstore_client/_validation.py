@@ -26,6 +26,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Visible ASCII and spaces: values sent in headers without encoding (content type).
 _HEADER_TEXT = re.compile(r"[\x20-\x7e]*")
+# The media types the server accepts (HTTP API spec §5.3): `type/subtype`, each 1-127
+# characters starting alphanumeric or `*`, then `; name=value` parameters whose value is a
+# token or a quoted string, and an optional trailing `;`. Anything else gets a 400.
+_MEDIA_CHAR = r"[A-Za-z0-9!#$&\-^_.+%*']"
+_MEDIA_NAME = rf"[A-Za-z0-9*]{_MEDIA_CHAR}{{0,126}}"
+_MEDIA_QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])*"'
+_MEDIA_PARAM = rf"[ \t]*;[ \t]*{_MEDIA_CHAR}+=(?:{_MEDIA_CHAR}+|{_MEDIA_QUOTED})"
+_MEDIA_TYPE = re.compile(rf"{_MEDIA_NAME}/{_MEDIA_NAME}(?:{_MEDIA_PARAM})*(?:[ \t]*;)?[ \t]*")
 
 # Frame magic numbers (RFC 8878 §3.1): a zstd frame, or a skippable frame 0x184D2A5?.
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -56,13 +64,17 @@ def _require_utf8(value: str, argument: str) -> None:
         ) from None
 
 
-def check_key(key: object, argument: str = "key") -> str:
+def check_key(key: object, argument: str = "key", *, upload: bool = False) -> str:
     """Checks an object key; returns it unchanged.
 
-    A key is any non-empty text, percent-encoded on the wire, except keys that would not
-    address one object on every server: `/`-separated segments must not be empty (no
-    leading, trailing or double `/`) nor `.` or `..` (URL normalisation and the filesystem
-    backend would resolve them to another object), and control characters are rejected.
+    A key is any non-empty text, percent-encoded on the wire, without control characters
+    or lone surrogates, and without `.` or `..` segments: URL normalisers (browsers
+    following `object_url`, proxies) resolve those to another object, even escaped.
+
+    With `upload`, the key of a new object must also have no empty `/`-separated segment
+    (no leading, trailing or double `/`): the filesystem backend would store it under the
+    same file as another key. Reads, deletes and URLs accept such keys, so objects that
+    other clients stored under them stay reachable.
     """
     key = _require_str(key, argument)
     if not key:
@@ -71,7 +83,7 @@ def check_key(key: object, argument: str = "key") -> str:
     if _CONTROL.search(key):
         raise InvalidArgument(argument, f"must not contain control characters: {key!r}")
     for segment in key.split("/"):
-        if not segment:
+        if upload and not segment:
             raise InvalidArgument(
                 argument, f"must not start or end with '/' or contain '//': {key!r}"
             )
@@ -84,7 +96,7 @@ def check_optional_key(key: object) -> str | None:
     """Checks the key of an upload; `None` and `""` both mean "let the server choose"."""
     if key is None or key == "":
         return None
-    return check_key(key)
+    return check_key(key, upload=True)
 
 
 def check_usecase_name(name: object) -> str:
@@ -140,6 +152,19 @@ def check_header_text(value: object, argument: str) -> str | None:
     text = _require_str(value, argument)
     if not _HEADER_TEXT.fullmatch(text):
         raise InvalidArgument(argument, f"must be printable ASCII, got {text!r}")
+    return text
+
+
+def check_content_type(value: object) -> str | None:
+    """Checks a content type: a media type the server accepts (`type/subtype; name=value`).
+
+    The value is sent exactly as given; the server stores it without normalising it.
+    """
+    text = check_header_text(value, "content_type")
+    if text is not None and not _MEDIA_TYPE.fullmatch(text):
+        raise InvalidArgument(
+            "content_type", f"must be a media type such as 'text/plain', got {text!r}"
+        )
     return text
 
 
@@ -223,19 +248,19 @@ def check_accept_encoding(accept_encoding: object) -> frozenset[str] | None:
     return frozenset(accepted)
 
 
-def check_url_validity(duration: object, argument: str) -> int:
+def check_url_validity(duration: object, argument: str, *, presigned: bool = True) -> int:
     """Checks how long a URL stays valid; returns whole seconds, rounded up.
 
     Raises:
         InvalidArgumentType: `duration` is not a `timedelta`.
-        InvalidArgument: `duration` is zero, negative or longer than seven days (the
-            server's limit for presigned URLs, applied to token URLs too).
+        InvalidArgument: `duration` is zero or negative, or (if `presigned`) longer than
+            seven days, the server's limit for presigned URLs. Tokens have no such limit.
     """
     if not isinstance(duration, timedelta):
         raise InvalidArgumentType(argument, f"must be a timedelta, got {_type_name(duration)}")
     if duration <= timedelta(0):
         raise InvalidArgument(argument, f"must be longer than zero, got {duration}")
-    if duration > MAX_PRESIGN_DURATION:
+    if presigned and duration > MAX_PRESIGN_DURATION:
         raise InvalidArgument(
             argument, f"must be at most {MAX_PRESIGN_DURATION.days} days, got {duration}"
         )

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import OrderedDict
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -86,6 +86,30 @@ class TokenGenerator:
         self.secret_key = secret_key
         self.expiry_seconds = expiry_seconds
         self.permissions = permissions if permissions is not None else Permission.max()
+
+    # The lock, the token cache and the parsed key cannot be pickled and must not be
+    # shared by copies: a copy whose key or permissions change would hand out the
+    # original's cached tokens. State is the settings (the PEM, not the parsed key).
+    _UNSHARED = ("_lock", "_cache", "_private_key")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Returns the settings (kid, PEM key, expiry, permissions), without the cache."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._UNSHARED}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restores the settings, with a fresh lock and cache, and parses the key again."""
+        self.__dict__.update(state)
+        permissions: list[Permission] = list(state["_permissions"])
+        self._permissions = permissions
+        self._lock = threading.Lock()
+        self._cache = OrderedDict()
+        self._private_key = _load_private_key(state["_secret_key"])
+
+    def __copy__(self) -> Self:
+        """Returns a generator with the same settings and an empty token cache of its own."""
+        copied = type(self).__new__(type(self))
+        copied.__setstate__(self.__getstate__())
+        return copied
 
     @property
     def kid(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
@@ -25,23 +25,44 @@ from objectstore_client.errors import (
     RequestError,
     raise_for_status,
 )
-from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
-from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
+from objectstore_client.metadata import (
+    HEADER_EXPIRATION,
+    HEADER_META_PREFIX,
+    HEADER_ORIGIN,
+    Compression,
+    ExpirationPolicy,
+    Manual,
+    Metadata,
+    format_expiration,
+)
+from objectstore_client.metrics import (
+    MetricsBackend,
+    NoOpMetricsBackend,
+    measure_storage_operation,
+)
 from objectstore_client.presign import PARAM_AUTH
 from objectstore_client.scope import Scope
 from objectstore_client.session import GetResponse, Session
 
+# 0.0.19's client module imported `HEADER_*`, `Metadata`, `format_expiration` and
+# `measure_storage_operation` at module level; callers import or patch them from here.
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_RETRIES",
+    "HEADER_EXPIRATION",
+    "HEADER_META_PREFIX",
+    "HEADER_ORIGIN",
     "PARAM_AUTH",
     "USER_AGENT",
     "Client",
     "GetResponse",
+    "Metadata",
     "RequestError",
     "Session",
     "Usecase",
+    "format_expiration",
+    "measure_storage_operation",
     "raise_for_status",
 ]
 
@@ -74,11 +95,13 @@ def _default_retry(connect: int = DEFAULT_RETRIES) -> urllib3.Retry:
 class _ConnectionDefaults:
     """The pool settings a `Client` starts from; `connection_kwargs` override them."""
 
-    retries: urllib3.Retry = field(default_factory=_default_retry)
+    # Plain class-level defaults, as in 0.0.19, so `_ConnectionDefaults.retries` reads
+    # as an attribute; sharing them is safe, urllib3 copies both before changing them.
+    retries: urllib3.Retry = _default_retry()  # noqa: RUF009 (shared on purpose, see above)
     """Connection failures are retried three times; other failures are left to the client."""
 
-    timeout: urllib3.Timeout = field(
-        default_factory=lambda: urllib3.Timeout(connect=DEFAULT_CONNECT_TIMEOUT, read=None)
+    timeout: urllib3.Timeout = urllib3.Timeout(  # noqa: RUF009 (shared on purpose, see above)
+        connect=DEFAULT_CONNECT_TIMEOUT, read=None
     )
     """100 ms to connect; no read timeout (the read timeout also bounds body writes)."""
 
@@ -165,7 +188,7 @@ class Client:
         connection_kwargs: Keyword arguments for the urllib3 `HTTPConnectionPool`,
             overriding the defaults (`retries`, `timeout`, `maxsize`, `block`, `headers`).
         token: A `TokenGenerator` (a token per usecase and scope, signed and cached) or a
-            pre-signed token string sent as is.
+            pre-signed token string sent as is. `None` or `""`: requests carry no token.
         auth_header: Carry the token in `Authorization: Bearer` (default, accepted by every
             server version) or `X-Os-Auth: Bearer` (`"x-os-auth"`, for deployments behind
             proxies that use `Authorization` themselves).
@@ -199,6 +222,9 @@ class Client:
         replays = DEFAULT_RETRIES if retries is None else _check_count(retries, "retries", 0)
         if metrics_backend is not None and not isinstance(metrics_backend, MetricsBackend):
             raise InvalidArgumentType("metrics_backend", "must implement MetricsBackend")
+        if isinstance(token, str) and not token:
+            # 0.0.19 sent no auth header for an empty token (config left blank).
+            token = None
         _check_token(token)
         if auth_header not in ("authorization", "x-os-auth"):
             raise InvalidArgument(

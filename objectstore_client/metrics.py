@@ -14,6 +14,7 @@ Sizes are counted while the body is sent, never read back from the caller's stre
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import abstractmethod
 from collections.abc import Generator, Mapping
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 Tags = Mapping[str, str]
+
+logger = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -169,3 +172,42 @@ def measure_storage_operation(
         emitter.record_latency(time.monotonic() - start)
         emitter.maybe_record_compression_ratio()
         emitter.maybe_record_throughputs()
+
+
+class _GuardedMetricsBackend(MetricsBackend):
+    """Forwards to a backend, logging instead of raising when the backend fails.
+
+    The SDK records every operation's metrics through this wrapper: by the time most
+    metrics are recorded the operation has already happened (an object was stored), so a
+    failing metrics system must not turn it into an error and lose its result. Private to
+    the SDK; `measure_storage_operation` called directly still lets backend errors through.
+    """
+
+    def __init__(self, backend: MetricsBackend) -> None:
+        self.backend = backend
+
+    def _failed(self, name: str) -> None:
+        logger.warning("metrics backend %r failed to record %s", self.backend, name, exc_info=True)
+
+    def increment(self, name: str, value: int | float = 1, tags: Tags | None = None) -> None:
+        """Forwards to the wrapped backend; logs a warning if it raises."""
+        try:
+            self.backend.increment(name, value, tags=tags)
+        except Exception:
+            self._failed(name)
+
+    def gauge(self, name: str, value: int | float, tags: Tags | None = None) -> None:
+        """Forwards to the wrapped backend; logs a warning if it raises."""
+        try:
+            self.backend.gauge(name, value, tags=tags)
+        except Exception:
+            self._failed(name)
+
+    def distribution(
+        self, name: str, value: int | float, tags: Tags | None = None, unit: str | None = None
+    ) -> None:
+        """Forwards to the wrapped backend; logs a warning if it raises."""
+        try:
+            self.backend.distribution(name, value, tags=tags, unit=unit)
+        except Exception:
+            self._failed(name)

@@ -28,6 +28,7 @@ from objectstore_client.metrics import (
     MetricsBackend,
     NoOpMetricsBackend,
     StorageMetricEmitter,
+    _GuardedMetricsBackend,
     measure_storage_operation,
 )
 from objectstore_client.scope import Scope
@@ -116,10 +117,13 @@ class Session(ExternalAccess):
 
     Keys are text, sent percent-encoded, so every character means itself: `a%20b`,
     `a b`, `a#b` and `a?b` are four different objects, and `/` separates nested names.
-    A key must not be empty, start or end with `/`, contain `//`, have `.` or `..` as a
-    segment, or contain control characters: the filesystem backend and any URL
-    normaliser (including browsers following `object_url`) would resolve such a key to
-    another object, or fail to store it.
+    A key must not be empty, have `.` or `..` as a segment, or contain control
+    characters: any URL normaliser (including browsers following `object_url`) would
+    resolve such a key to another object, even percent-encoded, so these are rejected by
+    every operation. `put` also rejects keys that start or end with `/` or contain `//`,
+    which the filesystem backend would store under the same file as another key; `get`,
+    `head`, `delete`, `extend_expiry` and the URL methods accept them, so objects other
+    clients stored under such keys can still be read and deleted.
 
     To let a service or browser without a key read objects, hand it a URL with a token
     (`object_url(key, token_validity=...)`), a presigned URL (`presigned_object_url`) or a
@@ -206,9 +210,11 @@ class Session(ExternalAccess):
         self, operation: str, key: str | None
     ) -> Iterator[tuple[Any, StorageMetricEmitter]]:
         usecase = self._usecase.name
+        # Metrics are best effort: the backend's errors are logged (spans guard themselves).
+        backend = _GuardedMetricsBackend(self._metrics_backend)
         with (
             storage_span(operation, usecase, self._scope, key=key) as span,
-            measure_storage_operation(self._metrics_backend, operation, usecase) as emitter,
+            measure_storage_operation(backend, operation, usecase) as emitter,
         ):
             yield span, emitter
 
@@ -263,7 +269,12 @@ class Session(ExternalAccess):
             InvalidArgument: An argument breaks a rule (for keys, see `Session`).
             InvalidArgumentType: An argument has the wrong type.
             RequestError: The server rejected the upload.
-            TransportError: The upload failed on the network.
+            TransportError: The upload failed on the network (a timeout, a dropped
+                connection). Without a `key`, the server may still have stored the
+                object, under a key the caller never received and cannot delete: give
+                uploads that must not be lost or leaked a key chosen by the caller.
+                With a `key`, sending the same `put` again is safe; it replaces the
+                object if it was stored.
         """
         checked_contents = _validation.check_contents(contents)
         checked_key = _validation.check_optional_key(key)
@@ -285,7 +296,7 @@ class Session(ExternalAccess):
             to_compress = "none"
         headers = _protocol.put_headers(
             compression=chosen,
-            content_type=_validation.check_header_text(content_type or None, "content_type"),
+            content_type=_validation.check_content_type(content_type or None),
             expiration_policy=_validation.check_expiration_policy(
                 expiration_policy or self._usecase._expiration_policy
             ),

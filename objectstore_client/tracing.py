@@ -6,6 +6,7 @@ function here does nothing, at the cost of one check.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,8 @@ import sentry_sdk
 from sentry_sdk.integrations.stdlib import StdlibIntegration
 
 from objectstore_client.scope import Scope
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "NO_SPAN",
@@ -37,6 +40,25 @@ class _NoSpan:
         """Discards the attribute."""
 
 
+class _GuardedSpan:
+    """A Sentry span whose `set_data` logs instead of raising.
+
+    Tracing is best effort: a failing integration must not fail the operation, least of
+    all after it succeeded (an upload's key is set on the span once the object is stored).
+    """
+
+    __slots__ = ("_span",)
+
+    def __init__(self, span: Any) -> None:
+        self._span = span
+
+    def set_data(self, key: str, value: Any) -> None:
+        try:
+            self._span.set_data(key, value)
+        except Exception:
+            logger.warning("tracing failed to set span data %s", key, exc_info=True)
+
+
 NO_SPAN = _NoSpan()
 """What `storage_span` yields when Sentry is not active; stateless, so shared."""
 
@@ -54,7 +76,8 @@ def storage_span(
 
     The span carries `objectstore.usecase`, `objectstore.scopes.<name>` for each scope
     component and `objectstore.<name>` for each non-`None` keyword argument. The yielded
-    span accepts `set_data(key, value)` for attributes known only later. An exception
+    span accepts `set_data(key, value)` for attributes known only later; an error from
+    sentry-sdk while setting an attribute is logged as a warning, never raised. An exception
     leaving the block marks the span as failed and propagates.
 
     Args:
@@ -67,7 +90,8 @@ def storage_span(
         yield NO_SPAN
         return
     op = f"objectstore.{operation}"
-    with sentry_sdk.start_span(op=op, name=f"{op} {usecase}", origin=SPAN_ORIGIN) as span:
+    with sentry_sdk.start_span(op=op, name=f"{op} {usecase}", origin=SPAN_ORIGIN) as started:
+        span = _GuardedSpan(started)
         span.set_data("objectstore.usecase", usecase)
         for scope_name, scope_value in scope.dict().items():
             span.set_data(f"objectstore.scopes.{scope_name}", scope_value)

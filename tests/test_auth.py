@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+import pickle
 import threading
 import time
 from typing import Any
@@ -374,3 +376,33 @@ def test_a_thousand_puts_sign_at_most_two_tokens(
     # Within one token lifetime (less the refresh margin of 15 s) one token serves all.
     assert time.monotonic() - started < 45, "too slow to stay within one token lifetime"
     assert 1 <= len(signed) <= 2
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [
+        pytest.param(lambda g: pickle.loads(pickle.dumps(g)), id="pickle"),
+        pytest.param(copy.deepcopy, id="deepcopy"),
+        pytest.param(copy.copy, id="copy"),
+    ],
+)
+def test_generators_can_be_pickled_and_copied(keypair, duplicate):
+    original = TokenGenerator("kid", keypair.private_pem, 120, [Permission.OBJECT_READ])
+    token = original.token_for_scope("u", Scope(org=1))
+    duplicated = duplicate(original)
+    assert (duplicated.kid, duplicated.secret_key, duplicated.expiry_seconds) == (
+        "kid",
+        keypair.private_pem,
+        120,
+    )
+    assert duplicated.permissions == [Permission.OBJECT_READ]
+    header, claims = decode(duplicated.token_for_scope("u", Scope(org=1)), keypair)
+    assert header["kid"] == "kid"
+    assert claims["permissions"] == ["object.read"]
+    # The copy has a cache and a lock of its own: changing it leaves the original alone.
+    assert duplicated._cache is not original._cache
+    assert duplicated._lock is not original._lock
+    duplicated.kid = "other"
+    assert decode(duplicated.token_for_scope("u", Scope(org=1)), keypair)[0]["kid"] == "other"
+    assert original.token_for_scope("u", Scope(org=1)) == token
+    assert duplicated.permissions is not original.permissions

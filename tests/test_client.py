@@ -9,7 +9,7 @@ import threading
 import pytest
 import urllib3
 
-from objectstore_client import Client, Usecase
+from objectstore_client import Client, InvalidArgument, Usecase
 from objectstore_client.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -37,6 +37,24 @@ def test_connection_defaults_dataclass_from_0_0_19():
     defaults = _ConnectionDefaults()
     assert isinstance(defaults.retries, urllib3.Retry)
     assert isinstance(defaults.timeout, urllib3.Timeout)
+    # 0.0.19 declared plain class-level defaults, read as class attributes.
+    assert _ConnectionDefaults.retries.connect == 3
+    assert _ConnectionDefaults.retries.read == 0
+    assert _ConnectionDefaults.timeout.connect_timeout == 0.1
+    assert _ConnectionDefaults.maxsize == defaults.maxsize
+
+
+def test_0_0_19_client_module_names_are_the_real_ones():
+    from objectstore_client import client, metadata, metrics
+
+    assert client.measure_storage_operation is metrics.measure_storage_operation
+    assert client.Metadata is metadata.Metadata
+    assert client.format_expiration is metadata.format_expiration
+    assert (client.HEADER_EXPIRATION, client.HEADER_META_PREFIX, client.HEADER_ORIGIN) == (
+        metadata.HEADER_EXPIRATION,
+        metadata.HEADER_META_PREFIX,
+        metadata.HEADER_ORIGIN,
+    )
 
 
 def test_0_0_19_options():
@@ -184,3 +202,15 @@ def test_one_client_shared_by_16_threads(session, caplog):
     for key, data in stored.items():
         with session.get(key) as response:
             assert response.payload.read() == data
+
+
+def test_an_empty_token_means_no_token(scripted):
+    # As in 0.0.19, where a blank token setting sent requests without auth.
+    server = scripted.start(lambda request, index: scripted.Reply(204))
+    with Client(server.url, token="") as client:
+        session = client.session(Usecase("u"))
+        session.head("k")
+        with pytest.raises(InvalidArgument, match="has no token"):
+            session.mint_token(expiry_seconds=10)
+    assert "authorization" not in server.requests[0].headers
+    assert "x-os-auth" not in server.requests[0].headers

@@ -192,3 +192,53 @@ def test_whole_reads_from_many_threads():
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(work, bodies))
+
+
+def _truncations() -> list[bytes]:
+    data = bytes(range(256)) * 400
+    full = zstandard.ZstdCompressor(write_checksum=True).compress(data)
+    return [full[:-1], full[: len(full) // 2], full[:10], full[:4], frames(b"a") + full[:20]]
+
+
+@pytest.mark.parametrize("body", _truncations())
+def test_truncated_zstd_whole_read_raises_decode_error(body):
+    with pytest.raises(DecodeError):
+        payload(body, True).read()
+
+
+@pytest.mark.parametrize("body", _truncations())
+def test_truncated_zstd_streaming_reads_raise_decode_error(body):
+    stream = payload(body, True)
+    with pytest.raises(DecodeError, match="ends inside"):  # noqa: PT012
+        while stream.read(1000):
+            pass
+
+
+def test_truncated_zstd_upload_fails_to_download(session):
+    data = bytes(range(256)) * 400
+    full = zstandard.ZstdCompressor().compress(data)
+    key = session.put(full[: len(full) // 2], precompressed="zstd")
+    with pytest.raises(DecodeError):
+        session.get(key).payload.read()
+    stream = session.get(key).payload
+    with pytest.raises(DecodeError):  # noqa: PT012
+        while stream.read(4096):
+            pass
+    stream.close()
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_complete_frames_with_checksums_and_skippable_frames_still_decode(whole):
+    skippable = struct.pack("<II", 0x184D2A53, 3) + b"abc"
+    body = (
+        skippable
+        + zstandard.ZstdCompressor(write_checksum=True, write_content_size=False).compress(b"x")
+        + zstandard.ZstdCompressor().compress(b"")
+        + zstandard.ZstdCompressor(write_checksum=True).compress(b"y" * 300_000)
+        + skippable
+    )
+    stream = payload(body, True)
+    if whole:
+        assert stream.read() == b"x" + b"y" * 300_000
+    else:
+        assert b"".join(iter(lambda: stream.read(777), b"")) == b"x" + b"y" * 300_000

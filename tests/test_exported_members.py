@@ -90,6 +90,13 @@ MODULE_NAMES_0_0_19 = {
         "Usecase",
         "_ConnectionDefaults",
         "raise_for_status",
+        # Imported at module level by 0.0.19's client.py; callers import or patch them there.
+        "HEADER_EXPIRATION",
+        "HEADER_META_PREFIX",
+        "HEADER_ORIGIN",
+        "Metadata",
+        "format_expiration",
+        "measure_storage_operation",
     ],
     "auth": ["Permission", "TokenGenerator", "TokenProvider"],
     "scope": ["SCOPE_VALUE_ALLOWED_CHARS", "Scope"],

@@ -107,3 +107,19 @@ def test_a_subclass_of_the_noop_backend_receives_metrics(objectstore_url, object
         session.delete(session.put(b"x"))
     assert "storage.put.latency" in backend.names
     assert "storage.delete.latency" in backend.names
+
+
+def test_a_failing_backend_never_fails_an_operation(objectstore_url, objectstore_usecase, caplog):
+    class Failing(NoOpMetricsBackend):
+        def distribution(self, name, value, tags=None, unit=None):
+            raise RuntimeError(f"statsd down ({name})")
+
+    with Client(objectstore_url, metrics_backend=Failing()) as client:
+        session = client.session(Usecase(objectstore_usecase))
+        key = session.put(b"data")
+        assert session.get(key).payload.read() == b"data"
+        assert session.head(key) is not None
+        session.delete(key)
+        assert session.get_or_none(key) is None
+    assert "statsd down" in caplog.text
+    assert any(record.levelname == "WARNING" for record in caplog.records)

@@ -606,3 +606,18 @@ def test_filename_is_served_as_content_disposition(objectstore_server, objectsto
         raw = urllib3.request("GET", session.object_url(key))
     assert raw.headers["content-disposition"] == 'attachment; filename="reports-q1 2026.pdf"'
     assert raw.data == b"%PDF"
+
+
+@pytest.mark.parametrize("key", ["a//b", "/lead", "trail/"])
+def test_keys_stored_by_other_clients_can_be_read_and_deleted(objectstore_server, key):
+    # 0.0.19 and the server accept these keys on upload; this SDK refuses to create them
+    # (the filesystem backend aliases them) but must still reach existing ones.
+    url = f"{objectstore_server.url}/v1/objects/rawkeys/org=1/{key}"
+    stored = urllib3.request("PUT", url, body=b"raw")
+    assert stored.status in (200, 201), stored.data
+    with Client(objectstore_server.url) as client:
+        session = client.session(Usecase("rawkeys"), org=1)
+        assert session.get(key).payload.read() == b"raw"
+        assert session.head(key) is not None
+        session.delete(key)
+        assert session.get_or_none(key) is None

@@ -94,3 +94,23 @@ def test_propagation_is_left_to_the_stdlib_integration_when_it_is_active(sentry_
     assert list(trace_propagation_headers())  # active, without StdlibIntegration
     sentry_sdk.get_client().integrations[StdlibIntegration.identifier] = StdlibIntegration()
     assert list(trace_propagation_headers()) == []
+
+
+def test_a_failing_span_never_fails_an_upload(
+    sentry_events, objectstore_url, objectstore_usecase, monkeypatch, caplog
+):
+    # Attributes set after the object was stored: a broken tracing setup must not lose
+    # the key the server returned.
+    original = sentry_sdk.tracing.Span.set_data
+
+    def set_data(self, key, value):
+        if key in ("objectstore.key", "objectstore.compression"):
+            raise RuntimeError("tracing broke")
+        original(self, key, value)
+
+    monkeypatch.setattr(sentry_sdk.tracing.Span, "set_data", set_data)
+    with sentry_sdk.start_transaction(name="test"), Client(objectstore_url) as client:
+        session = client.session(Usecase(objectstore_usecase))
+        key = session.put(b"kept")
+        assert session.get(key).payload.read() == b"kept"
+    assert "tracing broke" in caplog.text

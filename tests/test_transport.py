@@ -176,6 +176,16 @@ def test_connect_failure(dead_url, session_for):
     assert isinstance(info.value.__cause__, urllib3.exceptions.HTTPError)
 
 
+def test_connect_error_names_host_and_port_plainly(dead_url, session_for):
+    session = session_for(dead_url, retries=0)
+    with pytest.raises(ConnectError) as info:
+        session.get("k")
+    message = str(info.value)
+    assert f": {dead_url.removeprefix('http://')}: " in message
+    assert "Connection(" not in message
+    assert "host=" not in message
+
+
 def test_connect_failures_are_retried_for_posts_too(dead_url, session_for):
     started = time.monotonic()
     with pytest.raises(ConnectError):
@@ -221,6 +231,44 @@ def test_injected_pool(scripted):
     with pytest.raises(Exception, match="configure the pool itself"):
         Client(server.url, pool=pool, timeout_ms=5)
     pool.close()
+
+
+GREEDY_RETRY = urllib3.Retry(
+    3, status_forcelist=[503], allowed_methods=None, backoff_factor=0, raise_on_status=False
+)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [pytest.param({"drop": True}, id="dropped"), pytest.param({"status": 503}, id="503")],
+)
+@pytest.mark.parametrize("how", ["pool", "connection_kwargs", "int"])
+def test_urllib3_never_resends_a_post_itself(scripted, session_for, failure, how):
+    # Retries that would resend anything, from an injected pool or connection_kwargs:
+    # urllib3 may only retry connecting, the transport decides about the rest.
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(**failure)))
+    port = int(server.url.rsplit(":", 1)[1])
+    if how == "pool":
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=GREEDY_RETRY)
+        session = session_for(server.url, pool=pool)
+    elif how == "connection_kwargs":
+        session = session_for(server.url, connection_kwargs={"retries": GREEDY_RETRY})
+    else:
+        session = session_for(server.url, connection_kwargs={"retries": 3})
+    with pytest.raises((ProtocolError, ServerError)):
+        session.put(b"x")
+    assert len(server.requests) == 1
+
+
+def test_connect_retries_of_a_greedy_pool_are_kept(dead_url, session_for):
+    port = int(dead_url.rsplit(":", 1)[1])
+    retry = urllib3.Retry(2, backoff_factor=0.1, allowed_methods=None)
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=retry)
+    started = time.monotonic()
+    with pytest.raises(ConnectError):
+        session_for(dead_url, pool=pool).put(b"x")
+    # urllib3 backs off 0 s then 0.2 s between attempts.
+    assert time.monotonic() - started >= 0.15
 
 
 POOL = urllib3.HTTPConnectionPool("h")

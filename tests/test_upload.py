@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import zstandard
 
+from objectstore_client import Client, Usecase
 from objectstore_client._upload import BufferBody, SourceError, StreamBody, prepare_body
 from objectstore_client.errors import InvalidArgumentType
 
@@ -183,3 +184,45 @@ def test_buffer_body_between_reads_of_a_stream_body_on_the_same_thread():
     first = stream.read(100)
     assert decompress(bytes(BufferBody(b"other" * 1000, "zstd").open())) == b"other" * 1000
     assert decompress(first + drain(stream)) == DATA
+
+
+def test_seekable_uncompressed_stream_is_sent_with_content_length(scripted, tmp_path):
+    reply = '{"key": "k"}'
+    server = scripted.start(lambda request, index: scripted.json_reply(200, reply))
+    path = tmp_path / "source"
+    path.write_bytes(b"skip" + b"f" * 100_000)
+    buffer = io.BytesIO(b"skip" + b"b" * 70_000)
+    buffer.seek(4)
+    with Client(server.url) as client, path.open("rb") as file:
+        file.seek(4)
+        session = client.session(Usecase("u"))
+        session.put(buffer, key="k", compression="none")
+        session.put(file, key="k", compression="none")
+        session.put(io.BytesIO(zstandard.compress(b"z" * 1000)), key="k", precompressed="zstd")
+        session.put(io.BytesIO(b"compressed on the fly"), key="k")
+    from_buffer, from_file, precompressed, compressed = server.requests
+    for request, size in ((from_buffer, 70_000), (from_file, 100_000)):
+        assert request.headers["content-length"] == str(size)
+        assert "transfer-encoding" not in request.headers
+        assert request.body == (b"b" if request is from_buffer else b"f") * size
+    assert not precompressed.chunked
+    assert compressed.chunked
+
+
+def test_sized_stream_body_sends_exactly_the_size_it_announced():
+    class Growing(io.BytesIO):
+        def read(self, size=-1):
+            return super().read(size) + b"!"  # never ends, and more than announced
+
+    grown = StreamBody(Growing(b"abc"), "none")
+    assert grown.content_length == 3
+    assert grown.open().read() == b"abc"
+    assert grown.read() == b""
+
+    class Shrinking(io.BytesIO):
+        def read(self, size=-1):
+            return b""
+
+    shrunk = StreamBody(Shrinking(b"abc"), "none")
+    with pytest.raises(SourceError, match="ended after 0 of the 3 bytes"):
+        shrunk.open().read(10)
