@@ -6,6 +6,7 @@ import io
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, cast
 
 import urllib3
@@ -264,23 +265,29 @@ class Payload(io.BufferedIOBase):
         if self._eof:
             return b""
         self._started = True
-        try:
+        with self._errors_translated():
             if self._decompress:
                 if self._decompressor is None:
                     self._decompressor = _ZstdStream(cast(IO[bytes], self._response))
                 data = self._decompressor.read(size)
             else:
                 data = self._response.read(size)
+        if not data:
+            self._eof = True
+            self._release(reusable=True)
+        return data
+
+    @contextmanager
+    def _errors_translated(self) -> Iterator[None]:
+        """Turns zstd and network errors into the SDK's; the connection is not reused."""
+        try:
+            yield
         except zstandard.ZstdError as exc:
             self._release(reusable=False)
             raise DecodeError(f"the payload is not valid zstd data: {exc}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             self._release(reusable=False)
             raise self._translate(exc) from exc
-        if not data:
-            self._eof = True
-            self._release(reusable=True)
-        return data
 
     def read(self, size: int | None = -1) -> bytes:
         """Reads up to `size` bytes, fewer only at the end; everything if `size` < 0."""
@@ -300,16 +307,10 @@ class Payload(io.BufferedIOBase):
     def _read_whole(self) -> bytes:
         """Reads and decodes the whole body at once; only before any other read."""
         self._started = True
-        try:
+        with self._errors_translated():
             data = self._response.read()
             if self._decompress:
                 data = decompress_all(data)
-        except zstandard.ZstdError as exc:
-            self._release(reusable=False)
-            raise DecodeError(f"the payload is not valid zstd data: {exc}") from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            self._release(reusable=False)
-            raise self._translate(exc) from exc
         self._eof = True
         self._release(reusable=True)
         return data
