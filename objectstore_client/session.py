@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Self, cast
@@ -14,6 +14,7 @@ from urllib3.connectionpool import HTTPConnectionPool
 from objectstore_client import _protocol, _validation
 from objectstore_client._access import ExternalAccess
 from objectstore_client._download import Payload
+from objectstore_client._measure import measure
 from objectstore_client._transport import Transport, translate_error
 from objectstore_client._upload import BufferBody, prepare_body
 from objectstore_client.auth import TokenGenerator, TokenProvider
@@ -24,20 +25,9 @@ from objectstore_client.metadata import (
     Manual,
     Metadata,
 )
-from objectstore_client.metrics import (
-    MetricsBackend,
-    NoOpMetricsBackend,
-    StorageMetricEmitter,
-    _GuardedMetricsBackend,
-    measure_storage_operation,
-)
+from objectstore_client.metrics import MetricsBackend, StorageMetricEmitter
 from objectstore_client.scope import Scope
-from objectstore_client.tracing import (
-    NO_SPAN,
-    storage_span,
-    trace_propagation_headers,
-    tracing_active,
-)
+from objectstore_client.tracing import trace_propagation_headers
 
 if TYPE_CHECKING:
     from objectstore_client.client import Usecase
@@ -85,25 +75,6 @@ class GetResponse(NamedTuple):
         """Yields the payload in chunks of at most `chunk_size` bytes, until the end."""
         while chunk := self.payload.read(chunk_size):
             yield chunk
-
-
-class _Unmeasured:
-    """`Session._measure` when nothing would record the operation: no span, no metrics.
-
-    A plain object rather than the nested generator context managers of the measured
-    path, which cost a sixth of a small request when Sentry is off and metrics go nowhere.
-    """
-
-    __slots__ = ("_entered",)
-
-    def __init__(self, emitter: StorageMetricEmitter) -> None:
-        self._entered = (NO_SPAN, emitter)
-
-    def __enter__(self) -> tuple[Any, StorageMetricEmitter]:
-        return self._entered
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
 
 
 class Session(ExternalAccess):
@@ -195,28 +166,8 @@ class Session(ExternalAccess):
     def _measure(
         self, operation: str, key: str | None
     ) -> AbstractContextManager[tuple[Any, StorageMetricEmitter]]:
-        """Wraps one operation in its Sentry span and its `storage.<operation>.*` metrics.
-
-        Yields the span and the metric emitter. When Sentry is not active and the backend
-        is exactly `NoOpMetricsBackend` (a subclass may record), neither is created.
-        """
-        backend = self._metrics_backend
-        if type(backend) is NoOpMetricsBackend and not tracing_active():
-            return _Unmeasured(StorageMetricEmitter(backend, operation, self._usecase.name))
-        return self._measured(operation, key)
-
-    @contextmanager
-    def _measured(
-        self, operation: str, key: str | None
-    ) -> Iterator[tuple[Any, StorageMetricEmitter]]:
-        usecase = self._usecase.name
-        # Metrics are best effort: the backend's errors are logged (spans guard themselves).
-        backend = _GuardedMetricsBackend(self._metrics_backend)
-        with (
-            storage_span(operation, usecase, self._scope, key=key) as span,
-            measure_storage_operation(backend, operation, usecase) as emitter,
-        ):
-            yield span, emitter
+        """This session's span and metrics around one operation (see `_measure.measure`)."""
+        return measure(self._metrics_backend, operation, self._usecase.name, self._scope, key)
 
     def put(
         self,

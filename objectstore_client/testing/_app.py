@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from objectstore_client.testing import _batch, _multipart, _objects
 from objectstore_client.testing._auth import AuthFailure, Grant, Verifier
 from objectstore_client.testing._config import ServerConfig
-from objectstore_client.testing._duration import Policy
+from objectstore_client.testing._duration import Policy, format_duration
 from objectstore_client.testing._fskeys import Access, FilesystemKeys
 from objectstore_client.testing._http import Request, Response
-from objectstore_client.testing._metadata import describe_duration, describe_policy
 from objectstore_client.testing._responses import (
     SERVER,
     TEXT,
@@ -253,16 +252,15 @@ class App:
         allowed = {"manual": rules.allow_manual, "ttl": rules.allow_ttl, "tti": rules.allow_tti}
         if not allowed[policy.kind]:
             raise PolicyError(
-                f"expiration policy '{describe_policy(policy)}' is not allowed for use case "
-                f"'{usecase}'"
+                f"expiration policy '{policy.render()}' is not allowed for use case '{usecase}'"
             )
         maximum = {"manual": None, "ttl": rules.max_ttl, "tti": rules.max_tti}[policy.kind]
         if maximum is not None:
             max_nanos = int(maximum.total_seconds() * 1_000_000_000)
             if policy.nanos > max_nanos:
                 raise PolicyError(
-                    f"expiration duration {describe_duration(policy.nanos)} exceeds maximum of "
-                    f"{describe_duration(max_nanos)} for use case '{usecase}'"
+                    f"expiration duration {format_duration(policy.nanos)} exceeds maximum of "
+                    f"{format_duration(max_nanos)} for use case '{usecase}'"
                 )
 
     def count_bytes(self, amount: int) -> None:

@@ -15,9 +15,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from objectstore_client.testing._auth import AuthFailure
+from objectstore_client.testing._body import BodyReader
 from objectstore_client.testing._fskeys import Access
-from objectstore_client.testing._http import BodyReader, Response, reason
-from objectstore_client.testing._metadata import MetadataError, metadata_headers, parse_metadata
+from objectstore_client.testing._http import Response, reason
+from objectstore_client.testing._metadata import (
+    MetadataError,
+    ObjectMeta,
+    metadata_headers,
+    parse_metadata,
+)
 from objectstore_client.testing._objects import (
     DELETE,
     READ,
@@ -158,6 +164,16 @@ def _error_part(index: int, status: int, *chain: str) -> tuple[list[tuple[str, s
     return headers, json.dumps(error_document(*nested(*chain)), separators=(",", ":")).encode()
 
 
+def _response_part(index: int, response: Response) -> tuple[list[tuple[str, str]], bytes]:
+    """An error part carrying an already built JSON error response's status and body."""
+    headers = [
+        ("x-sn-batch-operation-index", str(index)),
+        ("x-sn-batch-operation-status", _status(response.status)),
+    ]
+    assert isinstance(response.body, bytes)
+    return headers, response.body
+
+
 def _ok_part(
     index: int, status: int, kind: str, key: str, extra: list[tuple[str, str]] | None = None
 ) -> list[tuple[str, str]]:
@@ -273,23 +289,19 @@ def _operation(
     try:
         return _execute(context, index, kind, key, meta, payload)
     except HTTPFailure as failure:
-        document = json.loads(failure.response.body)  # type: ignore[arg-type]
-        headers_out, _ = _error_part(index, failure.response.status, "x")
-        return headers_out, json.dumps(document, separators=(",", ":")).encode()
+        return _response_part(index, failure.response)
     finally:
         app.release_slot()
 
 
 def _execute(
-    context: Context, index: int, kind: str, key: str, meta: object, payload: bytes
+    context: Context, index: int, kind: str, key: str, meta: ObjectMeta | None, payload: bytes
 ) -> tuple[list[tuple[str, str]], bytes]:
     app = context.app
     access: Access = "write" if kind == "insert" else "delete" if kind == "delete" else "read"
     oid = context.oid(key, access)
     if kind == "insert":
-        from objectstore_client.testing._metadata import ObjectMeta
-
-        assert isinstance(meta, ObjectMeta)
+        assert meta is not None
         app.storage.put(oid, stamp(app, meta), [payload])
         context.wrote(oid)
         app.count_bytes(len(payload))
@@ -298,9 +310,7 @@ def _execute(
         existed = app.storage.delete(oid)
         context.deleted(oid)
         if not existed and not app.production:
-            response = missing_file_error()
-            headers_out, _ = _error_part(index, 500, "x")
-            return headers_out, bytes(response.body)  # type: ignore[arg-type]
+            return _response_part(index, missing_file_error())
         return _ok_part(index, 204, kind, key), b""
     stored = open_for_read(context, oid)
     if stored is None:
@@ -309,8 +319,7 @@ def _execute(
         try:
             meta_headers = metadata_headers(stored.meta, single_object=False)
         except OverflowError:
-            headers_out, _ = _error_part(index, 500, "x")
-            return headers_out, bytes(unrenderable_deadline().body)  # type: ignore[arg-type]
+            return _response_part(index, unrenderable_deadline())
         if kind == "head":
             return _ok_part(index, 204, kind, key, meta_headers), b""
         # Batch get buffers the whole object, as the real server does (spec §10.2).

@@ -8,7 +8,7 @@ optionally double-quoted strings). Unknown keys are ignored, as the real server 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -339,11 +339,3 @@ def overlay(base: ServerConfig, settings: Mapping[str, object]) -> ServerConfig:
 
 def _config_fields(config: ServerConfig) -> dict[str, object]:
     return {name: getattr(config, name) for name in ServerConfig.__dataclass_fields__}
-
-
-def permissions_set(values: Collection[str]) -> frozenset[str]:
-    """Validates and freezes a permission list."""
-    unknown = sorted(set(values) - set(PERMISSIONS))
-    if unknown:
-        raise ConfigError(f"unknown permission(s) {unknown}")
-    return frozenset(values)

@@ -10,16 +10,16 @@ request limit. Everything about objects lives in `_app`.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import cast
+
+from objectstore_client.testing._body import BodyError, BodyReader, SocketReader, drain
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,6 @@ MAX_DRAIN = 4 << 20
 # After a response to an unread large body, how long to discard what the client still sends.
 LINGER_SECONDS = 2.0
 _CHUNK = 64 * 1024
-
-
-class BodyError(Exception):
-    """The request body is malformed (bad chunk framing) or the peer went away."""
 
 
 class _HeadError(Exception):
@@ -66,10 +62,6 @@ class Request:
                 return value
         return None
 
-    def header_values(self, name: str) -> list[str]:
-        """Every value of header `name` (lower-case), in order received."""
-        return [value for key, value in self.headers if key == name]
-
 
 @dataclass
 class Response:
@@ -81,109 +73,6 @@ class Response:
     close: bool = False
 
 
-class BodyReader:
-    """Reads a request body: content-length delimited, chunked, or empty."""
-
-    def __init__(
-        self,
-        rfile: _SocketReader,
-        length: int | None,
-        chunked: bool,
-        send_continue: Callable[[], None] | None,
-    ) -> None:
-        self._rfile = rfile
-        self._remaining = length if length is not None else 0
-        self._chunked = chunked
-        self._chunk_left = 0
-        self._done = not chunked and not self._remaining
-        self._send_continue = send_continue
-        self.content_length = length
-        self.chunked = chunked
-        self.bytes_read = 0
-
-    @property
-    def done(self) -> bool:
-        """Whether the body has been read to its end."""
-        return self._done
-
-    @property
-    def continue_pending(self) -> bool:
-        """Whether the client still waits for `100 Continue` before sending the body."""
-        return self._send_continue is not None and not self._done
-
-    def _start(self) -> None:
-        if self._send_continue is not None:
-            self._send_continue()
-            self._send_continue = None
-
-    def read(self, size: int = -1) -> bytes:
-        """Reads up to `size` bytes (all with -1); `b""` at the end."""
-        if self._done:
-            return b""
-        self._start()
-        if size < 0:
-            return b"".join(iter(lambda: self.read(_CHUNK), b""))
-        if self._chunked:
-            data = self._read_chunked(size)
-        else:
-            data = self._rfile.read(min(size, self._remaining))
-            if not data:
-                raise BodyError("connection closed before the body was complete")
-            self._remaining -= len(data)
-            if not self._remaining:
-                self._done = True
-        self.bytes_read += len(data)
-        return data
-
-    def _read_chunked(self, size: int) -> bytes:
-        if self._chunk_left == 0:
-            line = self._rfile.readline(4096)
-            if not line.endswith(b"\n"):
-                raise BodyError("bad chunk size line")
-            size_text = line.split(b";", 1)[0].strip()
-            try:
-                self._chunk_left = int(size_text, 16)
-            except ValueError:
-                raise BodyError("bad chunk size") from None
-            if self._chunk_left == 0:
-                while True:  # trailers, up to the empty line
-                    trailer = self._rfile.readline(8192)
-                    if not trailer:
-                        raise BodyError("connection closed in chunk trailer")
-                    if trailer in (b"\r\n", b"\n"):
-                        break
-                self._done = True
-                return b""
-        data = self._rfile.read(min(size, self._chunk_left))
-        if not data:
-            raise BodyError("connection closed inside a chunk")
-        self._chunk_left -= len(data)
-        if self._chunk_left == 0 and self._rfile.readline(4) not in (b"\r\n", b"\n"):
-            raise BodyError("chunk not followed by CRLF")
-        return data
-
-    def __iter__(self) -> Iterator[bytes]:
-        while chunk := self.read(_CHUNK):
-            yield chunk
-
-
-class _SocketReader:
-    """A buffered reader over a socket (`socket.makefile` cannot bound `readline` portably)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._file = cast(io.BufferedReader, sock.makefile("rb", buffering=_CHUNK))
-
-    def read(self, size: int) -> bytes:
-        return self._file.read1(size) if size > 0 else b""
-
-    def readline(self, limit: int) -> bytes:
-        return self._file.readline(limit)
-
-    def close(self) -> None:
-        self._file.close()
-
-
-# The Rust `http` crate's canonical reason phrases where they differ from Python's.
 _RUST_REASONS = {
     413: "Payload Too Large",
     414: "URI Too Long",
@@ -233,11 +122,6 @@ class HTTPServer:
         )
         self._thread.start()
 
-    def wait(self) -> None:
-        """Blocks until the server is stopped."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
-
     def stop(self) -> None:
         """Stops accepting and shuts down every open connection."""
         self._stopping.set()
@@ -269,7 +153,7 @@ class HTTPServer:
             ).start()
 
     def _serve_connection(self, conn: socket.socket, peer: str) -> None:
-        reader = _SocketReader(conn)
+        reader = SocketReader(conn)
         try:
             conn.settimeout(IDLE_TIMEOUT)
             while not self._stopping.is_set():
@@ -284,7 +168,7 @@ class HTTPServer:
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def _serve_one(self, conn: socket.socket, reader: _SocketReader, peer: str) -> bool:
+    def _serve_one(self, conn: socket.socket, reader: SocketReader, peer: str) -> bool:
         """Serves one request; returns whether the connection may be reused."""
         try:
             head = _read_head(reader)
@@ -337,25 +221,12 @@ class HTTPServer:
             close = getattr(response.body, "close", None)
             if callable(close):
                 close()
-        if not body.done and not body.continue_pending and not _drain(body, MAX_DRAIN):
+        if not body.done and not body.continue_pending and not drain(body, MAX_DRAIN):
             # Closing with unread bytes in the receive buffer makes the kernel send RST, and the
             # client may lose the response it has not read yet: stop writing, then discard.
             _linger(conn)
             return False
         return keep_alive
-
-
-def _drain(body: BodyReader, limit: int) -> bool:
-    """Discards the rest of a body; False if more than `limit` bytes were left or it broke."""
-    try:
-        drained = 0
-        while chunk := body.read(_CHUNK):
-            drained += len(chunk)
-            if drained > limit:
-                return False
-    except (BodyError, OSError):
-        return False
-    return True
 
 
 def _linger(conn: socket.socket) -> None:
@@ -367,7 +238,7 @@ def _linger(conn: socket.socket) -> None:
             pass
 
 
-def _read_head(reader: _SocketReader) -> tuple[str, str, str, list[tuple[str, str]]] | None:
+def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str]]] | None:
     total = 0
     line = reader.readline(MAX_HEAD_BYTES + 1)
     while line in (b"\r\n", b"\n"):  # RFC 9112 §2.2: ignore empty lines before a request
@@ -409,7 +280,7 @@ def _read_head(reader: _SocketReader) -> tuple[str, str, str, list[tuple[str, st
 
 
 def _body_for(
-    headers: list[tuple[str, str]], version: str, reader: _SocketReader, conn: socket.socket
+    headers: list[tuple[str, str]], version: str, reader: SocketReader, conn: socket.socket
 ) -> BodyReader:
     encodings = [v.strip().lower() for k, v in headers if k == "transfer-encoding"]
     lengths = [v.strip() for k, v in headers if k == "content-length"]

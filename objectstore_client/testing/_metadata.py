@@ -10,7 +10,6 @@ from objectstore_client.testing._duration import (
     MANUAL,
     DurationError,
     Policy,
-    format_duration,
     parse_policy,
 )
 
@@ -201,13 +200,3 @@ def metadata_headers(meta: ObjectMeta, *, single_object: bool) -> list[tuple[str
     if single_object and meta.filename is not None:
         headers.append(("content-disposition", content_disposition(meta.filename)))
     return headers
-
-
-def describe_policy(policy: Policy) -> str:
-    """The policy as the server's error messages show it (`ttl:1h`)."""
-    return policy.render()
-
-
-def describe_duration(nanos: int) -> str:
-    """A duration as the server's error messages show it."""
-    return format_duration(nanos)

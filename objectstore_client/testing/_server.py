@@ -165,12 +165,6 @@ class LocalServer:
         self._http.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serves in the calling thread until `stop()` is called from another thread."""
-        self.start()
-        assert self._http is not None
-        self._http.wait()
-
     def stop(self) -> None:
         """Stops accepting, closes open connections and removes a temporary data dir."""
         if self._http is not None:

@@ -341,6 +341,15 @@ def test_delete_missing_is_500_part(api: Api) -> None:
     _assert_error_part(part, "500 Internal Server Error")
 
 
+@pytest.mark.parametrize("kind", ["get", "head"])
+def test_unrenderable_deadline_is_500_part(api: Api, kind: str) -> None:
+    """§5.4.1/§10.3: an expiry past year 9999 cannot be rendered: a 500 error part."""
+    key = uniq()
+    assert api.put(key, b"x", {"x-sn-expiration": "ttl:10000y"}).status == 200
+    part = fd.run(api, [fd.op(kind, key)])[0]
+    _assert_error_part(part, "500 Internal Server Error")
+
+
 @pytest.mark.parametrize("kind", ["GET", "Get", "gEt"])
 def test_kind_matched_case_insensitively(api: Api, kind: str) -> None:
     """§10.1: the operation kind is matched case-insensitively."""

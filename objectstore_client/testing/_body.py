@@ -1,0 +1,130 @@
+"""Request bodies: content-length delimited, chunked, `Expect: 100-continue` (spec §1)."""
+
+from __future__ import annotations
+
+import io
+import socket
+from collections.abc import Callable, Iterator
+from typing import cast
+
+_CHUNK = 64 * 1024
+
+
+class BodyError(Exception):
+    """The request body is malformed (bad chunk framing) or the peer went away."""
+
+
+class BodyReader:
+    """Reads a request body: content-length delimited, chunked, or empty."""
+
+    def __init__(
+        self,
+        rfile: SocketReader,
+        length: int | None,
+        chunked: bool,
+        send_continue: Callable[[], None] | None,
+    ) -> None:
+        self._rfile = rfile
+        self._remaining = length if length is not None else 0
+        self._chunked = chunked
+        self._chunk_left = 0
+        self._done = not chunked and not self._remaining
+        self._send_continue = send_continue
+        self.content_length = length
+        self.chunked = chunked
+        self.bytes_read = 0
+
+    @property
+    def done(self) -> bool:
+        """Whether the body has been read to its end."""
+        return self._done
+
+    @property
+    def continue_pending(self) -> bool:
+        """Whether the client still waits for `100 Continue` before sending the body."""
+        return self._send_continue is not None and not self._done
+
+    def _start(self) -> None:
+        if self._send_continue is not None:
+            self._send_continue()
+            self._send_continue = None
+
+    def read(self, size: int = -1) -> bytes:
+        """Reads up to `size` bytes (all with -1); `b""` at the end."""
+        if self._done:
+            return b""
+        self._start()
+        if size < 0:
+            return b"".join(iter(lambda: self.read(_CHUNK), b""))
+        if self._chunked:
+            data = self._read_chunked(size)
+        else:
+            data = self._rfile.read(min(size, self._remaining))
+            if not data:
+                raise BodyError("connection closed before the body was complete")
+            self._remaining -= len(data)
+            if not self._remaining:
+                self._done = True
+        self.bytes_read += len(data)
+        return data
+
+    def _read_chunked(self, size: int) -> bytes:
+        if self._chunk_left == 0:
+            line = self._rfile.readline(4096)
+            if not line.endswith(b"\n"):
+                raise BodyError("bad chunk size line")
+            size_text = line.split(b";", 1)[0].strip()
+            try:
+                self._chunk_left = int(size_text, 16)
+            except ValueError:
+                raise BodyError("bad chunk size") from None
+            if self._chunk_left == 0:
+                while True:  # trailers, up to the empty line
+                    trailer = self._rfile.readline(8192)
+                    if not trailer:
+                        raise BodyError("connection closed in chunk trailer")
+                    if trailer in (b"\r\n", b"\n"):
+                        break
+                self._done = True
+                return b""
+        data = self._rfile.read(min(size, self._chunk_left))
+        if not data:
+            raise BodyError("connection closed inside a chunk")
+        self._chunk_left -= len(data)
+        if self._chunk_left == 0 and self._rfile.readline(4) not in (b"\r\n", b"\n"):
+            raise BodyError("chunk not followed by CRLF")
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read(_CHUNK):
+            yield chunk
+
+
+class SocketReader:
+    """A buffered reader over a socket (`socket.makefile` cannot bound `readline` portably)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._file = cast(io.BufferedReader, sock.makefile("rb", buffering=_CHUNK))
+
+    def read(self, size: int) -> bytes:
+        return self._file.read1(size) if size > 0 else b""
+
+    def readline(self, limit: int) -> bytes:
+        return self._file.readline(limit)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+# The Rust `http` crate's canonical reason phrases where they differ from Python's.
+def drain(body: BodyReader, limit: int) -> bool:
+    """Discards the rest of a body; False if more than `limit` bytes were left or it broke."""
+    try:
+        drained = 0
+        while chunk := body.read(_CHUNK):
+            drained += len(chunk)
+            if drained > limit:
+                return False
+    except (BodyError, OSError):
+        return False
+    return True
