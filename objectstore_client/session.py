@@ -14,12 +14,11 @@ from typing import IO, Literal
 
 from urllib3.connectionpool import HTTPConnectionPool
 
-from objectstore_client import _access, _protocol, _retry, _validation
+from objectstore_client import _access, _retry
 from objectstore_client._context import AuthHeader, RequestContext
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
-from objectstore_client._plans import objects
-from objectstore_client._plans.request import BodyPlan, RequestPlan
+from objectstore_client._plans import expiry, objects
 from objectstore_client._transport import Transport
 from objectstore_client.auth import Permission, TokenProvider
 from objectstore_client.errors import ObjectNotFound
@@ -294,17 +293,8 @@ class Session:
             RequestError: Another error status (e.g. `PermissionDenied`).
             TransportError: The request failed on the network.
         """
-        checked_key = _validation.check_key(key)
-        target = _validation.check_expiry_target(at, from_creation, from_now)
-        request = RequestPlan(
-            "extend_expiry",
-            "PATCH",
-            checked_key,
-            {"Content-Type": "application/json"},
-            BodyPlan(_protocol.extend_expiry_body(target), "none"),
-            idempotent=True,
-        )
-        with self._context.measure("extend_expiry", checked_key):
+        request = expiry.plan_extend_expiry(key, at, from_creation, from_now)
+        with self._context.measure("extend_expiry", request.key):
             self._context.send(request)
 
     def object_url(self, key: str, token_validity: timedelta | None = None) -> str:
