@@ -12,28 +12,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Literal
 
-from urllib3.connectionpool import HTTPConnectionPool
-
-from objectstore_client import _access, _retry
-from objectstore_client._context import AuthHeader, RequestContext
+from objectstore_client._access import SharingVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
 from objectstore_client._plans import expiry, objects
-from objectstore_client._transport import Transport
-from objectstore_client.auth import Permission, TokenProvider
 from objectstore_client.errors import ObjectNotFound
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
-from objectstore_client.metrics import MetricsBackend
-from objectstore_client.presign import PresignMethod
-from objectstore_client.scope import Scope
-from objectstore_client.usecase import Usecase
 
 __all__ = ["GetResponse", "Session"]
 
 logger = logging.getLogger(__name__)
 
 
-class Session:
+class Session(SharingVerbs):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
@@ -57,42 +48,8 @@ class Session:
     token (`mint_token`); these need a `TokenGenerator` (`SecretKey`) on the client.
 
     The constructor is that of objectstore-client 0.0.19. A session built directly from a
-    pool uses that pool's settings and retries idempotent requests 3 times.
+    pool uses that pool's settings, its `Retry` bounding replays (see `_retry`).
     """
-
-    def __init__(
-        self,
-        pool: HTTPConnectionPool,
-        base_path: str,
-        metrics_backend: MetricsBackend,
-        propagate_traces: bool,
-        usecase: Usecase,
-        scope: Scope,
-        token: TokenProvider | None = None,
-        *,
-        _context: RequestContext | None = None,
-        _auth_header: AuthHeader = "authorization",
-    ) -> None:
-        self._context = _context or RequestContext(
-            transport=Transport(pool, _retry.replays_for_pool(pool.retries)),
-            base_path=base_path,
-            usecase=usecase,
-            scope=scope,
-            token=token,
-            auth_header=_auth_header,
-            metrics_backend=metrics_backend,
-            propagate_traces=propagate_traces,
-        )
-
-    @property
-    def usecase(self) -> Usecase:
-        """The usecase this session operates in."""
-        return self._context.usecase
-
-    @property
-    def scope(self) -> Scope:
-        """The scope this session operates in."""
-        return self._context.scope
 
     def put(
         self,
@@ -296,80 +253,3 @@ class Session:
         request = expiry.plan_extend_expiry(key, at, from_creation, from_now)
         with self._context.measure("extend_expiry", request.key):
             self._context.send(request)
-
-    def object_url(self, key: str, token_validity: timedelta | None = None) -> str:
-        """Returns the full URL of an object, for services that fetch it themselves.
-
-        Uses the client's scheme, brackets IPv6 addresses and percent-encodes the key.
-        Without `token_validity` the URL carries no token, as in objectstore-client
-        0.0.19. With it, a read-only token for this session's whole scope, valid that
-        long, travels in the `os_auth` query parameter (spec §13.2): any HTTP client can
-        then read (GET, HEAD) any object of the scope with the URL, until it expires.
-        The server ignores `os_auth` when the request also has an auth header. Note that
-        the server stores bytes as uploaded: a zstd-compressed object is served with
-        `Content-Encoding: zstd`.
-
-        Args:
-            key: The object's key.
-            token_validity: How long the embedded token is valid: more than zero,
-                rounded up to whole seconds (the seven-day limit of presigned URLs does
-                not apply to tokens). The server accepts it up to 60 s longer. `None`:
-                no token.
-
-        Raises:
-            InvalidArgument: The key breaks a rule, `token_validity` is out of range, or
-                the session's token is not a `TokenGenerator` (needed to sign) or may not
-                read.
-            InvalidArgumentType: `token_validity` is not a `timedelta`.
-        """
-        return _access.object_url(self._context, key, token_validity)
-
-    def presigned_object_url(
-        self,
-        method: PresignMethod,
-        key: str,
-        duration: timedelta = timedelta(hours=1),
-    ) -> str:
-        """Returns a URL that lets anyone `GET` or `HEAD` one object for `duration`.
-
-        The URL is signed with the session's key (spec §13.6): no token is needed, any
-        HTTP client can use it as it is (it must be sent verbatim), and a `GET`
-        signature also serves `HEAD` and back. The server refuses other methods, other
-        objects and changed URLs. It is valid from signing time (to the second) for
-        `duration`, rounded up to whole seconds. The server also needs the key's
-        `object.read` permission in its configuration. Experimental on the server.
-
-        The signature covers the path as this client sends it, including the path of
-        `base_url`: behind a proxy that strips that path the server sees another path
-        and refuses the URL (401).
-
-        Args:
-            method: `"GET"` or `"HEAD"` (any case).
-            key: The object's key.
-            duration: Validity: more than zero and at most seven days. Default one hour.
-
-        Raises:
-            InvalidArgument: The method is not GET or HEAD, `duration` is out of range,
-                the key breaks a rule, or the session's token is not a `TokenGenerator`
-                (a `SecretKey`) that may read.
-            InvalidArgumentType: An argument has the wrong type.
-        """
-        return _access.presigned_object_url(self._context, method, key, duration)
-
-    def mint_token(
-        self, permissions: list[Permission] | None = None, expiry_seconds: int | None = None
-    ) -> str:
-        """Returns a token for this session's usecase and scope, to hand to another service.
-
-        With a `TokenGenerator` (`SecretKey`) on the client, signs one with
-        `token_for_scope`: `permissions` and `expiry_seconds` default to the generator's,
-        and may only narrow its permissions. With a static token string and no
-        arguments, returns that token unchanged (it cannot be re-scoped).
-
-        Raises:
-            InvalidArgument: The client has no token; or a static one and arguments
-                were given; or `permissions` exceeds the generator's (escalation), or
-                `expiry_seconds` is not positive.
-            InvalidArgumentType: An argument has the wrong type.
-        """
-        return _access.mint_token(self._context, permissions, expiry_seconds)
