@@ -36,9 +36,12 @@ All exceptions can be pickled, so they cross process boundaries intact.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import urllib3
+from urllib3.exceptions import MaxRetryError
+
+from objectstore_client._urllib3_mirror import mirror_class, set_urllib3_attributes
 
 __all__ = [
     "ArgumentError",
@@ -99,7 +102,46 @@ class InvalidArgumentType(ArgumentError, TypeError):
 
 
 class TransportError(ObjectstoreError):
-    """No usable HTTP response was received; the cause is chained as `__cause__`."""
+    """No usable HTTP response was received; the cause is chained as `__cause__`.
+
+    The errors the SDK raises for network failures are created by `from_urllib3`, so they
+    are also instances of the urllib3 exceptions objectstore-client 0.2.x let through for
+    the same failure (see there): handlers written for it keep working.
+    """
+
+    @classmethod
+    def from_urllib3(cls, message: str, error: BaseException) -> Self:
+        """Returns a `cls` that is also an instance of urllib3's `error`, for old handlers.
+
+        objectstore-client 0.2.x let urllib3's exceptions through: a refused connection
+        raised `MaxRetryError` whose `reason` is a `NewConnectionError`, a read timeout
+        `MaxRetryError` (`reason` a `ReadTimeoutError`) or, for a POST or while reading a
+        download, the bare `ReadTimeoutError`; a dropped connection `ProtocolError`,
+        likewise. The returned error is an instance of `type(error)` and, if `error` is a
+        `MaxRetryError`, of the type of its `reason` as well, with urllib3's attributes
+        (`reason`, `url`; `pool` and `conn` are `None`). So `except
+        urllib3.exceptions.HTTPError`, `except MaxRetryError` followed by a look at
+        `reason`, and `except ReadTimeoutError` catch what they caught before, while the
+        error is still the `cls` of this SDK's tree. None of urllib3's exceptions is an
+        `OSError`, so neither is the result (unless `error` itself was one).
+
+        Args:
+            message: The message; `str()` of the result.
+            error: The exception urllib3 raised.
+        """
+        reason = getattr(error, "reason", None) if isinstance(error, MaxRetryError) else None
+        theirs: list[type[BaseException]] = []
+        for candidate in (error, reason):
+            if not isinstance(candidate, urllib3.exceptions.HTTPError | OSError):
+                continue
+            kind = type(candidate)
+            if not any(issubclass(known, kind) for known in theirs):
+                theirs.append(kind)
+        mirror = mirror_class(cls, tuple(theirs))
+        copy = mirror(message)
+        if mirror is not cls:
+            set_urllib3_attributes(copy, getattr(error, "url", None), reason)
+        return copy
 
 
 class ConnectError(TransportError):
