@@ -17,7 +17,7 @@ import urllib3
 
 from objectstore_client import _protocol
 from objectstore_client._download import Translate
-from objectstore_client._measure import measure
+from objectstore_client._measure import current_emitter, measure
 from objectstore_client._plans.request import Endpoint, RequestPlan
 from objectstore_client._transport import Transport, translate_error
 from objectstore_client._upload import UploadBody
@@ -143,6 +143,7 @@ class RequestContext:
         headers = self.headers()
         if plan.headers:
             headers.update(plan.headers)
+        emitter = current_emitter()
         response = self.transport.request(
             plan.method,
             target or self.target(plan),
@@ -150,6 +151,7 @@ class RequestContext:
             body,
             stream=plan.stream,
             idempotent=plan.idempotent,
+            on_attempt=None if emitter is None else emitter.record_attempt,
         )
         return response, body
 

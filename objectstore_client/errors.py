@@ -10,6 +10,7 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── ConnectError               could not connect; nothing was sent
     │   │   └── ConnectTimeout         (also TransportTimeout) connecting took too long
     │   ├── TransportTimeout           the server stopped sending or receiving in time
+    │   │   └── DeadlineExceeded       the call's overall `deadline` passed
     │   └── ProtocolError              connection dropped, or a malformed response
     ├── RequestError                   the server answered with an error status (as in 0.0.19)
     │   ├── ObjectNotFound             (also FileNotFoundError) 404: missing or expired
@@ -20,8 +21,16 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
     │   └── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
-    └── DecodeError                    a downloaded payload could not be decoded
-        └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
+    ├── DecodeError                    a downloaded payload could not be decoded
+    │   └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
+    └── IntegrityError                 what came back does not match what was sent or announced
+
+Errors raised by an upload say what became of the object: `stored` is `False` when it was
+provably not stored by this call (nothing reached the server, or the server refused it
+with a 4xx), `True` when it is known to be stored, `None` when that is unknown (the
+connection broke after the request was sent, a 5xx, an answer that cannot be trusted);
+`key` names the object the upload was for (`None` only for `put(..., server_key=True)`,
+whose key the server chooses). On other errors both are `None`.
 
 Errors raised by the caller's own upload stream (for example an `OSError` from a file) are
 not wrapped: they propagate unchanged.
@@ -48,9 +57,11 @@ __all__ = [
     "AuthError",
     "ConnectError",
     "ConnectTimeout",
+    "DeadlineExceeded",
     "DecodeError",
     "ExpiryExtensionRejected",
     "ExpiryExtensionUnsupported",
+    "IntegrityError",
     "InvalidArgument",
     "InvalidArgumentType",
     "ObjectNotFound",
@@ -73,7 +84,24 @@ _MAX_DETAIL_CHARS = 300
 
 
 class ObjectstoreError(Exception):
-    """Base class of every exception raised by objectstore-client."""
+    """Base class of every exception raised by objectstore-client.
+
+    Attributes:
+        stored: For an upload: whether the object was stored (`None`: unknown; see above).
+        key: For an upload: the key of the object it was for.
+    """
+
+    stored: bool | None = None
+    key: str | None = None
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Whatever a subclass's __reduce__ keeps, the upload outcome crosses processes too.
+        reduced = self.__reduce__()
+        if isinstance(reduced, str) or not ({"stored", "key"} & vars(self).keys()):
+            return reduced
+        state = {**(reduced[2] if len(reduced) > 2 and reduced[2] else {})}
+        state.update((name, vars(self)[name]) for name in ("stored", "key") if name in vars(self))
+        return (reduced[0], reduced[1], state, *reduced[3:])
 
 
 class ArgumentError(ObjectstoreError):
@@ -83,6 +111,8 @@ class ArgumentError(ObjectstoreError):
         argument: The name of the offending argument (e.g. `"key"`, `"scopes"`).
         rule: The rule it breaks, in words.
     """
+
+    stored = False  # Raised before anything is sent.
 
     def __init__(self, argument: str, rule: str) -> None:
         super().__init__(f"invalid {argument}: {rule}")
@@ -150,6 +180,10 @@ class ConnectError(TransportError):
 
 class TransportTimeout(TransportError):
     """A socket operation timed out (connecting, sending the body or reading)."""
+
+
+class DeadlineExceeded(TransportTimeout):
+    """The call's overall `deadline` (see `Client`) passed before it completed."""
 
 
 class ConnectTimeout(ConnectError, TransportTimeout):
@@ -246,6 +280,14 @@ class ExpiryExtensionUnsupported(RequestError):
 
 class DecodeError(ObjectstoreError):
     """A downloaded payload could not be decoded (for example corrupt zstd data)."""
+
+
+class IntegrityError(ObjectstoreError):
+    """What came back does not match what was sent or announced.
+
+    For example the answer to a `PUT` names another key than the one sent: the answer
+    was corrupted on the way, or came from something other than the server asked.
+    """
 
 
 class UnsupportedCompression(DecodeError, NotImplementedError):

@@ -15,6 +15,7 @@ from typing import IO, Literal
 from objectstore_client._access import SharingVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
+from objectstore_client._outcome import upload_outcome
 from objectstore_client._plans import expiry, objects
 from objectstore_client.errors import ObjectNotFound
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
@@ -64,11 +65,16 @@ class Session(SharingVerbs):
         filename: str | None = None,
         compress: Compression | Literal["none"] | None = None,
         precompressed: Compression | Literal["none"] | None = None,
+        server_key: bool = False,
     ) -> str:
         """Uploads `contents` and returns the key it is stored under.
 
         With a `key`, the object is created or replaced (PUT), including all its metadata.
-        Without one (`None` or `""`), the server picks a new key (POST).
+        Without one (`None` or `""`), a new key is chosen here, a random UUID in the form
+        the server would choose (protocol §2.7), and the object is PUT under it: unlike
+        objectstore-client 0.0.19 and 0.2.x, which let the server choose with a POST,
+        every upload can be retried and every failure names the object it may have
+        stored, so no object is ever left under a key nobody received.
 
         `contents` may be `bytes`, `bytearray`, `memoryview` (sent with `Content-Length`)
         or a readable binary file object, including non-seekable pipes (streamed in
@@ -77,7 +83,11 @@ class Session(SharingVerbs):
 
         Retries: a PUT is sent again after a dropped connection, a timeout or a 429/5xx
         answer (see `Client`) if `contents` is bytes-like or a seekable stream (rewound to
-        where it started). A POST is never sent twice.
+        where it started). A POST (`server_key=True`) is never sent twice.
+
+        Every error raised after the arguments were accepted carries `key` and `stored`
+        (see `objectstore_client.errors`): `stored=False` means the object was provably
+        not stored, `None` that it may have been, under `key`.
 
         Args:
             contents: The object's bytes.
@@ -97,17 +107,21 @@ class Session(SharingVerbs):
             precompressed: `"zstd"` if `contents` is already zstd-compressed: it is sent
                 as is and recorded as zstd, so `get` decompresses it. Excludes
                 `compression`/`compress`. Bytes-like contents must start with a zstd frame.
+            server_key: Let the server choose the key (a POST, as 0.0.19 did without a
+                key); excludes `key`. Risk: a POST cannot be retried, and if the
+                connection breaks after the server stored the object, the error cannot
+                name it (`key` is `None`, `stored` is `None`): the object stays, under a
+                key nobody received, until it expires. Use it only for servers that
+                refuse client keys.
 
         Raises:
             InvalidArgument: An argument breaks a rule (for keys, see `Session`).
             InvalidArgumentType: An argument has the wrong type.
             RequestError: The server rejected the upload.
             TransportError: The upload failed on the network (a timeout, a dropped
-                connection). Without a `key`, the server may still have stored the
-                object, under a key the caller never received and cannot delete: give
-                uploads that must not be lost or leaked a key chosen by the caller.
-                With a `key`, sending the same `put` again is safe; it replaces the
-                object if it was stored.
+                connection). Sending the same `put` again with `key=error.key` is safe;
+                it replaces the object if it was stored.
+            IntegrityError: The server's answer named another key than the one sent.
         """
         plan = objects.plan_put(
             self._context.usecase,
@@ -121,10 +135,11 @@ class Session(SharingVerbs):
             expiration_policy=expiration_policy,
             origin=origin,
             filename=filename,
+            server_key=server_key,
         )
         request = plan.request
         context = self._context
-        with context.measure("put", request.key) as (span, emitter):
+        with context.measure("put", request.key) as (span, emitter), upload_outcome(request.key):
             path = context.target(request)
             response, body = context.send(request, path)
             stored_key = objects.read_put(response, request, path)
