@@ -7,6 +7,7 @@ and an optional deadline bound every call, and absurd settings fail at construct
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import time
@@ -47,7 +48,7 @@ def test_put_without_key_puts_a_uuid4_key_it_chose(objectstore_server: LocalServ
 
 def test_put_without_key_sends_a_put_not_a_post(scripted):
     def echo(request, index):
-        return scripted.json_reply(200, '{"key": "%s"}' % request.path.rsplit("/", 1)[1])
+        return scripted.json_reply(200, json.dumps({"key": request.path.rsplit("/", 1)[1]}))
 
     server = scripted.start(echo)
     key = _session(server.url).put(b"x")
