@@ -1,0 +1,81 @@
+"""Issue 11, Deliver 5: every operation under every fault, through a loopback proxy.
+
+Each case (see `tests/faults/matrix.py`) must end in success with correct data, or in a
+typed error whose `stored` flag is true to the server's storage; never wrong data, an
+orphan or a hang. `python -m tests.faults.report` writes the same matrix to
+docs/fault-matrix.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from objectstore_client import Client, Usecase
+from objectstore_client.testing import LocalServer
+from tests.faults.matrix import OPERATIONS, USECASE, Operation, prestore, run_case, upstream_of
+from tests.faults.proxy import FAULTS, Fault, FaultProxy
+from tests.test_metrics import Recorder
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    # Cut uploads make the server log a traceback per case; they are the point here.
+    logger = logging.getLogger("objectstore_client.testing")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    with LocalServer(extend_expiry=True) as local:
+        yield local
+    logger.setLevel(level)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.name)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.name)
+def test_fault(server: LocalServer, operation: Operation, fault: Fault) -> None:
+    outcome = run_case(server, operation, fault)
+    assert outcome.problems == [], outcome
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.name)
+def test_faults_that_replays_overcome(server: LocalServer, fault: Fault) -> None:
+    # A sanity check of the matrix itself: faults the client can retry past do not fail
+    # a replayable put, so the matrix is not green merely because everything errors.
+    outcome = run_case(server, OPERATIONS[0], fault)
+    if fault.name == "refuse" or fault.name.startswith("status_500"):
+        assert outcome.error is not None
+    elif fault.name in ("truncated_framed", "byte_flip", "bit_flip"):
+        # The answer to the PUT is corrupted; the object is stored, the error says maybe.
+        assert outcome.error is not None
+        assert outcome.stored is None
+    else:
+        assert outcome.error is None, outcome
+
+
+IDEMPOTENT = [op for op in OPERATIONS if op.name != "put_unseekable_stream"]
+
+
+@pytest.mark.parametrize("operation", IDEMPOTENT, ids=lambda operation: operation.name)
+def test_two_503s_then_success(server: LocalServer, operation: Operation) -> None:
+    """Against a server answering 503 twice, every idempotent operation succeeds.
+
+    The attempts show in the metrics: three requests, two retries because of a 503.
+    """
+    scope = {"org": "2", "case": operation.name}
+    key = f"twice-{operation.name}"
+    if operation.prestored:
+        prestore(server, scope, key)
+    fault = Fault("503_twice", "status", "503, 503, then through", status=503, times=2)
+    metrics = Recorder()
+    with (
+        FaultProxy(upstream_of(server), fault) as proxy,
+        Client(proxy.url, metrics_backend=metrics, retries=2, timeout_ms=2000) as client,
+    ):
+        operation.run(client.session(Usecase(USECASE), **scope), key)
+        assert proxy.requests == 3
+    op = operation.metric
+    attempts = metrics.named(f"storage.{op}.attempts")
+    assert [(value, tags["outcome"]) for _, value, tags, _ in attempts] == [(3, "success")]
+    retries = metrics.named(f"storage.{op}.retries")
+    assert [tags["reason"] for _, _, tags, _ in retries] == ["status_503", "status_503"]
