@@ -18,15 +18,18 @@ from urllib3.connectionpool import HTTPConnectionPool
 
 from objectstore_client import _protocol, _validation
 from objectstore_client._transport import USER_AGENT, Transport, build_pool
-from objectstore_client.auth import TokenGenerator, TokenProvider
+from objectstore_client.auth import Permission, SecretKey, TokenGenerator, TokenProvider
 from objectstore_client.errors import (
+    ExpiryExtensionRejected,
     InvalidArgument,
     InvalidArgumentType,
+    ObjectNotFound,
     RequestError,
     raise_for_status,
 )
 from objectstore_client.metadata import (
     HEADER_EXPIRATION,
+    HEADER_FILENAME,
     HEADER_META_PREFIX,
     HEADER_ORIGIN,
     Compression,
@@ -34,6 +37,7 @@ from objectstore_client.metadata import (
     Manual,
     Metadata,
     format_expiration,
+    format_timedelta,
 )
 from objectstore_client.metrics import (
     MetricsBackend,
@@ -43,27 +47,37 @@ from objectstore_client.metrics import (
 from objectstore_client.presign import PARAM_AUTH
 from objectstore_client.scope import Scope
 from objectstore_client.session import GetResponse, Session
+from objectstore_client.tracing import storage_span
 
 # 0.0.19's client module imported `HEADER_*`, `Metadata`, `format_expiration` and
-# `measure_storage_operation` at module level; callers import or patch them from here.
+# `measure_storage_operation` at module level, 0.2.x's also `SecretKey`, `Permission`,
+# `ObjectNotFound`, `ExpiryExtensionRejected`, `HEADER_FILENAME`, `format_timedelta` and
+# `storage_span`; callers import or patch them from here.
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_RETRIES",
     "HEADER_EXPIRATION",
+    "HEADER_FILENAME",
     "HEADER_META_PREFIX",
     "HEADER_ORIGIN",
     "PARAM_AUTH",
     "USER_AGENT",
     "Client",
+    "ExpiryExtensionRejected",
     "GetResponse",
     "Metadata",
+    "ObjectNotFound",
+    "Permission",
     "RequestError",
+    "SecretKey",
     "Session",
     "Usecase",
     "format_expiration",
+    "format_timedelta",
     "measure_storage_operation",
     "raise_for_status",
+    "storage_span",
 ]
 
 logger = logging.getLogger(__name__)

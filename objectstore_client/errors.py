@@ -300,7 +300,12 @@ def error_class_for_status(
     return RequestError
 
 
-def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = None) -> None:
+def raise_for_status(
+    response: urllib3.BaseHTTPResponse,
+    method: str | None = None,
+    *,
+    error_type: type[RequestError] = RequestError,
+) -> None:
     """Raises the matching `RequestError` if `response` has a status of 400 or more.
 
     Reads the rest of the response body to include it in the error. The signature of
@@ -309,9 +314,13 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     Args:
         response: A urllib3 response.
         method: The request method, named in the message when given.
+        error_type: The class to raise (0.2.x's argument). The class chosen by
+            `error_class_for_status` is raised if it is a subclass of `error_type` (so the
+            default `RequestError` raises e.g. `ObjectNotFound` for a 404); otherwise
+            `error_type` itself, as 0.2.x does.
 
     Raises:
-        RequestError: The subclass chosen by `error_class_for_status`.
+        RequestError: An instance of `error_type`, as above.
     """
     status = response.status
     if status < 400:
@@ -321,7 +330,9 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     except (urllib3.exceptions.HTTPError, OSError):
         # The body is a courtesy; the status alone is the error.
         body = ""
-    error_type = error_class_for_status(status, body, method)
+    by_status = error_class_for_status(status, body, method)
+    if issubclass(by_status, error_type):
+        error_type = by_status
     target = " ".join(part for part in (method, (response.url or "").split("?")[0]) if part)
     message = f"{target or 'request'} failed with status {status}"
     if response.reason:
