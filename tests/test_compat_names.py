@@ -6,6 +6,7 @@ The expected values were produced by running the 0.2.10 wheel on the same input.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 import sentry_sdk
@@ -100,7 +101,7 @@ def test_client_module_reexports_the_0_2_names():
     assert client.SecretKey is auth.SecretKey
     assert client.ObjectNotFound is ObjectNotFound
     assert client.ExpiryExtensionRejected is ExpiryExtensionRejected
-    assert client.Permission.OBJECT_READ == "object.read"
+    assert client.Permission.OBJECT_READ.value == "object.read"
     assert client.HEADER_FILENAME == "x-sn-filename"
     assert client.format_timedelta is not None
     assert client.storage_span is tracing.storage_span
@@ -109,7 +110,7 @@ def test_client_module_reexports_the_0_2_names():
 class Capturing(sentry_sdk.transport.Transport):
     def __init__(self) -> None:
         super().__init__()
-        self.transactions: list[dict] = []
+        self.transactions: list[dict[str, Any]] = []
 
     def capture_envelope(self, envelope) -> None:
         self.transactions += [i.payload.json for i in envelope.items if i.type == "transaction"]
