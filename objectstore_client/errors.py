@@ -19,7 +19,8 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── RateLimited                429: rate limited or server at capacity
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
-    │   └── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
+    │   ├── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
+    │   └── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
     └── DecodeError                    a downloaded payload could not be decoded
         └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
 
@@ -53,6 +54,7 @@ __all__ = [
     "ExpiryExtensionUnsupported",
     "InvalidArgument",
     "InvalidArgumentType",
+    "MultipartCompleteError",
     "ObjectNotFound",
     "ObjectstoreError",
     "PermissionDenied",
@@ -242,6 +244,29 @@ class ExpiryExtensionUnsupported(RequestError):
         "this server does not support extending expiry; "
         "upload the object again with a new expiration_policy instead"
     )
+
+
+class MultipartCompleteError(RequestError):
+    """Completing a multipart upload failed; the server said so in its 200 answer's body.
+
+    The completion answer's status is always 200 (protocol §11.4); the outcome is the JSON
+    document that follows, here `{"error": {"code": ..., "message": ...}}`. Nothing was
+    written and the upload stays open, so completing it again (with corrected parts) is
+    possible. Names and attributes are those of objectstore-client 0.2.x.
+
+    Args:
+        code: The server's error code, e.g. `"InvalidPart"` or `"internal error"`.
+        message: The server's description; also `response`.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(
+            f"Multipart upload completion failed ({code}): {message}", 200, message
+        )
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.response))
 
 
 class DecodeError(ObjectstoreError):
