@@ -1,41 +1,82 @@
 """Access for external consumers: token URLs, presigned URLs and minted tokens.
 
 Services and browsers that hold no signing key (Symbolicator, the web UI, tools) read
-objects through what these `Session` methods hand out. They only sign, locally: none
-sends a request.
+objects through what these functions hand out; `Session.object_url`,
+`Session.presigned_object_url` and `Session.mint_token` document them. They only sign,
+locally: none sends a request.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from urllib3.connectionpool import HTTPConnectionPool
-
-from objectstore_client import _protocol, _validation, presign
-from objectstore_client.auth import Permission, TokenGenerator, TokenProvider
+from objectstore_client import _validation, presign
+from objectstore_client._context import RequestContext
+from objectstore_client._session_base import SessionBase
+from objectstore_client.auth import Permission, TokenGenerator
 from objectstore_client.errors import InvalidArgument
-from objectstore_client.scope import Scope
 
-if TYPE_CHECKING:
-    from objectstore_client.client import Usecase
+__all__ = ["SharingVerbs", "mint_token", "object_url", "presigned_object_url"]
 
 
-class ExternalAccess:
-    """The `Session` methods that hand out access; see `Session`."""
+def object_url(context: RequestContext, key: str, token_validity: timedelta | None) -> str:
+    """The full URL of an object, with a read-only `os_auth` token if asked (see `Session`)."""
+    checked_key = _validation.check_key(key)
+    url = context.url(context.path(checked_key))
+    if token_validity is None:
+        return url
+    seconds = _validation.check_url_validity(token_validity, "token_validity", presigned=False)
+    token = _generator(context, "object_url(token_validity=...)").token_for_scope(
+        context.usecase.name, context.scope, [Permission.OBJECT_READ], seconds
+    )
+    # A JWT is base64url parts joined by dots: nothing to escape in a query.
+    return f"{url}?{presign.PARAM_AUTH}={token}"
 
-    _pool: HTTPConnectionPool
-    _usecase: Usecase
-    _scope: Scope
-    _token: TokenProvider | None
 
-    def _path(self, key: str | None) -> str:
-        raise NotImplementedError  # implemented by Session
+def presigned_object_url(
+    context: RequestContext, method: presign.PresignMethod, key: str, duration: timedelta
+) -> str:
+    """A presigned `GET`/`HEAD` URL of one object (see `Session.presigned_object_url`)."""
+    checked_method = _validation.check_presign_method(method)
+    checked_key = _validation.check_key(key)
+    seconds = _validation.check_url_validity(duration, "duration")
+    generator = _generator(context, "presigned_object_url")
+    if Permission.OBJECT_READ not in generator.permissions:
+        raise InvalidArgument(
+            "token", "the key may not read (object.read), so it cannot presign a read"
+        )
+    path = presign.presigned_path(
+        generator, checked_method, context.path(checked_key), seconds, datetime.now(UTC)
+    )
+    return context.url(path)
 
-    def _url(self, path: str) -> str:
-        """`scheme://host[:port]` of the client, then `path`."""
-        pool = self._pool
-        return _protocol.url_origin(pool.scheme, pool.host, pool.port) + path
+
+def mint_token(
+    context: RequestContext, permissions: list[Permission] | None, expiry_seconds: int | None
+) -> str:
+    """A token for the context's usecase and scope (see `Session.mint_token`)."""
+    token = context.token
+    if isinstance(token, str) and permissions is None and expiry_seconds is None:
+        return token
+    return _generator(context, "mint_token").token_for_scope(
+        context.usecase.name, context.scope, permissions, expiry_seconds
+    )
+
+
+def _generator(context: RequestContext, purpose: str) -> TokenGenerator:
+    """The context's `TokenGenerator`; other tokens cannot sign (`InvalidArgument`)."""
+    token = context.token
+    if isinstance(token, TokenGenerator):
+        return token
+    has = "a static token string" if token else "no token"
+    raise InvalidArgument(
+        "token",
+        f"{purpose} needs Client(token=SecretKey(...)) to sign with, but the client has {has}",
+    )
+
+
+class SharingVerbs(SessionBase):
+    """The `Session` methods that hand out access to services without a key."""
 
     def object_url(self, key: str, token_validity: timedelta | None = None) -> str:
         """Returns the full URL of an object, for services that fetch it themselves.
@@ -62,16 +103,7 @@ class ExternalAccess:
                 read.
             InvalidArgumentType: `token_validity` is not a `timedelta`.
         """
-        checked_key = _validation.check_key(key)
-        url = self._url(self._path(checked_key))
-        if token_validity is None:
-            return url
-        seconds = _validation.check_url_validity(token_validity, "token_validity", presigned=False)
-        token = self._generator("object_url(token_validity=...)").token_for_scope(
-            self._usecase.name, self._scope, [Permission.OBJECT_READ], seconds
-        )
-        # A JWT is base64url parts joined by dots: nothing to escape in a query.
-        return f"{url}?{presign.PARAM_AUTH}={token}"
+        return object_url(self._context, key, token_validity)
 
     def presigned_object_url(
         self,
@@ -103,18 +135,7 @@ class ExternalAccess:
                 (a `SecretKey`) that may read.
             InvalidArgumentType: An argument has the wrong type.
         """
-        checked_method = _validation.check_presign_method(method)
-        checked_key = _validation.check_key(key)
-        seconds = _validation.check_url_validity(duration, "duration")
-        generator = self._generator("presigned_object_url")
-        if Permission.OBJECT_READ not in generator.permissions:
-            raise InvalidArgument(
-                "token", "the key may not read (object.read), so it cannot presign a read"
-            )
-        path = presign.presigned_path(
-            generator, checked_method, self._path(checked_key), seconds, datetime.now(UTC)
-        )
-        return self._url(path)
+        return presigned_object_url(self._context, method, key, duration)
 
     def mint_token(
         self, permissions: list[Permission] | None = None, expiry_seconds: int | None = None
@@ -132,18 +153,4 @@ class ExternalAccess:
                 `expiry_seconds` is not positive.
             InvalidArgumentType: An argument has the wrong type.
         """
-        if isinstance(self._token, str) and permissions is None and expiry_seconds is None:
-            return self._token
-        return self._generator("mint_token").token_for_scope(
-            self._usecase.name, self._scope, permissions, expiry_seconds
-        )
-
-    def _generator(self, purpose: str) -> TokenGenerator:
-        """The session's `TokenGenerator`; other tokens cannot sign (`InvalidArgument`)."""
-        if isinstance(self._token, TokenGenerator):
-            return self._token
-        has = "a static token string" if self._token else "no token"
-        raise InvalidArgument(
-            "token",
-            f"{purpose} needs Client(token=SecretKey(...)) to sign with, but the client has {has}",
-        )
+        return mint_token(self._context, permissions, expiry_seconds)

@@ -1,4 +1,4 @@
-"""One operation's Sentry span and `storage.<operation>.*` metrics, as one context manager."""
+"""One operation's Sentry span and `storage.<operation>.*` metrics, and what they record."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from objectstore_client._upload import UploadBody
+from objectstore_client.metadata import Compression
 from objectstore_client.metrics import (
+    GuardedMetricsBackend,
     MetricsBackend,
     NoOpMetricsBackend,
     StorageMetricEmitter,
-    _GuardedMetricsBackend,
     measure_storage_operation,
 )
 from objectstore_client.scope import Scope
@@ -54,9 +56,33 @@ def _measured(
     backend: MetricsBackend, operation: str, usecase: str, scope: Scope, key: str | None
 ) -> Iterator[tuple[Any, StorageMetricEmitter]]:
     # Metrics are best effort: the backend's errors are logged (spans guard themselves).
-    guarded = _GuardedMetricsBackend(backend)
+    guarded = GuardedMetricsBackend(backend)
     with (
         storage_span(operation, usecase, scope, key=key) as span,
         measure_storage_operation(guarded, operation, usecase) as emitter,
     ):
         yield span, emitter
+
+
+def record_upload(
+    span: Any,
+    emitter: StorageMetricEmitter,
+    body: UploadBody | None,
+    compression: Compression,
+    precompressed: bool,
+    key: str,
+) -> None:
+    """Records an upload's sizes in its metrics and its key and encoding on its span.
+
+    For precompressed contents what was read is the compressed size; the uncompressed
+    size is unknown.
+    """
+    if body is not None:
+        if precompressed:
+            emitter.record_compressed_size(body.uncompressed_size, compression)
+        else:
+            emitter.record_uncompressed_size(body.uncompressed_size)
+        if body.compressed_size is not None:
+            emitter.record_compressed_size(body.compressed_size, compression)
+    span.set_data("objectstore.key", key)
+    span.set_data("objectstore.compression", compression)

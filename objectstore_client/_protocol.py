@@ -71,13 +71,17 @@ def normalize_base_path(base_path: str) -> str:
     )
 
 
-def object_path(base_path: str, usecase: str, scope: Scope, key: str | None) -> str:
+def object_path(
+    base_path: str, usecase: str, scope: Scope, key: str | None, endpoint: str = "objects"
+) -> str:
     """The path of an object, or of the usecase+scope collection when `key` is `None`.
 
     The collection path ends in `/`; a server-generated key is requested with a POST there.
+    `endpoint` is the route family (protocol §2.1): `objects`, `objects:batch`,
+    `objects:multipart`, `objects:multipart:parts` or `objects:multipart:complete`.
     """
     prefix = base_path.rstrip("/")
-    collection = f"{prefix}/v1/objects/{encode_segment(usecase)}/{scope_segment(scope)}/"
+    collection = f"{prefix}/v1/{endpoint}/{encode_segment(usecase)}/{scope_segment(scope)}/"
     return collection if key is None else collection + encode_key(key)
 
 

@@ -1,26 +1,13 @@
-"""Sending requests: the connection pool, timeouts, retries and error translation.
+"""Sending requests: the connection pool, the user agent, replays and error translation.
 
 This is the only module that calls urllib3 to send requests and the only place where
-urllib3's exceptions become ours (`translate_error`).
-
-What is retried:
-
-* Failures to connect, for every request: nothing was sent, so trying again is safe.
-  urllib3 does this, per the pool's `Retry` (`connect=3` by default, with back-off).
-* Dropped connections, read or write timeouts, and the statuses 429, 502, 503 and 504, for
-  idempotent requests (GET, HEAD, DELETE, PUT with a key, and the PATCH that extends an
-  object's expiry, see `Session.extend_expiry`) whose body can be sent again
-  (none, bytes-like, or a stream that was seekable when the upload started). Up to
-  `max_replays` more attempts, with exponential back-off and jitter, honouring a
-  `Retry-After` of up to `_MAX_RETRY_AFTER` seconds.
-* Nothing else. In particular a POST (upload without key) is never sent twice, because
-  the server may have stored the first one under a key we never learned.
+urllib3's exceptions become ours (`translate_error`). What is sent again, and when, is
+decided by the retry policy in `objectstore_client._retry`; `Transport` applies it.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 from collections.abc import Mapping
@@ -37,6 +24,7 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
+from objectstore_client import _retry
 from objectstore_client._upload import SourceError, UploadBody
 from objectstore_client._version import __version__
 from objectstore_client.errors import (
@@ -52,12 +40,6 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = f"objectstore-client/{__version__}"
 """The `User-Agent` header sent by default."""
-
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-_BASE_BACKOFF = 0.1
-_MAX_BACKOFF = 2.0
-_MAX_RETRY_AFTER = 10.0
 
 
 class _WriteTimeoutMixin:
@@ -105,8 +87,15 @@ class WriteTimeoutHTTPSConnection(_WriteTimeoutMixin, HTTPSConnection):
 def build_pool(
     base_url: str, pool_kwargs: Mapping[str, Any]
 ) -> urllib3.connectionpool.HTTPConnectionPool:
-    """Creates the pool for `base_url` with body writes bounded by the read timeout."""
-    pool = urllib3.connectionpool.connection_from_url(base_url, **pool_kwargs)
+    """Creates the pool for `base_url` with body writes bounded by the read timeout.
+
+    Its headers carry `USER_AGENT` unless `pool_kwargs["headers"]` names another.
+    """
+    headers = urllib3.HTTPHeaderDict({"User-Agent": USER_AGENT})
+    headers.update(pool_kwargs.get("headers") or {})
+    pool = urllib3.connectionpool.connection_from_url(
+        base_url, **{**pool_kwargs, "headers": headers}
+    )
     timeout = pool.timeout.clone()
     timeout.start_connect()
     pool.conn_kw["write_timeout"] = urllib3.Timeout.resolve_default_timeout(timeout.read_timeout)
@@ -156,54 +145,12 @@ def translate_error(exc: Exception, method: str, path: str) -> TransportError:
     return error_type.from_urllib3(f"{method} {path}: {what}: {detail}", original)
 
 
-def _replayable_error(exc: Exception) -> bool:
-    if isinstance(exc, MaxRetryError) and exc.reason is not None:
-        exc = exc.reason
-    return isinstance(exc, Urllib3ProtocolError | ReadTimeoutError)
-
-
-def _retry_after(response: urllib3.BaseHTTPResponse) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(max(float(value), 0.0), _MAX_RETRY_AFTER)
-    except ValueError:
-        return None
-
-
-def connect_retries_only(retries: urllib3.Retry | bool | int | None) -> urllib3.Retry:
-    """Returns the part of a pool's `retries` that only retries failed connections.
-
-    urllib3 would otherwise send a request again after a read error, an "other" error, a
-    listed status or a redirect, even a POST or a half-sent stream. Only the transport
-    knows whether a request may be sent twice, so urllib3 may only retry connecting, when
-    nothing was sent. The connect count (or the total, if the connect count is unset) and
-    the backoff settings are kept; a 3xx answer is returned as it is.
-    """
-    base = urllib3.Retry.from_int(retries)
-    if base.total is False:
-        # No retries at all, and redirects are returned rather than raised: nothing to trim.
-        return base
-    connect = base.connect if base.connect is not None else base.total
-    return base.new(
-        total=connect,
-        connect=connect,
-        read=0,
-        other=0,
-        status=0,
-        redirect=0,
-        status_forcelist=None,
-        raise_on_redirect=False,
-        raise_on_status=False,
-        respect_retry_after_header=False,
-    )
-
-
 class Transport:
     """Sends requests through one urllib3 pool; thread-safe.
 
     Args:
         pool: The connection pool. Only the connect part of its `retries` is used by
-            urllib3 (see `connect_retries_only`); this class replays everything else.
+            urllib3 (see `_retry.connect_retries_only`); this class replays the rest.
         max_replays: How many times an idempotent, replayable request is sent again after
             a dropped connection, a timeout or a 429/502/503/504 answer.
         user_agent: The `User-Agent` to send; `None` keeps the pool's, or sends
@@ -219,7 +166,7 @@ class Transport:
     ) -> None:
         self.pool = pool
         self.max_replays = max_replays
-        self.retries = connect_retries_only(pool.retries)
+        self.retries = _retry.connect_retries_only(pool.retries)
         self.headers = {k: v for k, v in pool.headers.items() if k.lower() != "user-agent"}
         pool_agent = next((v for k, v in pool.headers.items() if k.lower() == "user-agent"), None)
         self.headers["User-Agent"] = user_agent or pool_agent or USER_AGENT
@@ -247,7 +194,7 @@ class Transport:
             Exception: Whatever the caller's upload stream raised, unchanged.
         """
         if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
+            idempotent = method in _retry.IDEMPOTENT_METHODS
         replayable = idempotent and (body is None or body.replayable)
         if body is not None and body.content_length is not None:
             # A known length spares the server chunked decoding; urllib3 only measures
@@ -271,18 +218,22 @@ class Transport:
             except SourceError as exc:
                 raise exc.original from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if replayable and attempt < self.max_replays and _replayable_error(exc):
+                if replayable and attempt < self.max_replays and _retry.replayable_error(exc):
                     attempt = self._pause(method, path, attempt, str(exc), None)
                     continue
                 raise translate_error(exc, method, path) from exc
             logger.debug(
                 "%s %s -> %s in %.3fs", method, path, response.status, time.monotonic() - started
             )
-            if response.status in RETRY_STATUSES and replayable and attempt < self.max_replays:
+            if (
+                response.status in _retry.RETRY_STATUSES
+                and replayable
+                and attempt < self.max_replays
+            ):
                 response.drain_conn()
                 response.release_conn()
                 attempt = self._pause(
-                    method, path, attempt, f"status {response.status}", _retry_after(response)
+                    method, path, attempt, f"status {response.status}", _retry.retry_after(response)
                 )
                 continue
             if response.status >= 400:
@@ -295,9 +246,7 @@ class Transport:
     def _pause(
         self, method: str, path: str, attempt: int, reason: str, retry_after: float | None
     ) -> int:
-        delay = retry_after
-        if delay is None:
-            delay = min(_MAX_BACKOFF, _BASE_BACKOFF * 2**attempt) * random.uniform(0.5, 1.0)
+        delay = _retry.backoff_delay(attempt, retry_after)
         logger.info(
             "retrying %s %s in %.2fs after %s (retry %d of %d)",
             method,

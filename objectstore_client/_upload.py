@@ -10,22 +10,14 @@ source's original position when the source is seekable. A seekable stream sent a
 from __future__ import annotations
 
 import io
-import threading
 from typing import IO
 
-import zstandard
-
+from objectstore_client._zstd import compress, compressor
 from objectstore_client.errors import InvalidArgumentType
 from objectstore_client.metadata import Compression
 
 # How much is read from the caller's stream at a time.
 _READ_SIZE = 64 * 1024
-
-# Bodies up to this size are compressed with the thread's reused context. Allocating a
-# context costs 8-20 µs, a fifth of a small upload; above this size it costs under 5%,
-# and a context kept after a larger body would hold its multi-megabyte workspace for
-# the life of the thread (under 1 MiB at this size).
-_REUSE_LIMIT = 64 * 1024
 
 
 class SourceError(Exception):
@@ -41,31 +33,6 @@ class SourceError(Exception):
         self.original = original
 
 
-def _compressor() -> zstandard.ZstdCompressor:
-    # The frame checksum lets every reader detect corruption; it costs 4 bytes.
-    return zstandard.ZstdCompressor(write_checksum=True)
-
-
-class _ThreadCompressor(threading.local):
-    """One compression context per thread, for one-shot `compress` calls only.
-
-    zstd contexts are not thread-safe; streaming compressors keep theirs between calls,
-    so they get their own.
-    """
-
-    def __init__(self) -> None:
-        self.context = _compressor()
-
-
-_thread_compressor = _ThreadCompressor()
-
-
-def _compress(data: bytes | memoryview, size: int) -> bytes:
-    """Compresses `size` bytes of `data` into one frame that records its content size."""
-    compressor = _thread_compressor.context if size <= _REUSE_LIMIT else _compressor()
-    return compressor.compress(data)
-
-
 class BufferBody:
     """A bytes-like upload: prepared once, sent (and re-sent) with `Content-Length`."""
 
@@ -77,7 +44,7 @@ class BufferBody:
         view = memoryview(contents)
         data: bytes | memoryview = contents if isinstance(contents, bytes) else _flat(view)
         self.uncompressed_size = view.nbytes
-        self._wire = _compress(data, view.nbytes) if compression == "zstd" else data
+        self._wire = compress(data, view.nbytes) if compression == "zstd" else data
         self.compressed_size = len(self._wire) if compression == "zstd" else None
 
     def open(self) -> bytes | memoryview:
@@ -114,7 +81,7 @@ class StreamBody:
         self._reset()
 
     def _reset(self) -> None:
-        self._compressobj = _compressor().compressobj() if self._compression == "zstd" else None
+        self._compressobj = compressor().compressobj() if self._compression == "zstd" else None
         self._pending = bytearray()
         self._eof = False
         self.uncompressed_size = 0

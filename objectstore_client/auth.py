@@ -225,8 +225,12 @@ class TokenGenerator:
         signature = self._private_key.sign(canonical_form.encode("utf-8"))
         return base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
 
-    def _token_for_request(self, usecase: str, scope: Scope) -> str:
-        """Returns a cached token for a request, signing a new one when it is due."""
+    def token_for_request(self, usecase: str, scope: Scope) -> str:
+        """Returns a token for a request to `usecase` and `scope`, from the cache if fresh.
+
+        A new one is signed when less than a quarter of its lifetime (at least 5 seconds)
+        remains, so it never expires in flight. Clients call this for every request.
+        """
         return self._cached_token(
             usecase, scope, self._permissions, self._expiry_seconds, full_lifetime=False
         )

@@ -1,6 +1,6 @@
-"""`Client` and `Usecase`: connecting to an Objectstore server.
+"""`Client`: connecting to an Objectstore server.
 
-Also re-exports, for code written against objectstore-client 0.0.19, `Session`,
+Also re-exports, for code written against objectstore-client 0.0.19, `Usecase`, `Session`,
 `GetResponse`, `RequestError` and `raise_for_status` from their modules.
 """
 
@@ -10,18 +10,18 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
-from urllib.parse import urlsplit
+from typing import Any, Self
 
 import urllib3
 from urllib3.connectionpool import HTTPConnectionPool
 
-from objectstore_client import _protocol, _validation
+from objectstore_client import _retry, _validation
+from objectstore_client._context import AuthHeader, RequestContext
+from objectstore_client._retry import DEFAULT_RETRIES
 from objectstore_client._transport import USER_AGENT, Transport, build_pool
-from objectstore_client.auth import Permission, SecretKey, TokenGenerator, TokenProvider
+from objectstore_client.auth import Permission, SecretKey, TokenProvider
 from objectstore_client.errors import (
     ExpiryExtensionRejected,
-    InvalidArgument,
     InvalidArgumentType,
     ObjectNotFound,
     RequestError,
@@ -34,7 +34,6 @@ from objectstore_client.metadata import (
     HEADER_ORIGIN,
     Compression,
     ExpirationPolicy,
-    Manual,
     Metadata,
     format_expiration,
     format_timedelta,
@@ -48,11 +47,12 @@ from objectstore_client.presign import PARAM_AUTH
 from objectstore_client.scope import Scope
 from objectstore_client.session import GetResponse, Session
 from objectstore_client.tracing import storage_span
+from objectstore_client.usecase import Usecase
 
 # 0.0.19's client module imported `HEADER_*`, `Metadata`, `format_expiration` and
 # `measure_storage_operation` at module level, 0.2.x's also `SecretKey`, `Permission`,
-# `ObjectNotFound`, `ExpiryExtensionRejected`, `HEADER_FILENAME`, `format_timedelta` and
-# `storage_span`; callers import or patch them from here.
+# `ObjectNotFound`, `ExpiryExtensionRejected`, `HEADER_FILENAME`, `format_timedelta`,
+# `storage_span`, `Compression` and `ExpirationPolicy`; callers import or patch them here.
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
@@ -64,6 +64,8 @@ __all__ = [
     "PARAM_AUTH",
     "USER_AGENT",
     "Client",
+    "Compression",
+    "ExpirationPolicy",
     "ExpiryExtensionRejected",
     "GetResponse",
     "Metadata",
@@ -89,21 +91,6 @@ DEFAULT_MAX_CONNECTIONS = 32
 """Connections kept open per client. Sentry runs up to 32 worker threads per process and
 had to raise 0.0.19's single connection to 32 (getsentry/sentry#116051)."""
 
-DEFAULT_RETRIES = 3
-"""Retries after a failed connection attempt, and replays of idempotent requests."""
-
-
-def _default_retry(connect: int = DEFAULT_RETRIES) -> urllib3.Retry:
-    # Only connection failures are retried by urllib3 (the request was never sent); the
-    # transport decides about everything else, knowing whether the body can be replayed.
-    return urllib3.Retry(
-        connect=connect,
-        read=0,
-        other=0,
-        backoff_factor=0.1,
-        respect_retry_after_header=False,
-    )
-
 
 @dataclass
 class _ConnectionDefaults:
@@ -111,7 +98,7 @@ class _ConnectionDefaults:
 
     # Plain class-level defaults, as in 0.0.19, so `_ConnectionDefaults.retries` reads
     # as an attribute; sharing them is safe, urllib3 copies both before changing them.
-    retries: urllib3.Retry = _default_retry()  # noqa: RUF009 (shared on purpose, see above)
+    retries: urllib3.Retry = _retry.default_retry()  # noqa: RUF009 (shared on purpose, see above)
     """Connection failures are retried three times; other failures are left to the client."""
 
     timeout: urllib3.Timeout = urllib3.Timeout(  # noqa: RUF009 (shared on purpose, see above)
@@ -124,50 +111,6 @@ class _ConnectionDefaults:
 
     block: bool = False
     """Never wait for a free connection: past `maxsize`, extra ones are opened and closed."""
-
-
-class Usecase:
-    """A server-side namespace for a kind of data, with upload defaults.
-
-    Args:
-        name: The usecase name: one non-empty URL path segment (no `/`, not `.` or `..`,
-            no control characters). Other characters are percent-encoded in requests.
-        compression: Default compression of uploads: `"zstd"` or `"none"`.
-        expiration_policy: Default expiration of uploads: `TimeToLive`, `TimeToIdle`,
-            `Manual()` or `None` (never expire).
-
-    Raises:
-        InvalidArgument: `name` or `compression` breaks a rule.
-        InvalidArgumentType: An argument has the wrong type.
-    """
-
-    _compression: Compression
-    _expiration_policy: ExpirationPolicy | Manual | None
-
-    def __init__(
-        self,
-        name: str,
-        compression: Compression = "zstd",
-        expiration_policy: ExpirationPolicy | Manual | None = None,
-    ) -> None:
-        self.name = name
-        self._compression = _validation.check_compression(compression)
-        self._expiration_policy = _validation.check_expiration_policy(expiration_policy)
-
-    @property
-    def name(self) -> str:
-        """The usecase name; assignable (as in 0.0.19) and validated on assignment."""
-        return self._name
-
-    @name.setter
-    def name(self, name: str) -> None:
-        self._name = _validation.check_usecase_name(name)
-
-    def __repr__(self) -> str:
-        return (
-            f"Usecase({self._name!r}, compression={self._compression!r}, "
-            f"expiration_policy={self._expiration_policy!r})"
-        )
 
 
 class Client:
@@ -227,37 +170,43 @@ class Client:
         connection_kwargs: Mapping[str, Any] | None = None,
         token: TokenProvider | None = None,
         *,
-        auth_header: Literal["authorization", "x-os-auth"] = "authorization",
+        auth_header: AuthHeader = "authorization",
         max_connections: int | None = None,
         user_agent: str | None = None,
         pool: HTTPConnectionPool | None = None,
     ) -> None:
-        base_origin, base_path = _check_base_url(base_url)
-        replays = DEFAULT_RETRIES if retries is None else _check_count(retries, "retries", 0)
-        if metrics_backend is not None and not isinstance(metrics_backend, MetricsBackend):
-            raise InvalidArgumentType("metrics_backend", "must implement MetricsBackend")
+        base_origin, base_path = _validation.check_base_url(base_url)
+        if retries is not None:
+            retries = _validation.check_count(retries, "retries", 0)
+        _validation.check_metrics_backend(metrics_backend)
         if isinstance(token, str) and not token:
             # 0.0.19 sent no auth header for an empty token (config left blank).
             token = None
-        _check_token(token)
-        if auth_header not in ("authorization", "x-os-auth"):
-            raise InvalidArgument(
-                "auth_header", f"must be 'authorization' or 'x-os-auth', got {auth_header!r}"
-            )
+        _validation.check_token(token)
+        _validation.check_auth_header(auth_header)
         _validation.check_header_text(user_agent, "user_agent")
         if pool is None:
             pool_kwargs = _pool_kwargs(retries, timeout_ms, connection_kwargs, max_connections)
             self._pool = build_pool(base_url, pool_kwargs)
             self._owns_pool = True
         else:
-            _check_injected_pool(pool, base_origin, timeout_ms, connection_kwargs, max_connections)
+            _validation.check_injected_pool(
+                pool, base_origin, timeout_ms, connection_kwargs, max_connections
+            )
             self._pool = pool
             self._owns_pool = False
+        if retries is not None:
+            replays = retries
+        elif pool is not None or "retries" in (connection_kwargs or {}):
+            # The caller configured urllib3's retries: they bound our replays too.
+            replays = _retry.replays_for_pool(self._pool.retries)
+        else:
+            replays = _retry.DEFAULT_RETRIES
         self._base_path = base_path
         self._metrics_backend = metrics_backend or NoOpMetricsBackend()
         self._propagate_traces = bool(propagate_traces)
         self._token = token
-        self._auth_header: Literal["authorization", "x-os-auth"] = auth_header
+        self._auth_header: AuthHeader = auth_header
         self._transport = Transport(self._pool, replays, user_agent=user_agent)
         logger.debug("objectstore client for %s%s", base_origin, base_path)
 
@@ -275,16 +224,25 @@ class Client:
         """
         if not isinstance(usecase, Usecase):
             raise InvalidArgumentType("usecase", f"must be a Usecase, got {type(usecase).__name__}")
+        context = RequestContext(
+            transport=self._transport,
+            base_path=self._base_path,
+            usecase=usecase,
+            scope=Scope(**scopes),
+            token=self._token,
+            auth_header=self._auth_header,
+            metrics_backend=self._metrics_backend,
+            propagate_traces=self._propagate_traces,
+        )
         return Session(
             self._pool,
             self._base_path,
             self._metrics_backend,
             self._propagate_traces,
             usecase,
-            Scope(**scopes),
+            context.scope,
             self._token,
-            _transport=self._transport,
-            _auth_header=self._auth_header,
+            _context=context,
         )
 
     def close(self) -> None:
@@ -307,43 +265,6 @@ class Client:
         self.close()
 
 
-def _check_base_url(base_url: object) -> tuple[str, str]:
-    if not isinstance(base_url, str):
-        raise InvalidArgumentType("base_url", f"must be a str, got {type(base_url).__name__}")
-    try:
-        parts = urlsplit(base_url)
-        port = parts.port
-    except ValueError as exc:
-        raise InvalidArgument("base_url", f"{base_url!r} is not a valid URL: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidArgument(
-            "base_url", f"must be an http:// or https:// URL with a host, got {base_url!r}"
-        )
-    if parts.query or parts.fragment:
-        raise InvalidArgument("base_url", f"must not have a query or fragment: {base_url!r}")
-    return _protocol.url_origin(parts.scheme, parts.hostname, port), parts.path
-
-
-def _check_count(value: object, argument: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentType(argument, f"must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise InvalidArgument(argument, f"must be at least {minimum}, got {value}")
-    return value
-
-
-def _check_token(token: object) -> None:
-    if token is None or isinstance(token, TokenGenerator):
-        return
-    if not isinstance(token, str):
-        raise InvalidArgumentType(
-            "token", f"must be a TokenGenerator or a str, got {type(token).__name__}"
-        )
-    if not token or not token.isascii() or not token.isprintable() or " " in token:
-        # The message must not echo the token.
-        raise InvalidArgument("token", "must be a non-empty JWT without spaces or non-ASCII")
-
-
 def _pool_kwargs(
     retries: int | None,
     timeout_ms: float | None,
@@ -358,47 +279,14 @@ def _pool_kwargs(
         "block": defaults.block,
     }
     if retries is not None:
-        kwargs["retries"] = _default_retry(connect=retries)
-    if timeout_ms is not None:
-        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int | float):
-            raise InvalidArgumentType(
-                "timeout_ms", f"must be a number, got {type(timeout_ms).__name__}"
-            )
-        if timeout_ms < 0:
-            raise InvalidArgument("timeout_ms", f"must not be negative, got {timeout_ms}")
-        if timeout_ms > 0:  # 0 means "no read timeout", as in 0.0.19
-            kwargs["timeout"] = urllib3.Timeout(
-                connect=DEFAULT_CONNECT_TIMEOUT, read=timeout_ms / 1000
-            )
+        kwargs["retries"] = _retry.default_retry(connect=retries)
+    read_timeout = _validation.check_timeout_ms(timeout_ms)
+    if read_timeout is not None:
+        kwargs["timeout"] = urllib3.Timeout(connect=DEFAULT_CONNECT_TIMEOUT, read=read_timeout)
     if max_connections is not None:
-        kwargs["maxsize"] = _check_count(max_connections, "max_connections", 1)
+        kwargs["maxsize"] = _validation.check_count(max_connections, "max_connections", 1)
     if connection_kwargs is not None:
         if not isinstance(connection_kwargs, Mapping):
             raise InvalidArgumentType("connection_kwargs", "must be a mapping")
         kwargs.update(connection_kwargs)
-    headers = urllib3.HTTPHeaderDict({"User-Agent": USER_AGENT})
-    headers.update(kwargs.get("headers") or {})
-    kwargs["headers"] = headers
     return kwargs
-
-
-def _check_injected_pool(
-    pool: object,
-    base_origin: str,
-    timeout_ms: float | None,
-    connection_kwargs: Mapping[str, Any] | None,
-    max_connections: int | None,
-) -> None:
-    if not isinstance(pool, HTTPConnectionPool):
-        raise InvalidArgumentType(
-            "pool", f"must be a urllib3 HTTPConnectionPool, got {type(pool).__name__}"
-        )
-    if timeout_ms is not None or connection_kwargs is not None or max_connections is not None:
-        raise InvalidArgument(
-            "pool",
-            "cannot be combined with timeout_ms, connection_kwargs or max_connections; "
-            "configure the pool itself",
-        )
-    actual = _protocol.url_origin(pool.scheme, pool.host, pool.port)
-    if base_origin != actual:
-        raise InvalidArgument("pool", f"connects to {actual}, but base_url is {base_origin}")

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from urllib3 import HTTPHeaderDict
 
@@ -155,30 +155,23 @@ class Metadata:
         as they are. A header that cannot be parsed (an unknown duration unit, a malformed
         timestamp) is logged and left out instead of failing the whole download.
         """
-        metadata = cls(
-            content_type="application/octet-stream",
-            compression=None,
-            expiration_policy=None,
-            time_created=None,
-            time_expires=None,
-            origin=None,
-            custom={},
-        )
+        fields: dict[str, Any] = dict(_NO_FIELDS)
+        custom: dict[str, str] = {}
         # Names only: urllib3 builds every (name, value) pair of items() with a lookup of
         # its own, and most headers (date, server, ...) are of no interest here.
         for raw_name in headers:
             name = raw_name.lower()
             if name.startswith(HEADER_META_PREFIX):
                 value = _last_value(headers, raw_name)
-                metadata.custom[name[len(HEADER_META_PREFIX) :]] = decode_header_value(value)
+                custom[name[len(HEADER_META_PREFIX) :]] = decode_header_value(value)
             elif name in _HEADER_FIELDS:
                 value = _last_value(headers, raw_name)
                 field_name, parse = _HEADER_FIELDS[name]
                 try:
-                    setattr(metadata, field_name, parse(value))
+                    fields[field_name] = parse(value)
                 except ValueError:
                     logger.warning("ignoring unparsable %s header: %r", name, value)
-        return metadata
+        return cls(**fields, custom=custom)
 
 
 def _last_value(headers: Mapping[str, str], name: str) -> str:
@@ -253,6 +246,16 @@ def _parse_compression(value: str) -> str | None:
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.strip())
 
+
+# The fields of metadata read from no header at all (custom metadata aside).
+_NO_FIELDS: dict[str, Any] = {
+    "content_type": "application/octet-stream",
+    "compression": None,
+    "expiration_policy": None,
+    "time_created": None,
+    "time_expires": None,
+    "origin": None,
+}
 
 # Response header (lower case) -> (Metadata field, parser). Parsers raise ValueError.
 _HEADER_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {

@@ -185,7 +185,7 @@ def measure_storage_operation(
         emitter.maybe_record_throughputs()
 
 
-class _GuardedMetricsBackend(MetricsBackend):
+class GuardedMetricsBackend(MetricsBackend):
     """Forwards to a backend, logging instead of raising when the backend fails.
 
     The SDK records every operation's metrics through this wrapper: by the time most

@@ -1,83 +1,30 @@
-"""`Session`: the operations on the objects of one usecase and scope."""
+"""`Session`: the operations on the objects of one usecase and scope.
+
+A thin facade: each method plans its request (`objectstore_client._plans`), executes the
+plan through the session's `RequestContext` inside the operation's span and metrics, and
+reads the result. See docs/architecture.md.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Self, cast
+from typing import IO, Literal
 
-from urllib3.connectionpool import HTTPConnectionPool
-
-from objectstore_client import _protocol, _validation
-from objectstore_client._access import ExternalAccess
-from objectstore_client._download import Payload
-from objectstore_client._measure import measure
-from objectstore_client._transport import Transport, translate_error
-from objectstore_client._upload import BufferBody, prepare_body
-from objectstore_client.auth import TokenGenerator, TokenProvider
-from objectstore_client.errors import InvalidArgument, ObjectNotFound, UnsupportedCompression
-from objectstore_client.metadata import (
-    Compression,
-    ExpirationPolicy,
-    Manual,
-    Metadata,
-)
-from objectstore_client.metrics import MetricsBackend, StorageMetricEmitter
-from objectstore_client.scope import Scope
-from objectstore_client.tracing import trace_propagation_headers
-
-if TYPE_CHECKING:
-    from objectstore_client.client import Usecase
+from objectstore_client._access import SharingVerbs
+from objectstore_client._download import GetResponse
+from objectstore_client._measure import record_upload
+from objectstore_client._plans import expiry, objects
+from objectstore_client.errors import ObjectNotFound
+from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
 
 __all__ = ["GetResponse", "Session"]
 
 logger = logging.getLogger(__name__)
 
-# Replays of idempotent requests for sessions built directly rather than by a Client.
-_DEFAULT_REPLAYS = 3
 
-_AUTH_HEADERS = {"authorization": "Authorization", "x-os-auth": "X-Os-Auth"}
-
-
-class GetResponse(NamedTuple):
-    """A downloaded object: its metadata and a stream of its bytes.
-
-    Unpacks like the tuple of objectstore-client 0.0.19 (`metadata, payload = ...`).
-    Use it as a context manager, or read `payload` to the end, or call `close()`: any of
-    them gives the connection back to the pool.
-    """
-
-    metadata: Metadata
-    """The object's metadata. `compression` is `None` if the payload was decompressed."""
-
-    payload: IO[bytes]
-    """The object's bytes as a binary stream, read from the network on demand."""
-
-    def close(self) -> None:
-        """Closes the payload, releasing its connection. Safe to call more than once."""
-        self.payload.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def iter_chunks(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-        """Yields the payload in chunks of at most `chunk_size` bytes, until the end."""
-        while chunk := self.payload.read(chunk_size):
-            yield chunk
-
-
-class Session(ExternalAccess):
+class Session(SharingVerbs):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
@@ -101,73 +48,8 @@ class Session(ExternalAccess):
     token (`mint_token`); these need a `TokenGenerator` (`SecretKey`) on the client.
 
     The constructor is that of objectstore-client 0.0.19. A session built directly from a
-    pool uses that pool's settings and retries idempotent requests 3 times.
+    pool uses that pool's settings, its `Retry` bounding replays (see `_retry`).
     """
-
-    def __init__(
-        self,
-        pool: HTTPConnectionPool,
-        base_path: str,
-        metrics_backend: MetricsBackend,
-        propagate_traces: bool,
-        usecase: Usecase,
-        scope: Scope,
-        token: TokenProvider | None = None,
-        *,
-        _transport: Transport | None = None,
-        _auth_header: Literal["authorization", "x-os-auth"] = "authorization",
-    ) -> None:
-        self._pool = pool
-        # As urllib3 will send it: presigned URLs sign the path exactly as sent.
-        self._base_path = _protocol.normalize_base_path(base_path)
-        self._metrics_backend = metrics_backend
-        self._propagate_traces = propagate_traces
-        self._usecase = usecase
-        self._scope = scope
-        self._token = token
-        self._transport = _transport or Transport(pool, _DEFAULT_REPLAYS)
-        self._auth_header = _AUTH_HEADERS[_auth_header]
-        # (usecase name, collection path), rebuilt by `_path` when the usecase is renamed
-        # (allowed since 0.0.19). Replaced as one tuple, so threads never see a name with
-        # another name's path.
-        self._collection = self._collection_for(usecase.name)
-
-    @property
-    def usecase(self) -> Usecase:
-        """The usecase this session operates in."""
-        return self._usecase
-
-    @property
-    def scope(self) -> Scope:
-        """The scope this session operates in."""
-        return self._scope
-
-    def _headers(self) -> dict[str, str]:
-        headers = dict(self._transport.headers)
-        if self._propagate_traces:
-            headers.update(trace_propagation_headers())
-        if isinstance(self._token, TokenGenerator):
-            token = self._token._token_for_request(self._usecase.name, self._scope)
-            headers[self._auth_header] = f"Bearer {token}"
-        elif self._token:
-            headers[self._auth_header] = f"Bearer {self._token}"
-        return headers
-
-    def _collection_for(self, usecase: str) -> tuple[str, str]:
-        return usecase, _protocol.object_path(self._base_path, usecase, self._scope, None)
-
-    def _path(self, key: str | None) -> str:
-        # Only the key changes from one request to the next: quote just that.
-        collection = self._collection
-        if collection[0] != self._usecase.name:
-            collection = self._collection = self._collection_for(self._usecase.name)
-        return collection[1] if key is None else collection[1] + _protocol.encode_key(key)
-
-    def _measure(
-        self, operation: str, key: str | None
-    ) -> AbstractContextManager[tuple[Any, StorageMetricEmitter]]:
-        """This session's span and metrics around one operation (see `_measure.measure`)."""
-        return measure(self._metrics_backend, operation, self._usecase.name, self._scope, key)
 
     def put(
         self,
@@ -227,49 +109,26 @@ class Session(ExternalAccess):
                 With a `key`, sending the same `put` again is safe; it replaces the
                 object if it was stored.
         """
-        checked_contents = _validation.check_contents(contents)
-        checked_key = _validation.check_optional_key(key)
-        if compress is not None and compression is not None:
-            raise InvalidArgument("compress", "is the new name of compression; give only one")
-        requested = compress if compress is not None else compression
-        if precompressed is None:
-            chosen = _validation.check_compression(
-                requested or self._usecase._compression,
-                "compress" if compress is not None else "compression",
-            )
-            to_compress = chosen
-        elif requested:
-            raise InvalidArgument(
-                "precompressed", "excludes compression/compress: the contents are sent as they are"
-            )
-        else:
-            chosen = _validation.check_precompressed(checked_contents, precompressed)
-            to_compress = "none"
-        headers = _protocol.put_headers(
-            compression=chosen,
-            content_type=_validation.check_content_type(content_type or None),
-            expiration_policy=_validation.check_expiration_policy(
-                expiration_policy or self._usecase._expiration_policy
-            ),
-            origin=_validation.check_text(origin or None, "origin"),
-            filename=_validation.check_text(filename or None, "filename"),
-            metadata=_validation.check_custom_metadata(metadata),
+        plan = objects.plan_put(
+            self._context.usecase,
+            contents,
+            key,
+            compression=compression,
+            compress=compress,
+            precompressed=precompressed,
+            content_type=content_type,
+            metadata=metadata,
+            expiration_policy=expiration_policy,
+            origin=origin,
+            filename=filename,
         )
-        method = "POST" if checked_key is None else "PUT"
-        path = self._path(checked_key)
-        with self._measure("put", checked_key) as (span, emitter):
-            body = prepare_body(checked_contents, to_compress)
-            response = self._transport.request(method, path, self._headers() | headers, body)
-            stored_key = _protocol.parse_key_response(response.data, method, path)
-            if chosen != to_compress:
-                # Precompressed: what was read is the compressed size; the rest is unknown.
-                emitter.record_compressed_size(body.uncompressed_size, chosen)
-            else:
-                emitter.record_uncompressed_size(body.uncompressed_size)
-            if body.compressed_size is not None:
-                emitter.record_compressed_size(body.compressed_size, chosen)
-            span.set_data("objectstore.key", stored_key)
-            span.set_data("objectstore.compression", chosen)
+        request = plan.request
+        context = self._context
+        with context.measure("put", request.key) as (span, emitter):
+            path = context.target(request)
+            response, body = context.send(request, path)
+            stored_key = objects.read_put(response, request, path)
+            record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
         return stored_key
 
     def get(
@@ -301,29 +160,12 @@ class Session(ExternalAccess):
             RequestError: Another error status.
             TransportError: The request failed on the network.
         """
-        checked_key = _validation.check_key(key)
-        accepted = _validation.check_accept_encoding(accept_encoding) or frozenset()
-        path = self._path(checked_key)
-        with self._measure("get", checked_key):
-            response = self._transport.request("GET", path, self._headers(), stream=True)
-        metadata = Metadata.from_headers(response.headers)
-        # A wildcard accepts whatever is stored: decompressing it would be wasted work.
-        passthrough = "*" in accepted or metadata.compression in accepted
-        decompressing = bool(decompress) and metadata.compression is not None and not passthrough
-        if decompressing:
-            if metadata.compression != "zstd":
-                response.close()
-                response.release_conn()
-                raise UnsupportedCompression(
-                    f"GET {path}: cannot decompress {metadata.compression!r}; use decompress=False"
-                )
-            metadata.compression = None
-        payload = Payload(
-            response,
-            decompress=decompressing,
-            translate=lambda exc: translate_error(exc, "GET", path),
-        )
-        return GetResponse(metadata, cast(IO[bytes], payload))
+        plan = objects.plan_get(key, decompress, accept_encoding)
+        context = self._context
+        path = context.target(plan.request)
+        with context.measure("get", plan.request.key):
+            response, _ = context.send(plan.request, path)
+        return objects.read_get(response, plan, path, context.translator("GET", path))
 
     def get_or_none(
         self,
@@ -349,11 +191,10 @@ class Session(ExternalAccess):
             RequestError: Another error status.
             TransportError: The request failed on the network.
         """
-        checked_key = _validation.check_key(key)
-        path = self._path(checked_key)
-        with self._measure("head", checked_key):
-            response = self._transport.request("HEAD", path, self._headers())
-        return Metadata.from_headers(response.headers)
+        request = objects.plan_head(key)
+        with self._context.measure("head", request.key):
+            response, _ = self._context.send(request)
+        return objects.read_head(response)
 
     def head_or_none(self, key: str) -> Metadata | None:
         """Like `head`, but returns `None` when the object does not exist or has expired."""
@@ -370,10 +211,9 @@ class Session(ExternalAccess):
             RequestError: The server refused (e.g. `PermissionDenied`).
             TransportError: The request failed on the network.
         """
-        checked_key = _validation.check_key(key)
-        path = self._path(checked_key)
-        with self._measure("delete", checked_key):
-            self._transport.request("DELETE", path, self._headers())
+        request = objects.plan_delete(key)
+        with self._context.measure("delete", request.key):
+            self._context.send(request)
 
     def extend_expiry(
         self,
@@ -410,10 +250,6 @@ class Session(ExternalAccess):
             RequestError: Another error status (e.g. `PermissionDenied`).
             TransportError: The request failed on the network.
         """
-        checked_key = _validation.check_key(key)
-        target = _validation.check_expiry_target(at, from_creation, from_now)
-        body = BufferBody(_protocol.extend_expiry_body(target), "none")
-        headers = self._headers() | {"Content-Type": "application/json"}
-        path = self._path(checked_key)
-        with self._measure("extend_expiry", checked_key):
-            self._transport.request("PATCH", path, headers, body, idempotent=True)
+        request = expiry.plan_extend_expiry(key, at, from_creation, from_now)
+        with self._context.measure("extend_expiry", request.key):
+            self._context.send(request)

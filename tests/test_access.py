@@ -121,7 +121,7 @@ def test_external_consumer_reads_only_until_expiry(session):
         # Signed five minutes ago with a one-second lifetime: past the server's 60 s leeway.
         expired_token = session.mint_token([Permission.OBJECT_READ], expiry_seconds=1)
         expired_token_url = session.object_url(key, token_validity=timedelta(seconds=1))
-    generator = session._token
+    generator = session._context.token
     assert isinstance(generator, TokenGenerator)
     path = urlsplit(presigned).path
     expired_presigned = origin + presign.presigned_path(

@@ -90,13 +90,13 @@ def test_request_tokens_are_cached_and_re_signed_before_expiry(keypair, monkeypa
     clock = [1_000_000.0]
     monkeypatch.setattr("objectstore_client.auth.time.time", lambda: clock[0])
     generator = TokenGenerator("k", keypair.private_pem, expiry_seconds=60)
-    first = generator._token_for_request("u", Scope(org=1))
+    first = generator.token_for_request("u", Scope(org=1))
     clock[0] += 44  # 16 s left: more than a quarter of 60 s
-    assert generator._token_for_request("u", Scope(org=1)) == first
-    assert generator._token_for_request("u", Scope(org=2)) != first
-    assert generator._token_for_request("other", Scope(org=1)) != first
+    assert generator.token_for_request("u", Scope(org=1)) == first
+    assert generator.token_for_request("u", Scope(org=2)) != first
+    assert generator.token_for_request("other", Scope(org=1)) != first
     clock[0] += 1  # 15 s left: re-sign
-    second = generator._token_for_request("u", Scope(org=1))
+    second = generator.token_for_request("u", Scope(org=1))
     assert second != first
     assert decode_exp(second) - clock[0] == 60
 
@@ -109,30 +109,30 @@ def test_short_lived_tokens_are_never_reused_close_to_expiry(keypair, monkeypatc
     clock = [1_000_000.0]
     monkeypatch.setattr("objectstore_client.auth.time.time", lambda: clock[0])
     generator = TokenGenerator("k", keypair.private_pem, expiry_seconds=4)
-    first = generator._token_for_request("u", Scope())
+    first = generator.token_for_request("u", Scope())
     clock[0] += 1
-    assert generator._token_for_request("u", Scope()) != first
+    assert generator.token_for_request("u", Scope()) != first
 
 
 def test_changing_settings_invalidates_cached_tokens(keypair):
     generator = TokenGenerator("k", keypair.private_pem)
-    first = generator._token_for_request("u", Scope())
+    first = generator.token_for_request("u", Scope())
     generator.permissions = [Permission.OBJECT_READ]
-    read_only = generator._token_for_request("u", Scope())
+    read_only = generator.token_for_request("u", Scope())
     assert read_only != first
     assert jwt.decode(read_only, options={"verify_signature": False})["permissions"] == [
         "object.read"
     ]
     other = generate_keypair()
     generator.secret_key = other.private_pem
-    decode(generator._token_for_request("u", Scope()), other)
+    decode(generator.token_for_request("u", Scope()), other)
 
 
 def test_cache_is_bounded(keypair, monkeypatch):
     monkeypatch.setattr(auth_module, "_MAX_CACHED_TOKENS", 3)
     generator = TokenGenerator("k", keypair.private_pem)
     for org in range(10):
-        generator._token_for_request("u", Scope(org=org))
+        generator.token_for_request("u", Scope(org=org))
     assert len(generator._cache) == 3
 
 
@@ -142,7 +142,7 @@ def test_token_cache_is_thread_safe(keypair):
 
     def work(org: int) -> None:
         for _ in range(50):
-            results.append(generator._token_for_request("u", Scope(org=org % 4)))
+            results.append(generator.token_for_request("u", Scope(org=org % 4)))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
     for thread in threads:
@@ -348,14 +348,14 @@ def test_handed_out_tokens_always_have_their_full_lifetime(keypair, monkeypatch)
     monkeypatch.setattr("objectstore_client.auth.time.time", lambda: clock[0])
     generator = SecretKey("k", keypair.private_pem, expiry_seconds=60)
     signed = count_signatures(monkeypatch)
-    request_token = generator._token_for_request("u", Scope(org=1))
+    request_token = generator.token_for_request("u", Scope(org=1))
     clock[0] += 10  # the request token has 50 s left: good for requests, not to hand out
     handed_out = generator.token_for_scope("u", Scope(org=1))
     assert decode_exp(handed_out) == 1_000_070
     clock[0] += 0.5  # same second: the identical token, not signed again
     assert generator.token_for_scope("u", Scope(org=1)) == handed_out
     assert generator.sign_for_scope("u", Scope(org=1)) == handed_out
-    assert generator._token_for_request("u", Scope(org=1)) in (request_token, handed_out)
+    assert generator.token_for_request("u", Scope(org=1)) in (request_token, handed_out)
     assert len(signed) == 2
     clock[0] += 1
     assert decode_exp(generator.token_for_scope("u", Scope(org=1))) == 1_000_071

@@ -233,6 +233,40 @@ def test_injected_pool(scripted):
     pool.close()
 
 
+@pytest.mark.parametrize(
+    ("retries", "sent"),
+    [
+        pytest.param(urllib3.Retry(total=0), 1, id="total-0"),
+        pytest.param(urllib3.Retry(total=1), 2, id="total-1"),
+        pytest.param(urllib3.Retry(total=5, status=1), 2, id="status-1"),
+        pytest.param(False, 1, id="false"),
+        pytest.param(None, 4, id="urllib3-default"),
+    ],
+)
+@pytest.mark.parametrize("how", ["pool", "connection_kwargs"])
+def test_configured_urllib3_retries_bound_replays(scripted, session_for, retries, sent, how):
+    # The bug: an injected pool's Retry(total=0) still let a HEAD answered 503 go out 4 times.
+    server = scripted.start(lambda request, index: scripted.Reply(503))
+    if how == "pool":
+        port = int(server.url.rsplit(":", 1)[1])
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=retries)
+        session = session_for(server.url, pool=pool)
+    else:
+        session = session_for(server.url, connection_kwargs={"retries": retries})
+    with pytest.raises(ServerError):
+        session.head("k")
+    assert len(server.requests) == sent
+
+
+def test_explicit_retries_win_over_the_pools(scripted, session_for):
+    server = scripted.start(lambda request, index: scripted.Reply(503))
+    port = int(server.url.rsplit(":", 1)[1])
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=urllib3.Retry(total=0))
+    with pytest.raises(ServerError):
+        session_for(server.url, pool=pool, retries=2).head("k")
+    assert len(server.requests) == 3
+
+
 GREEDY_RETRY = urllib3.Retry(
     3, status_forcelist=[503], allowed_methods=None, backoff_factor=0, raise_on_status=False
 )

@@ -1,8 +1,4 @@
-"""Checks on caller input, run before any request is sent.
-
-Each check raises `InvalidArgument` (a `ValueError`) or `InvalidArgumentType` (a
-`TypeError`) naming the argument and the rule it breaks.
-"""
+"""Checks on the arguments of operations: keys, contents, metadata, expiry, URLs."""
 
 from __future__ import annotations
 
@@ -13,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import IO, Literal, cast
 
 from objectstore_client._duration import ceil_seconds
+from objectstore_client._zstd import starts_with_frame
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.metadata import Compression, Manual, TimeToIdle, TimeToLive
 from objectstore_client.presign import MAX_PRESIGN_DURATION, PresignMethod
@@ -35,23 +32,20 @@ _MEDIA_QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])*"'
 _MEDIA_PARAM = rf"[ \t]*;[ \t]*{_MEDIA_CHAR}+=(?:{_MEDIA_CHAR}+|{_MEDIA_QUOTED})"
 _MEDIA_TYPE = re.compile(rf"{_MEDIA_NAME}/{_MEDIA_NAME}(?:{_MEDIA_PARAM})*(?:[ \t]*;)?[ \t]*")
 
-# Frame magic numbers (RFC 8878 §3.1): a zstd frame, or a skippable frame 0x184D2A5?.
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_SKIPPABLE_MAGIC_SUFFIX = b"\x2a\x4d\x18"
-
 Body = bytes | bytearray | memoryview | IO[bytes]
 
 ExpiryTarget = datetime | tuple[Literal["creation", "now"], timedelta]
 """An expiry extension: an aware deadline, or a lifetime counted from creation or now."""
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
+    """The name of a value's type, for messages."""
     return type(value).__name__
 
 
 def _require_str(value: object, argument: str) -> str:
     if not isinstance(value, str):
-        raise InvalidArgumentType(argument, f"must be a str, got {_type_name(value)}")
+        raise InvalidArgumentType(argument, f"must be a str, got {type_name(value)}")
     return value
 
 
@@ -132,7 +126,7 @@ def check_expiration_policy(
     if value is None or isinstance(value, TimeToIdle | TimeToLive | Manual):
         return value
     raise InvalidArgumentType(
-        argument, f"must be TimeToLive, TimeToIdle, Manual or None, got {_type_name(value)}"
+        argument, f"must be TimeToLive, TimeToIdle, Manual or None, got {type_name(value)}"
     )
 
 
@@ -174,12 +168,12 @@ def check_custom_metadata(metadata: object) -> dict[str, str]:
         return {}
     if not isinstance(metadata, Mapping):
         raise InvalidArgumentType(
-            "metadata", f"must be a mapping of str to str, got {_type_name(metadata)}"
+            "metadata", f"must be a mapping of str to str, got {type_name(metadata)}"
         )
     checked: dict[str, str] = {}
     for name, value in metadata.items():
         if not isinstance(name, str):
-            raise InvalidArgumentType("metadata", f"names must be str, got {_type_name(name)}")
+            raise InvalidArgumentType("metadata", f"names must be str, got {type_name(name)}")
         if not _TOKEN.fullmatch(name):
             raise InvalidArgument(
                 "metadata",
@@ -188,7 +182,7 @@ def check_custom_metadata(metadata: object) -> dict[str, str]:
             )
         if not isinstance(value, str):
             raise InvalidArgumentType(
-                "metadata", f"value of {name!r} must be a str, got {_type_name(value)}"
+                "metadata", f"value of {name!r} must be a str, got {type_name(value)}"
             )
         _require_utf8(value, "metadata")
         checked[name] = value
@@ -206,7 +200,7 @@ def check_contents(contents: object) -> Body:
     raise InvalidArgumentType(
         "contents",
         f"must be bytes, bytearray, memoryview or a readable file object, got "
-        f"{_type_name(contents)}",
+        f"{type_name(contents)}",
     )
 
 
@@ -221,10 +215,7 @@ def check_precompressed(contents: Body, precompressed: object) -> Compression:
         view = memoryview(contents)
         # Only C-contiguous views can be cast to bytes without copying all of them.
         head = bytes((view.cast("B") if view.c_contiguous else view.tobytes())[:4])
-        is_frame = head == _ZSTD_MAGIC or (
-            len(head) == 4 and head[0] & 0xF0 == 0x50 and head[1:] == _SKIPPABLE_MAGIC_SUFFIX
-        )
-        if head and not is_frame:
+        if head and not starts_with_frame(head):
             raise InvalidArgument(
                 "precompressed", "is 'zstd' but contents do not start with a zstd frame"
             )
@@ -240,7 +231,7 @@ def check_accept_encoding(accept_encoding: object) -> frozenset[str] | None:
         raise InvalidArgumentType(
             "accept_encoding",
             f"must be a list of encodings (see utils.parse_accept_encoding), "
-            f"got {_type_name(accept_encoding)}",
+            f"got {type_name(accept_encoding)}",
         )
     accepted = set()
     for encoding in accept_encoding:
@@ -257,7 +248,7 @@ def check_url_validity(duration: object, argument: str, *, presigned: bool = Tru
             seven days, the server's limit for presigned URLs. Tokens have no such limit.
     """
     if not isinstance(duration, timedelta):
-        raise InvalidArgumentType(argument, f"must be a timedelta, got {_type_name(duration)}")
+        raise InvalidArgumentType(argument, f"must be a timedelta, got {type_name(duration)}")
     if duration <= timedelta(0):
         raise InvalidArgument(argument, f"must be longer than zero, got {duration}")
     if presigned and duration > MAX_PRESIGN_DURATION:
@@ -299,7 +290,7 @@ def check_expiry_target(at: object, from_creation: object, from_now: object) -> 
         )
     if at is not None:
         if not isinstance(at, datetime):
-            raise InvalidArgumentType("at", f"must be a datetime, got {_type_name(at)}")
+            raise InvalidArgumentType("at", f"must be a datetime, got {type_name(at)}")
         if at.utcoffset() is None:
             raise InvalidArgument(
                 "at", f"must be timezone-aware (e.g. datetime.now(UTC)), got naive {at}"
@@ -309,7 +300,7 @@ def check_expiry_target(at: object, from_creation: object, from_now: object) -> 
         ("from_creation", from_creation) if from_creation is not None else ("from_now", from_now)
     )
     if not isinstance(delta, timedelta):
-        raise InvalidArgumentType(argument, f"must be a timedelta, got {_type_name(delta)}")
+        raise InvalidArgumentType(argument, f"must be a timedelta, got {type_name(delta)}")
     if delta < timedelta(0):
         raise InvalidArgument(argument, f"must not be negative, got {delta}")
     return ("creation" if argument == "from_creation" else "now", delta)

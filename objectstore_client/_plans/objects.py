@@ -1,0 +1,192 @@
+"""Plans of the single-object operations: put, get, head, delete (protocol §6)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import IO, cast
+
+import urllib3
+
+from objectstore_client import _protocol, _validation
+from objectstore_client._download import GetResponse, Payload, Translate
+from objectstore_client._plans.request import BodyPlan, RequestPlan
+from objectstore_client.errors import InvalidArgument, UnsupportedCompression
+from objectstore_client.metadata import Compression, Metadata
+from objectstore_client.usecase import Usecase
+
+__all__ = [
+    "GetPlan",
+    "PutPlan",
+    "plan_delete",
+    "plan_get",
+    "plan_head",
+    "plan_put",
+    "read_get",
+    "read_head",
+    "read_put",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PutPlan:
+    """An upload: its request, and how its bytes are encoded (for metrics and spans)."""
+
+    request: RequestPlan
+    """The PUT (with a key) or POST (server-chosen key) to send."""
+
+    compression: Compression
+    """How the stored object is encoded (`"zstd"` also when sent precompressed)."""
+
+    precompressed: bool
+    """The contents were already compressed: what is read is the compressed size."""
+
+
+def plan_put(
+    usecase: Usecase,
+    contents: object,
+    key: object,
+    *,
+    compression: object,
+    compress: object,
+    precompressed: object,
+    content_type: object,
+    metadata: object,
+    expiration_policy: object,
+    origin: object,
+    filename: object,
+) -> PutPlan:
+    """Validates the arguments of `Session.put` and plans its request (protocol §6.1, §6.2).
+
+    Without a key the upload is a POST to the collection and the server picks the key;
+    with one, a PUT. Defaults come from `usecase`.
+
+    Raises:
+        InvalidArgument: An argument breaks a rule.
+        InvalidArgumentType: An argument has the wrong type.
+    """
+    checked_contents = _validation.check_contents(contents)
+    checked_key = _validation.check_optional_key(key)
+    if compress is not None and compression is not None:
+        raise InvalidArgument("compress", "is the new name of compression; give only one")
+    requested = compress if compress is not None else compression
+    chosen: Compression
+    if precompressed is None:
+        chosen = _validation.check_compression(
+            requested or usecase.compression,
+            "compress" if compress is not None else "compression",
+        )
+        to_compress = chosen
+    elif requested:
+        raise InvalidArgument(
+            "precompressed", "excludes compression/compress: the contents are sent as they are"
+        )
+    else:
+        chosen = _validation.check_precompressed(checked_contents, precompressed)
+        to_compress = "none"
+    headers = _protocol.put_headers(
+        compression=chosen,
+        content_type=_validation.check_content_type(content_type or None),
+        expiration_policy=_validation.check_expiration_policy(
+            expiration_policy or usecase.expiration_policy
+        ),
+        origin=_validation.check_text(origin or None, "origin"),
+        filename=_validation.check_text(filename or None, "filename"),
+        metadata=_validation.check_custom_metadata(metadata),
+    )
+    request = RequestPlan(
+        "put",
+        "POST" if checked_key is None else "PUT",
+        checked_key,
+        headers,
+        BodyPlan(checked_contents, to_compress),
+    )
+    return PutPlan(request, chosen, chosen != to_compress)
+
+
+def read_put(response: urllib3.BaseHTTPResponse, request: RequestPlan, path: str) -> str:
+    """The key the server stored an upload under, from its `{"key": ...}` answer.
+
+    Raises:
+        ProtocolError: The answer is not such a document.
+    """
+    return _protocol.parse_key_response(response.data, request.method, path)
+
+
+@dataclass(frozen=True, slots=True)
+class GetPlan:
+    """A download: its request, and what to do with the stored encoding."""
+
+    request: RequestPlan
+    """The streaming GET to send."""
+
+    decompress: bool
+    """Decode zstd payloads (unless the encoding is accepted as it is)."""
+
+    accepted: frozenset[str]
+    """Encodings the caller takes as stored (lower case); `*` takes any."""
+
+
+def plan_get(key: object, decompress: object, accept_encoding: object) -> GetPlan:
+    """Validates the arguments of `Session.get` and plans its request (protocol §6.3).
+
+    Raises:
+        InvalidArgument: The key breaks a rule.
+        InvalidArgumentType: `accept_encoding` is not a list of strings.
+    """
+    checked_key = _validation.check_key(key)
+    accepted = _validation.check_accept_encoding(accept_encoding) or frozenset()
+    request = RequestPlan("get", "GET", checked_key, stream=True)
+    return GetPlan(request, bool(decompress), accepted)
+
+
+def read_get(
+    response: urllib3.BaseHTTPResponse, plan: GetPlan, path: str, translate: Translate
+) -> GetResponse:
+    """Wraps a successful GET's streaming response as a `GetResponse` (protocol §8).
+
+    zstd payloads are decoded as they are read unless the caller accepts zstd (then
+    `metadata.compression` says so); the returned metadata says `None` for a payload
+    decoded here. `translate` turns network errors while reading into the SDK's.
+
+    Raises:
+        UnsupportedCompression: The payload uses an encoding other than zstd and is to be
+            decoded; the connection is closed.
+    """
+    metadata = Metadata.from_headers(response.headers)
+    # A wildcard accepts whatever is stored: decompressing it would be wasted work.
+    passthrough = "*" in plan.accepted or metadata.compression in plan.accepted
+    decompressing = plan.decompress and metadata.compression is not None and not passthrough
+    if decompressing:
+        if metadata.compression != "zstd":
+            response.close()
+            response.release_conn()
+            raise UnsupportedCompression(
+                f"GET {path}: cannot decompress {metadata.compression!r}; use decompress=False"
+            )
+        metadata = dataclasses.replace(metadata, compression=None)
+    payload = Payload(response, decompress=decompressing, translate=translate)
+    return GetResponse(metadata, cast(IO[bytes], payload))
+
+
+def plan_head(key: object) -> RequestPlan:
+    """Validates the key of `Session.head` and plans its request (protocol §6.4).
+
+    Raises:
+        InvalidArgument: The key breaks a rule.
+    """
+    return RequestPlan("head", "HEAD", _validation.check_key(key))
+
+
+def read_head(response: urllib3.BaseHTTPResponse) -> Metadata:
+    """An object's metadata from a HEAD answer (204 of 0.2.0 servers, 200 of newer ones)."""
+    return Metadata.from_headers(response.headers)
+
+
+def plan_delete(key: object) -> RequestPlan:
+    """Validates the key of `Session.delete` and plans its request (protocol §6.5).
+
+    Raises:
+        InvalidArgument: The key breaks a rule.
+    """
+    return RequestPlan("delete", "DELETE", _validation.check_key(key))

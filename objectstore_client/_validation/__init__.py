@@ -1,0 +1,69 @@
+"""Checks on caller input, run before any request is sent: the one home of validation.
+
+Each check raises `InvalidArgument` (a `ValueError`) or `InvalidArgumentType` (a
+`TypeError`) naming the argument and the rule it breaks. `arguments` checks what
+operations take (keys, contents, metadata, expiry targets, URL validity), `settings` what
+a `Client` is configured with. Value types that validate themselves on construction
+(`Scope`, `TokenGenerator`, `TimeToLive`/`TimeToIdle`) keep their checks with them, since
+this package depends on them.
+"""
+
+from __future__ import annotations
+
+from objectstore_client._validation.arguments import (
+    COMPRESSIONS,
+    Body,
+    ExpiryTarget,
+    check_accept_encoding,
+    check_compression,
+    check_content_type,
+    check_contents,
+    check_custom_metadata,
+    check_expiration_policy,
+    check_expiry_target,
+    check_header_text,
+    check_key,
+    check_optional_key,
+    check_precompressed,
+    check_presign_method,
+    check_text,
+    check_url_validity,
+    check_usecase_name,
+)
+from objectstore_client._validation.settings import (
+    check_auth_header,
+    check_base_url,
+    check_count,
+    check_injected_pool,
+    check_metrics_backend,
+    check_timeout_ms,
+    check_token,
+)
+
+__all__ = [
+    "COMPRESSIONS",
+    "Body",
+    "ExpiryTarget",
+    "check_accept_encoding",
+    "check_auth_header",
+    "check_base_url",
+    "check_compression",
+    "check_content_type",
+    "check_contents",
+    "check_count",
+    "check_custom_metadata",
+    "check_expiration_policy",
+    "check_expiry_target",
+    "check_header_text",
+    "check_injected_pool",
+    "check_key",
+    "check_metrics_backend",
+    "check_optional_key",
+    "check_precompressed",
+    "check_presign_method",
+    "check_text",
+    "check_timeout_ms",
+    "check_token",
+    "check_url_validity",
+    "check_usecase_name",
+]
