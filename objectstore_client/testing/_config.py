@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+from objectstore_client.testing._limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT
+
 PERMISSIONS = ("object.read", "object.write", "object.delete")
 
 Semantics = Literal["production", "filesystem"]
@@ -86,6 +88,9 @@ class ServerConfig:
     extend_expiry: bool = False
     max_requests: int = 10_000
     max_concurrency: int = 500
+    max_connections: int | None = None
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.storage not in ("filesystem", "memory"):
@@ -106,6 +111,10 @@ class ServerConfig:
             )
         if self.rate_limit_rps is not None and self.rate_limit_rps <= 0:
             raise ConfigError("rate_limit_rps: must be positive")
+        if self.max_connections is not None and self.max_connections < 1:
+            raise ConfigError("max_connections: must be at least 1")
+        if not self.header_timeout > 0 or not self.keepalive_timeout > 0:
+            raise ConfigError("header_timeout and keepalive_timeout must be positive")
 
     @property
     def auth_active(self) -> bool:

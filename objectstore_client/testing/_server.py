@@ -20,6 +20,7 @@ from objectstore_client.testing._config import (
     UsecasePolicy,
 )
 from objectstore_client.testing._http import HTTPServer
+from objectstore_client.testing._limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT
 from objectstore_client.testing._storage import DirectoryStorage, MemoryStorage, Storage
 
 
@@ -52,6 +53,12 @@ class LocalServer:
             Off by default, as the server snapshot of the spec answers `PATCH` with 405.
         max_requests: In-flight HTTP request limit (`http.max_requests`); beyond it 503.
         max_concurrency: Backend operation limit (`service.max_concurrency`); beyond it 429.
+        max_connections: Open connections served at once; one more is answered 503 and
+            closed. `None` (default): half the process's free file descriptors, at most 1024.
+        header_timeout: Seconds a client has to send a complete request head (from the
+            connection's accept, or from the first byte of a later request); then the
+            connection is closed.
+        keepalive_timeout: Seconds an idle keep-alive connection is kept open.
         clock: Returns the current UTC time; tests can pass a controllable clock to exercise
             expiry without sleeping.
     """
@@ -72,6 +79,9 @@ class LocalServer:
         extend_expiry: bool = False,
         max_requests: int = 10_000,
         max_concurrency: int = 500,
+        max_connections: int | None = None,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         config = ServerConfig(
@@ -88,6 +98,9 @@ class LocalServer:
             extend_expiry=extend_expiry,
             max_requests=max_requests,
             max_concurrency=max_concurrency,
+            max_connections=max_connections,
+            header_timeout=header_timeout,
+            keepalive_timeout=keepalive_timeout,
         )
         self._init(config, clock)
 
@@ -127,6 +140,13 @@ class LocalServer:
         return self._http.port
 
     @property
+    def max_connections(self) -> int:
+        """The connection cap in effect (resolved from the default). Only valid while running."""
+        if self._http is None:
+            raise RuntimeError("the server is not running; call start() first")
+        return self._http.max_connections
+
+    @property
     def data_dir(self) -> Path | None:
         """The storage directory (`None` for memory storage)."""
         if self.config.storage == "memory":
@@ -158,6 +178,9 @@ class LocalServer:
                 self._app.handle,
                 self._app.exempt,
                 max_requests=self.config.max_requests,
+                max_connections=self.config.max_connections,
+                header_timeout=self.config.header_timeout,
+                keepalive_timeout=self.config.keepalive_timeout,
             )
         except BaseException:
             self._cleanup_dir()
