@@ -25,10 +25,9 @@ from objectstore_client.testing._config import (
     AuthKey,
     ConfigError,
     ServerConfig,
-    config_from_env,
     overlay,
-    read_public_key_file,
 )
+from objectstore_client.testing._env import config_from_env, read_public_key_file
 from objectstore_client.testing._server import LocalServer
 
 

@@ -11,14 +11,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from objectstore_client.testing import _batch, _multipart, _objects
-from objectstore_client.testing._auth import AuthFailure, Grant, Verifier
+from objectstore_client.testing._auth import AuthFailure, Verifier
 from objectstore_client.testing._config import ServerConfig
+from objectstore_client.testing._context import Context, PolicyError
 from objectstore_client.testing._duration import Policy, format_duration
-from objectstore_client.testing._fskeys import Access, FilesystemKeys
+from objectstore_client.testing._fskeys import FilesystemKeys
 from objectstore_client.testing._http import Request, Response
 from objectstore_client.testing._responses import (
     SERVER,
@@ -37,56 +37,11 @@ from objectstore_client.testing._routing import (
     match,
     parse_scopes,
 )
-from objectstore_client.testing._storage import ObjectId, Storage
+from objectstore_client.testing._storage import Storage
 
 logger = logging.getLogger(__name__)
 
 _POD_SUFFIX = re.compile(r"-[a-z0-9]{5,10}-[a-z0-9]{5}$")
-
-
-class PolicyError(ValueError):
-    """A write's expiration policy is not allowed for its usecase (spec §9.6)."""
-
-
-@dataclass
-class Context:
-    """One object request after stages 1-6 of §3: who asks, for what."""
-
-    app: App
-    request: Request
-    grant: Grant
-    usecase: str
-    scopes: tuple[tuple[str, str], ...]
-    key: str
-
-    def oid(self, key: str | None = None, access: Access = "read") -> ObjectId:
-        """The object `key` (default: the path's) names in this usecase and scope.
-
-        With filesystem semantics the key is normalised as a path join would, and the
-        backend's path conflicts raise its 500 (see `_fskeys`).
-        """
-        key = self.key if key is None else key
-        if self.app.fs_keys is not None:
-            key = self.app.fs_keys.resolve((self.usecase, self.scopes), key, access)
-        return ObjectId(self.usecase, self.scopes, key)
-
-    def raw_oid(self, key: str | None = None) -> ObjectId:
-        """The object id of `key` without any filesystem normalisation."""
-        return ObjectId(self.usecase, self.scopes, self.key if key is None else key)
-
-    def wrote(self, oid: ObjectId) -> None:
-        """Records a completed write (for the filesystem semantics' path index)."""
-        if self.app.fs_keys is not None:
-            self.app.fs_keys.written((oid.usecase, oid.scopes), oid.key)
-
-    def deleted(self, oid: ObjectId) -> None:
-        """Records a delete (for the filesystem semantics' path index)."""
-        if self.app.fs_keys is not None:
-            self.app.fs_keys.removed((oid.usecase, oid.scopes), oid.key)
-
-    def authorize(self, permission: str) -> None:
-        """Stage 8's permission check; raises `AuthFailure` (403)."""
-        self.grant.check(permission, self.usecase, self.scopes)
 
 
 class _TokenBucket:
