@@ -103,6 +103,11 @@ class App:
         return self._clock() if self._clock is not None else datetime.now(UTC)
 
     @property
+    def current(self) -> bool:
+        """Whether the server speaks today's protocol (`server_version="current"`)."""
+        return self.config.current
+
+    @property
     def production(self) -> bool:
         """Whether the production backends' semantics apply (else the filesystem's)."""
         return self.config.semantics == "production"
@@ -125,7 +130,7 @@ class App:
 
     def _dispatch(self, request: Request) -> Response:
         try:
-            found = match(request.method, request.path, patch_objects=self.config.extend_expiry)
+            found = match(request.method, request.path, patch_objects=self.config.patch_enabled)
         except NoRoute:
             return empty(404)
         except WrongMethod as exc:

@@ -18,6 +18,8 @@ PERMISSIONS = ("object.read", "object.write", "object.delete")
 
 Semantics = Literal["production", "filesystem"]
 StorageKind = Literal["filesystem", "memory"]
+ServerVersion = Literal["current", "0.2.0"]
+SERVER_VERSIONS: tuple[ServerVersion, ...] = ("current", "0.2.0")
 
 
 class ConfigError(ValueError):
@@ -112,9 +114,15 @@ class ServerConfig:
     """A global request rate limit (token bucket, burst = one second's worth); excess
     requests get 429. `None` means no limit, as the real server's default."""
 
-    extend_expiry: bool = False
-    """Serve the `PATCH` extend-expiry endpoint (protocol §22). Off by default, as the
-    server snapshot of the spec answers `PATCH` with 405."""
+    server_version: ServerVersion = "current"
+    """Which server to reproduce: `"current"` (today's Objectstore: HEAD 200 with sizes,
+    d/h/m/s durations, percent-encoded metadata, PATCH extend-expiry, ...) or `"0.2.0"`
+    (the public 0.2.0 release). Independent of `semantics`."""
+
+    extend_expiry: bool | None = None
+    """Serve the `PATCH` extend-expiry endpoint (protocol §22). `None` follows
+    `server_version`: on for `"current"`, off for `"0.2.0"` (whose release answers `PATCH`
+    with 405); `True` adds it to a 0.2.0 server, `False` removes it from a current one."""
 
     max_requests: int = 10_000
     """In-flight HTTP request limit (`http.max_requests`); beyond it 503."""
@@ -146,6 +154,10 @@ class ServerConfig:
             raise ConfigError(
                 f"semantics: expected 'production' or 'filesystem', got {self.semantics!r}"
             )
+        if self.server_version not in SERVER_VERSIONS:
+            raise ConfigError(
+                f"server_version: expected 'current' or '0.2.0', got {self.server_version!r}"
+            )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port: {self.port} is not a TCP port")
         if self.max_requests < 1 or self.max_concurrency < 1:
@@ -162,6 +174,16 @@ class ServerConfig:
             raise ConfigError("max_connections: must be at least 1")
         if not self.header_timeout > 0 or not self.keepalive_timeout > 0:
             raise ConfigError("header_timeout and keepalive_timeout must be positive")
+
+    @property
+    def current(self) -> bool:
+        """Whether the server speaks today's protocol rather than the 0.2.0 release's."""
+        return self.server_version == "current"
+
+    @property
+    def patch_enabled(self) -> bool:
+        """Whether `PATCH` extend-expiry is served (protocol §22)."""
+        return self.current if self.extend_expiry is None else self.extend_expiry
 
     @property
     def auth_active(self) -> bool:

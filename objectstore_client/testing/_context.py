@@ -42,6 +42,10 @@ class Services(Protocol):
     def production(self) -> bool:
         """Whether the production backends' semantics apply (else the filesystem's)."""
 
+    @property
+    def current(self) -> bool:
+        """Whether the server speaks today's protocol (`server_version="current"`)."""
+
     def now(self) -> datetime:
         """The current time (UTC), from the configured clock."""
 
