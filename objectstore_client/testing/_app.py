@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
-from objectstore_client.testing import _batch, _multipart, _objects
+from objectstore_client.testing import _batch, _multipart, _objects, _resumable
 from objectstore_client.testing._auth import AuthFailure, Verifier
 from objectstore_client.testing._config import ServerConfig
 from objectstore_client.testing._context import Context, PolicyError
@@ -38,6 +39,7 @@ from objectstore_client.testing._routing import (
     parse_scopes,
 )
 from objectstore_client.testing._storage import Storage
+from objectstore_client.testing._upload_sessions import UploadSessions
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +87,15 @@ class App:
     """Handles requests for one server: routing, auth, limits, then the endpoint handlers."""
 
     def __init__(
-        self, config: ServerConfig, storage: Storage, clock: Callable[[], datetime] | None = None
+        self,
+        config: ServerConfig,
+        storage: Storage,
+        clock: Callable[[], datetime] | None = None,
+        upload_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.storage = storage
+        self.upload_sessions = UploadSessions(upload_dir)
         self._clock = clock
         self._verifier = Verifier(config.auth_keys, config.auth_enforced)
         self._concurrency = threading.BoundedSemaphore(config.max_concurrency)
@@ -137,6 +144,10 @@ class App:
             return empty(405, ("allow", ",".join(exc.allow)))
         if found.route in ("health", "ready", "keda"):
             return self._service_endpoint(found.route)
+        # Resumable uploads are classified by the route's dispatcher, before auth (§23.1).
+        resumable = None
+        if self.current:
+            resumable = _resumable.classify(found.route, request.method, request.query)
         try:
             grant = self._verifier.authenticate(
                 request.method, request.path, request.query, request.headers
@@ -156,6 +167,8 @@ class App:
             return text_error(429, "Object access is rate limited")
         context = Context(self, request, grant, usecase, scopes, key)
         try:
+            if resumable is not None:
+                return _resumable.HANDLERS[resumable](context)
             return _HANDLERS[(found.route, request.method)](context)
         except AuthFailure as failure:
             return json_error(failure.status, "auth error", *failure.chain)

@@ -141,6 +141,11 @@ class ServerConfig:
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
     """Seconds an idle keep-alive connection is kept open."""
 
+    resumable_granularity: int = 0
+    """The `granularity` resumable sessions announce (protocol §23.2), in bytes: non-final
+    chunks must be at least this long and only whole units are kept. 0 (default, as the
+    real filesystem backend) means none; the real GCS backend uses 262144."""
+
     def __post_init__(self) -> None:
         # Accept the convenient forms the keyword arguments have always taken.
         if isinstance(self.data_dir, str):
@@ -174,6 +179,8 @@ class ServerConfig:
             raise ConfigError("max_connections: must be at least 1")
         if not self.header_timeout > 0 or not self.keepalive_timeout > 0:
             raise ConfigError("header_timeout and keepalive_timeout must be positive")
+        if self.resumable_granularity < 0:
+            raise ConfigError("resumable_granularity: must not be negative")
 
     @property
     def current(self) -> bool:

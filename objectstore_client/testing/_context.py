@@ -17,6 +17,7 @@ from objectstore_client.testing._duration import Policy
 from objectstore_client.testing._fskeys import Access, FilesystemKeys
 from objectstore_client.testing._http import Request
 from objectstore_client.testing._storage import ObjectId, Storage
+from objectstore_client.testing._upload_sessions import UploadSessions
 
 
 class PolicyError(ValueError):
@@ -45,6 +46,10 @@ class Services(Protocol):
     @property
     def current(self) -> bool:
         """Whether the server speaks today's protocol (`server_version="current"`)."""
+
+    @property
+    def upload_sessions(self) -> UploadSessions:
+        """The resumable upload sessions (protocol §23)."""
 
     def now(self) -> datetime:
         """The current time (UTC), from the configured clock."""

@@ -106,7 +106,11 @@ class LocalServer:
         if self._http is not None:
             return self
         storage = self._make_storage()
-        self._app = App(self.config, storage, clock=self._clock)
+        data_dir = self.data_dir
+        # Resumable sessions live beside the objects, so a server restarted on a given data
+        # directory still knows them (protocol §23.3); in memory they die with the server.
+        upload_dir = data_dir / "resumable" if data_dir is not None else None
+        self._app = App(self.config, storage, clock=self._clock, upload_dir=upload_dir)
         try:
             self._http = HTTPServer(
                 self.config.host,
