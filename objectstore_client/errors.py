@@ -260,9 +260,7 @@ class MultipartCompleteError(RequestError):
     """
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(
-            f"Multipart upload completion failed ({code}): {message}", 200, message
-        )
+        super().__init__(f"Multipart upload completion failed ({code}): {message}", 200, message)
         self.code = code
 
     def __reduce__(self) -> tuple[Any, ...]:
