@@ -13,9 +13,11 @@ returns a `MultipartUpload`, whose `put_part` returns a `CompletePart` for `comp
         raise
 
 Unlike 0.2.x, the upload's compression is applied by the client: with `"zstd"` (the
-usecase's default) every part is compressed on its own into complete zstd frames, so the
-object is one valid zstd stream; with `"none"` parts are sent as they are. Parts compressed
-by the caller go with `precompressed="zstd"`. See `Session.initiate_multipart_upload`.
+usecase's default) every part is compressed on its own into a complete zstd frame, so the
+object is one valid zstd stream, and a part sent uncompressed is never recorded as zstd;
+with `"none"` parts are sent as they are. A part that already is whole zstd frames (0.2.x
+had callers compress parts themselves) is sent as it is. See
+`Session.initiate_multipart_upload`.
 """
 
 from __future__ import annotations
@@ -117,7 +119,8 @@ class MultipartUpload:
         `content_length` bytes are read from a stream (from its current position), or
         must be the length of bytes-like `contents`. The part is held in memory while it
         is sent, since the server needs its length first. With compression in effect it
-        is compressed on its own into a zstd frame. A part may be retried (see `Client`).
+        is compressed on its own into a zstd frame, unless it already is whole zstd
+        frames. A part may be retried (see `Client`).
 
         Args:
             contents: The part's bytes, as the caller has them (uncompressed, unless the
@@ -252,8 +255,9 @@ class MultipartVerbs(SessionBase):
 
         The arguments are those of `Session.put`; the metadata and the expiry are fixed
         now, for the final object. Parts are encoded by `compression` (`None`: the
-        usecase's): `"zstd"` compresses each part on its own in `put_part`, `"none"` sends
-        parts as they are. Parts the caller compressed go with `precompressed="zstd"`.
+        usecase's): `"zstd"` compresses each part on its own in `put_part` (a part that
+        already is whole zstd frames is sent as it is), `"none"` sends parts as they are.
+        `precompressed="zstd"` sends every part as it is and requires whole zstd frames.
         Never retried: each attempt would start another upload.
 
         Raises:

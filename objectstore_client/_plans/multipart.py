@@ -4,8 +4,9 @@ How parts are encoded is decided once, when the upload is initiated (`PartEncodi
 the client compresses each part on its own into complete zstd frames (a concatenation of
 frames is one valid zstd stream), sends parts as they are, or sends parts the caller
 compressed. The object's recorded encoding always matches, so a part sent uncompressed is
-never recorded as zstd (the trap of objectstore-client 0.2.x, which recorded the usecase's
-zstd by default while sending parts as given).
+never recorded as zstd: the trap of objectstore-client 0.2.x, which recorded the usecase's
+zstd by default while sending parts as given. Parts its callers compressed themselves (as
+0.2.x documented) are whole zstd frames, and go as they are.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import urllib3
 from objectstore_client import _validation
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client._plans.upload_headers import plan_upload_headers
-from objectstore_client._zstd import compress, starts_with_frame
+from objectstore_client._zstd import compress, is_whole_frames
 from objectstore_client.errors import (
     InvalidArgument,
     InvalidArgumentType,
@@ -202,29 +203,27 @@ def plan_put_part(
     """Plans the upload of one part (protocol §11.2); `data` is the caller's whole part.
 
     With the `"compress"` encoding the part becomes one zstd frame here (the server needs
-    its length before the body), and `Content-MD5`, if the caller gave the digest of
-    `data`, is that of the compressed bytes. Replayable: a part sent again replaces itself.
+    its length before the body), unless it already is whole zstd frames: 0.2.x had its
+    callers compress parts themselves, and such a part is sent as it is. `Content-MD5`,
+    if the caller gave the digest of `data`, is that of the bytes sent. Replayable: a part
+    sent again replaces itself.
 
     Raises:
-        InvalidArgument: A bad part number or digest; a part of a `"precompressed"`
-            upload that does not start with a zstd frame; or a part of a `"compress"`
-            upload that is already zstd (it would be compressed twice).
+        InvalidArgument: A bad part number or digest, or a part of a `"precompressed"`
+            upload that is not whole zstd frames.
         InvalidArgumentType: An argument has the wrong type.
     """
     number = check_part_number(part_number)
     md5 = _check_md5(content_md5, data)
-    head = bytes(data[:4])
-    if encoding == "precompressed" and not starts_with_frame(head):
+    # A part of whole zstd frames is one the caller compressed, as 0.2.x required: sent
+    # as it is, it keeps the object valid. Anything else is compressed here.
+    whole_frames = encoding != "as-is" and is_whole_frames(data)
+    if encoding == "precompressed" and not whole_frames:
         raise InvalidArgument(
-            "contents", "the upload is precompressed='zstd', but this part is not zstd"
+            "contents", "the upload is precompressed='zstd', but this part is not whole zstd frames"
         )
-    if encoding == "compress" and starts_with_frame(head):
-        raise InvalidArgument(
-            "contents",
-            "is already zstd, but this upload compresses each part: initiate it with "
-            "precompressed='zstd' to send parts as they are (or compression='none')",
-        )
-    wire = compress(memoryview(data), len(data)) if encoding == "compress" else data
+    compressing = encoding == "compress" and not whole_frames
+    wire = compress(memoryview(data), len(data)) if compressing else data
     headers = {}
     if md5 is not None:
         digest = md5 if wire is data else hashlib.md5(wire, usedforsecurity=False).digest()
