@@ -210,6 +210,7 @@ def test_metadata_from_keywords_and_get_response_from_a_buffer():
     assert response.metadata.filename == "notes.txt"
     assert response.payload.read() == b"hello"
     metadata_, payload = response
+    assert payload is response.payload
     assert metadata_.size == 5
     assert pickle.loads(pickle.dumps(metadata)) == metadata
 
