@@ -24,7 +24,7 @@ from objectstore_client.testing._objects import WRITE, stamp, write_metadata
 from objectstore_client.testing._responses import (
     HTTPFailure,
     empty,
-    json_error,
+    json_detail,
     json_ok,
     text_error,
 )
@@ -69,12 +69,12 @@ def _require_empty_body(request: Request, message: str) -> None:
     """400 `client error: <message>` for a declared non-zero length or any streamed byte."""
     body = request.body
     if body.content_length:
-        raise HTTPFailure(json_error(400, "client error", message))
+        raise HTTPFailure(json_detail(400, f"client error: {message}"))
     try:
         if body.chunked and body.read(1):
-            raise HTTPFailure(json_error(400, "client error", message))
+            raise HTTPFailure(json_detail(400, f"client error: {message}"))
     except (BodyError, OSError):
-        raise HTTPFailure(json_error(400, "client error", message)) from None
+        raise HTTPFailure(json_detail(400, f"client error: {message}")) from None
 
 
 def _session_id(request: Request) -> bytes:
@@ -85,7 +85,7 @@ def _session_id(request: Request) -> bytes:
             text_error(400, "Failed to deserialize query string: missing field `session`")
         )
     token = values[0]
-    invalid = HTTPFailure(json_error(400, "client error", "invalid session token"))
+    invalid = HTTPFailure(json_detail(400, "client error: invalid session token"))
     if not _TOKEN.fullmatch(token) or len(token) % 4 == 1:
         raise invalid
     data = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -100,7 +100,7 @@ def _target(context: Context) -> Target:
 
 def _unknown_session() -> Response:
     # 404 for unknown, cancelled, completed or foreign sessions (§23.3, §23.7).
-    return json_error(404, "service error", "upload session not found")
+    return json_detail(404, "service error: upload session not found")
 
 
 def _sessions(context: Context) -> UploadSessions:
@@ -120,7 +120,7 @@ def create(context: Context) -> Response:
     services = context.services
     if length == 0:
         # Zero-length objects are never resumable: the client falls back to a plain upload.
-        return json_error(501, "service error", "resumable upload not supported")
+        return json_detail(501, "service error: resumable upload not supported")
     key = str(uuid.uuid4()) if request.method == "POST" else context.key
     with services.backend_slot():
         context.oid(key, "write")  # the filesystem semantics' path conflicts fail here (500)
@@ -145,7 +145,7 @@ def write(context: Context) -> Response:
     else:
         declared = request.body.content_length
         if declared is None:
-            raise HTTPFailure(json_error(400, "client error", "content-length header is required"))
+            raise HTTPFailure(json_detail(400, "client error: content-length header is required"))
         size = declared
     context.authorize(WRITE)
     with context.services.backend_slot(), _sessions(context).open(session_id) as session:
@@ -161,23 +161,21 @@ def _append(
 ) -> Response:
     length = session.info.length
     if offset + size > length:
-        return json_error(
-            400,
-            "client error",
-            f"upload chunk exceeds the upload length ({offset} + {size} > {length})",
+        return json_detail(
+            400, f"client error: chunk exceeds the upload length ({offset} + {size} > {length})"
         )
     current = session.offset
     if offset != current:
-        response = json_error(
-            409, "client error", f"upload offset mismatch: expected {current}, got {offset}"
+        response = json_detail(
+            409, f"client error: upload offset mismatch: expected {current}, got {offset}"
         )
         response.headers.append(("upload-offset", str(current)))
         return response
     granularity = context.services.config.resumable_granularity
     final = offset + size == length
     if granularity and not final and size < granularity:
-        return json_error(
-            400, "client error", f"non-final chunk smaller than the granularity {granularity}"
+        return json_detail(
+            400, f"client error: non-final chunk shorter than the granularity {granularity}"
         )
     body = context.request.body
     try:
@@ -185,7 +183,7 @@ def _append(
     except (BodyError, OSError):
         # What arrived is kept (aligned to the granularity), so the client can continue.
         _align(session, offset, granularity, length)
-        return json_error(400, "client error", "client stream broken")
+        return json_detail(400, "client error: client stream broken")
     finally:
         context.services.count_bytes(body.bytes_read)
     _align(session, offset, granularity, length)
