@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from . import _formdata as fd
-from ._api import INVALID_METADATA, Api, assert_json_error, pct_echo, uniq
+from ._api import INVALID_METADATA, WHOLE_SECOND_RE, Api, assert_json_error, pct_echo, uniq
+from .test_multipart import complete, initiate, outcome, upload_ok
 
 pytestmark = pytest.mark.server_version("current")
 
@@ -135,3 +136,17 @@ def test_batch_key_raw_non_ascii_is_400_part(api: Api) -> None:
     assert part.json()["detail"] == (
         "batch error: bad request: unable to percent-decode x-sn-batch-operation-key header value"
     )
+
+
+def test_multipart_initiate_decodes_values(api: Api) -> None:
+    """Protocol §11.1: initiate parses metadata as PUT does.
+
+    The completed object echoes it encoded, with whole-second timestamps.
+    """
+    key = uniq()
+    upload_id = initiate(api, key, {"x-snme-note": "caf%C3%A9 50%"})["upload_id"]
+    etag = upload_ok(api, key, upload_id, 1, b"mp")
+    assert outcome(complete(api, key, upload_id, [(1, etag)])) == {"key": key}
+    resp = api.head(key)
+    assert resp.header("x-snme-note") == "caf%C3%A9 50%25", resp.headers
+    assert WHOLE_SECOND_RE.match(resp.header("x-sn-time-created") or ""), resp.headers
