@@ -58,6 +58,20 @@ def enc_all(text: str) -> str:
     )
 
 
+def batch_key_echo(api: Api, key: str) -> str:
+    """A batch result part's key header for `key` (§10.3).
+
+    0.2.0 escapes every byte that is not an ASCII letter or digit; today's server uses the
+    metadata encoder: controls, DEL, `%` and non-ASCII only (protocol §10.3).
+    """
+    if not api.target.current:
+        return enc_all(key)
+    return "".join(
+        "".join(f"%{b:02X}" for b in c.encode()) if c == "%" or not " " <= c <= "~" else c
+        for c in key
+    )
+
+
 def parse_ts(value: str) -> datetime:
     """Parse an `x-sn-time-*` header value (§5.5) after checking it has one of the formats.
 
@@ -185,6 +199,20 @@ def make_token(
 def b64url(data: bytes) -> str:
     """Unpadded base64url."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def set_trailing_bits(signature: str) -> str:
+    """The same bytes with a non-zero unused bit in the last character (non-canonical).
+
+    A 64-byte Ed25519 signature is 86 characters whose last one carries 4 unused bits; a
+    lenient decoder drops them, the server's decoder refuses them (§13.3, §13.6).
+    """
+    last = _B64URL.index(signature[-1])
+    assert last & 0b1111 == 0, "expected a canonical signature"
+    return signature[:-1] + _B64URL[last | 1]
 
 
 def canonical_query(raw_query: str) -> str:
