@@ -261,3 +261,20 @@ def decompress_all(data: bytes) -> bytes:
         # The window was too large for the thread's context (or the data is corrupt,
         # which a context of its own reports in turn).
         return _decompress_stream(data, zstandard.ZstdDecompressor())
+
+
+def is_whole_frames(data: bytes | bytearray | memoryview) -> bool:
+    """Whether `data` is one or more complete zstd frames, judged by their headers.
+
+    Block contents are not decoded: this tells data that was compressed (and not cut)
+    from other data, quickly; it does not prove the frames decode.
+    """
+    if not starts_with_frame(bytes(data[:4])):
+        return False
+    scanner = _FrameScanner()
+    try:
+        scanner.feed(bytes(data) if not isinstance(data, bytes) else data)
+        scanner.finish()
+    except zstandard.ZstdError:
+        return False
+    return True

@@ -20,17 +20,11 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── RateLimited                429: rate limited or server at capacity
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
-    │   └── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
+    │   ├── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
+    │   └── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
     ├── DecodeError                    a downloaded payload could not be decoded
     │   └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
     └── IntegrityError                 what came back does not match what was sent or announced
-
-Errors raised by an upload say what became of the object: `stored` is `False` when it was
-provably not stored by this call (nothing reached the server, or the server refused it
-with a 4xx), `True` when it is known to be stored, `None` when that is unknown (the
-connection broke after the request was sent, a 5xx, an answer that cannot be trusted);
-`key` names the object the upload was for (`None` only for `put(..., server_key=True)`,
-whose key the server chooses). On other errors both are `None`.
 
 Errors raised by the caller's own upload stream (for example an `OSError` from a file) are
 not wrapped: they propagate unchanged.
@@ -45,7 +39,7 @@ All exceptions can be pickled, so they cross process boundaries intact.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 import urllib3
 from urllib3.exceptions import MaxRetryError
@@ -64,6 +58,7 @@ __all__ = [
     "IntegrityError",
     "InvalidArgument",
     "InvalidArgumentType",
+    "MultipartCompleteError",
     "ObjectNotFound",
     "ObjectstoreError",
     "PermissionDenied",
@@ -86,9 +81,10 @@ _MAX_DETAIL_CHARS = 300
 class ObjectstoreError(Exception):
     """Base class of every exception raised by objectstore-client.
 
-    Attributes:
-        stored: For an upload: whether the object was stored (`None`: unknown; see above).
-        key: For an upload: the key of the object it was for.
+    An upload's errors say what became of the object: `stored` is `False` if it provably
+    was not stored (nothing reached the server, or a 4xx refused it), `True` if it is known
+    to be, `None` if unknown (broken after sending, a 5xx, an answer not to be trusted);
+    `key` is its key (`None` only with `server_key=True`). Both `None` on other errors.
     """
 
     stored: bool | None = None
@@ -96,12 +92,10 @@ class ObjectstoreError(Exception):
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         # Whatever a subclass's __reduce__ keeps, the upload outcome crosses processes too.
-        reduced = self.__reduce__()
-        if isinstance(reduced, str) or not ({"stored", "key"} & vars(self).keys()):
-            return reduced
-        state = {**(reduced[2] if len(reduced) > 2 and reduced[2] else {})}
-        state.update((name, vars(self)[name]) for name in ("stored", "key") if name in vars(self))
-        return (reduced[0], reduced[1], state, *reduced[3:])
+        rebuild, args, *rest = cast(Any, self.__reduce__())
+        outcome = {name: value for name, value in vars(self).items() if name in ("stored", "key")}
+        state = {**(rest[0] or {}), **outcome} if rest else outcome
+        return (rebuild, args, state, *rest[1:]) if outcome else (rebuild, args, *rest)
 
 
 class ArgumentError(ObjectstoreError):
@@ -278,16 +272,33 @@ class ExpiryExtensionUnsupported(RequestError):
     )
 
 
+class MultipartCompleteError(RequestError):
+    """Completing a multipart upload failed; the server said so in its 200 answer's body.
+
+    The completion answer's status is always 200 (protocol §11.4); the outcome is the JSON
+    document that follows, here `{"error": {"code": ..., "message": ...}}`. Nothing was
+    written and the upload stays open, so completing it again (with corrected parts) is
+    possible. Names and attributes are those of objectstore-client 0.2.x.
+
+    Args:
+        code: The server's error code, e.g. `"InvalidPart"` or `"internal error"`.
+        message: The server's description; also `response`.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"Multipart upload completion failed ({code}): {message}", 200, message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.response))
+
+
 class DecodeError(ObjectstoreError):
     """A downloaded payload could not be decoded (for example corrupt zstd data)."""
 
 
 class IntegrityError(ObjectstoreError):
-    """What came back does not match what was sent or announced.
-
-    For example the answer to a `PUT` names another key than the one sent: the answer
-    was corrupted on the way, or came from something other than the server asked.
-    """
+    """What came back does not match what was sent or announced (e.g. a `PUT`'s key)."""
 
 
 class UnsupportedCompression(DecodeError, NotImplementedError):
@@ -342,7 +353,12 @@ def error_class_for_status(
     return RequestError
 
 
-def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = None) -> None:
+def raise_for_status(
+    response: urllib3.BaseHTTPResponse,
+    method: str | None = None,
+    *,
+    error_type: type[RequestError] = RequestError,
+) -> None:
     """Raises the matching `RequestError` if `response` has a status of 400 or more.
 
     Reads the rest of the response body to include it in the error. The signature of
@@ -351,9 +367,13 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     Args:
         response: A urllib3 response.
         method: The request method, named in the message when given.
+        error_type: The class to raise (0.2.x's argument). The class chosen by
+            `error_class_for_status` is raised if it is a subclass of `error_type` (so the
+            default `RequestError` raises e.g. `ObjectNotFound` for a 404); otherwise
+            `error_type` itself, as 0.2.x does.
 
     Raises:
-        RequestError: The subclass chosen by `error_class_for_status`.
+        RequestError: An instance of `error_type`, as above.
     """
     status = response.status
     if status < 400:
@@ -363,7 +383,9 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     except (urllib3.exceptions.HTTPError, OSError):
         # The body is a courtesy; the status alone is the error.
         body = ""
-    error_type = error_class_for_status(status, body, method)
+    by_status = error_class_for_status(status, body, method)
+    if issubclass(by_status, error_type):
+        error_type = by_status
     target = " ".join(part for part in (method, (response.url or "").split("?")[0]) if part)
     message = f"{target or 'request'} failed with status {status}"
     if response.reason:

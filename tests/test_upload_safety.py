@@ -11,6 +11,7 @@ import json
 import pickle
 import re
 import time
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from objectstore_client import (
     ProtocolError,
     RequestError,
     ServerError,
+    Session,
     TransportTimeout,
     Usecase,
 )
@@ -33,8 +35,8 @@ from objectstore_client.testing import LocalServer
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def _session(url: str, **kwargs: object):
-    client = Client(url, **kwargs)  # type: ignore[arg-type]
+def _session(url: str, **kwargs: Any) -> Session:
+    client = Client(url, **kwargs)
     return client.session(Usecase("u", compression="none"), org=1)
 
 
