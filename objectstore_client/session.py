@@ -159,8 +159,9 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
             if resumable_threshold_bytes is None
             else check_threshold(resumable_threshold_bytes)
         )
-        if (stored := _resumable.put(self._context, plan, threshold)) is not None:
-            return stored
+        with upload_outcome(plan.request.key):
+            if (stored := _resumable.put(self._context, plan, threshold)) is not None:
+                return stored
         request = plan.request
         context = self._context
         with context.measure("put", request.key) as (span, emitter), upload_outcome(request.key):

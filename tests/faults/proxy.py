@@ -1,11 +1,12 @@
 """A fault-injecting HTTP/1.1 proxy on loopback, between a client and a local server.
 
 `FaultProxy(upstream, fault)` listens on 127.0.0.1 and forwards requests to `upstream`
-(`host`, `port`), injecting `fault` into the first `fault.times` requests it sees (counted
-across connections); later requests pass through untouched. It parses just enough HTTP
-to find the ends of request and response bodies (`Content-Length`, chunked, or until
-close), so faults land at precise points: before the request, in the middle of an
-upload, after the server answered, in the middle of a download.
+(`host`, `port`), injecting `fault` into `fault.times` requests after the first
+`fault.skip` it sees (counted across connections); the others pass through untouched.
+It parses just enough HTTP to find the ends of request and response bodies
+(`Content-Length`, chunked, or until close), so faults land at precise points: before
+the request, in the middle of an upload, after the server answered, in the middle of a
+download.
 
 It is bounded: every socket operation times out after `IO_TIMEOUT` seconds, a connection
 carries at most `MAX_BYTES` per direction, a stall lasts at most `STALL_SECONDS` (and ends
@@ -45,7 +46,8 @@ class Fault:
         action: What happens (see `FaultProxy._exchange`).
         status: For `"status"` and `"status_after_store"`: the status to answer.
         retry_after: The `Retry-After` header to send with it, if any.
-        times: How many requests (the first ones) the fault hits.
+        times: How many requests the fault hits.
+        skip: How many requests pass untouched before it does.
         description: One line for the report.
     """
 
@@ -55,6 +57,7 @@ class Fault:
     status: int = 0
     retry_after: str | None = None
     times: int = 1
+    skip: int = 0
 
 
 def _status(code: int, retry_after: str | None) -> Fault:
@@ -323,7 +326,9 @@ class FaultProxy:
             index = self.requests
             self.requests += 1
         fault = self.fault
-        return fault if fault is not None and index < fault.times else None
+        if fault is None or not fault.skip <= index < fault.skip + fault.times:
+            return None
+        return fault
 
     def _note(self, what: str) -> None:
         with self._lock:
