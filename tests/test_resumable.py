@@ -316,3 +316,12 @@ def test_framed_source_refuses_a_stream_that_shrank():
     source.seek(FRAME_INPUT)
     with pytest.raises(InvalidArgument, match="changed"):
         source.read()
+
+
+def test_spool_dir_is_accepted_and_left_empty(objectstore_url, tmp_path):
+    with Client(objectstore_url, spool_dir=tmp_path) as client:
+        usecase = Usecase("u", resumable_threshold_bytes=64 * KIB)
+        session = client.session(usecase, org=1)
+        key = session.put(io.BytesIO(DATA), key="spooled")
+        assert session.get(key).payload.read() == DATA
+    assert list(tmp_path.iterdir()) == []
