@@ -228,13 +228,13 @@ def expired(target: Target) -> Expired:
     """
     api = Api(target)
     seconds = 1 if target.current else 2
-    keys = [uniq("ttl"), uniq("tti"), uniq("manual"), uniq("spare")]
-    api.put_ok(keys[0], b"ttl", {"x-sn-expiration": f"ttl:{seconds}s"})
-    api.put_ok(keys[1], b"tti", {"x-sn-expiration": f"tti:{seconds}s"})
-    api.put_ok(keys[2], b"manual")
-    api.put_ok(keys[3], b"spare", {"x-sn-expiration": f"ttl:{seconds}s"})
+    ttl, tti, manual, spare = uniq("ttl"), uniq("tti"), uniq("manual"), uniq("spare")
+    api.put_ok(ttl, b"ttl", {"x-sn-expiration": f"ttl:{seconds}s"})
+    api.put_ok(tti, b"tti", {"x-sn-expiration": f"tti:{seconds}s"})
+    api.put_ok(manual, b"manual")
+    api.put_ok(spare, b"spare", {"x-sn-expiration": f"ttl:{seconds}s"})
     time.sleep(2.2 if target.current else 2.5)
-    return Expired(api, *keys, seconds)
+    return Expired(api, ttl, tti, manual, spare, seconds)
 
 
 @pytest.fixture
