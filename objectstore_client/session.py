@@ -12,14 +12,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Generic, Literal, overload
 
-from objectstore_client import _resumable
+from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
 from objectstore_client._missing import MissingMode, MissingT
 from objectstore_client._outcome import upload_outcome
 from objectstore_client._plans import expiry, objects
-from objectstore_client._plans.resumable import check_threshold
 from objectstore_client.errors import ObjectNotFound
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
 from objectstore_client.multipart import MultipartVerbs
@@ -157,7 +156,7 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
         threshold = (
             self._context.usecase.resumable_threshold_bytes
             if resumable_threshold_bytes is None
-            else check_threshold(resumable_threshold_bytes)
+            else _validation.check_resumable_threshold(resumable_threshold_bytes)
         )
         with upload_outcome(plan.request.key):
             if (stored := _resumable.put(self._context, plan, threshold)) is not None:
