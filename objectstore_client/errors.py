@@ -19,7 +19,9 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── RateLimited                429: rate limited or server at capacity
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
-    │   └── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
+    │   ├── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
+    │   └── RangeNotSatisfiable        416: a requested byte range starts past the end
+    ├── BatchFailed                    `BatchResults.error_for_failures`: operations failed
     └── DecodeError                    a downloaded payload could not be decoded
         └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
 
@@ -43,6 +45,7 @@ import urllib3
 __all__ = [
     "ArgumentError",
     "AuthError",
+    "BatchFailed",
     "ConnectError",
     "ConnectTimeout",
     "DecodeError",
@@ -54,6 +57,7 @@ __all__ = [
     "ObjectstoreError",
     "PermissionDenied",
     "ProtocolError",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequestError",
     "ServerError",
@@ -202,6 +206,32 @@ class ExpiryExtensionUnsupported(RequestError):
     )
 
 
+class RangeNotSatisfiable(RequestError):
+    """416: a requested byte range starts at or past the end of the stored bytes.
+
+    The message names the range. Ranges address the stored bytes (compressed ones for a
+    compressed object), so an offset valid for the decoded data may be past their end.
+    """
+
+
+class BatchFailed(ObjectstoreError):
+    """Raised by `BatchResults.error_for_failures` when operations of a batch failed.
+
+    Attributes:
+        errors: `(index, error)` for each failed operation, in the caller's order.
+        total: How many operations the batch had.
+    """
+
+    def __init__(self, errors: list[tuple[int, ObjectstoreError | None]], total: int) -> None:
+        first = f"; first: operation {errors[0][0]}: {errors[0][1]}" if errors else ""
+        super().__init__(f"{len(errors)} of {total} batch operations failed{first}")
+        self.errors = errors
+        self.total = total
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors, self.total))
+
+
 class DecodeError(ObjectstoreError):
     """A downloaded payload could not be decoded (for example corrupt zstd data)."""
 
@@ -253,6 +283,8 @@ def error_class_for_status(
         return PermissionDenied
     if status == 429:
         return RateLimited
+    if status == 416:
+        return RangeNotSatisfiable
     if status >= 500:
         return ServerError
     return RequestError

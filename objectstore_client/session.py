@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import IO, Literal
 
 from objectstore_client._access import SharingVerbs
+from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
 from objectstore_client._plans import expiry, objects
@@ -24,7 +25,7 @@ __all__ = ["GetResponse", "Session"]
 logger = logging.getLogger(__name__)
 
 
-class Session(SharingVerbs):
+class Session(SharingVerbs, BatchVerbs):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
