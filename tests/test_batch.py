@@ -34,7 +34,12 @@ def test_mixed_operations_map_back_in_order(session):
         [
             Put(small, key="b/small", content_type="text/plain", metadata={"a": "b"}),
             Put(big, key="b/big"),
-            Put(text, key="b/text", compression="zstd", expiration_policy=TimeToLive(timedelta(hours=1))),
+            Put(
+                text,
+                key="b/text",
+                compression="zstd",
+                expiration_policy=TimeToLive(timedelta(hours=1)),
+            ),
             Put(io.BytesIO(b"streamed"), key="b/stream"),
             Put(b"no key"),
         ]
@@ -42,7 +47,8 @@ def test_mixed_operations_map_back_in_order(session):
     results.error_for_failures()
     assert [r.value for r in results[:4]] == ["b/small", "b/big", "b/text", "b/stream"]
     generated = results[4].value
-    assert isinstance(generated, str) and generated
+    assert isinstance(generated, str)
+    assert generated
 
     results = session.many(
         [
@@ -59,20 +65,28 @@ def test_mixed_operations_map_back_in_order(session):
     )
     assert [r.index for r in results] == list(range(9))
     got = results[0].value
-    assert isinstance(got, ObjectData) and got.data == small
-    assert got.metadata.content_type == "text/plain" and got.metadata.custom == {"a": "b"}
+    assert isinstance(got, ObjectData)
+    assert got.data == small
+    assert got.metadata.content_type == "text/plain"
+    assert got.metadata.custom == {"a": "b"}
     assert isinstance(results[1].value, Metadata)
-    assert isinstance(results[2].error, ObjectNotFound) and results[2].value is None
+    assert isinstance(results[2].error, ObjectNotFound)
+    assert results[2].value is None
     assert "b/missing" in str(results[2].error)
     decoded = results[3].value
-    assert isinstance(decoded, ObjectData) and decoded.data == text
+    assert isinstance(decoded, ObjectData)
+    assert decoded.data == text
     assert decoded.metadata.compression is None
     raw = results[4].value
-    assert isinstance(raw, ObjectData) and raw.metadata.compression == "zstd"
+    assert isinstance(raw, ObjectData)
+    assert raw.metadata.compression == "zstd"
     assert len(raw.data) < len(text)
-    assert isinstance(results[5].value, ObjectData) and results[5].value.data == big
-    assert results[6].ok and results[6].value is None
-    assert isinstance(results[7].value, ObjectData) and results[7].value.data == b"no key"
+    assert isinstance(results[5].value, ObjectData)
+    assert results[5].value.data == big
+    assert results[6].ok
+    assert results[6].value is None
+    assert isinstance(results[7].value, ObjectData)
+    assert results[7].value.data == b"no key"
     assert isinstance(results[8].error, ObjectNotFound)
     assert [r.index for r in results.failures] == [2, 8]
     with pytest.raises(ObjectNotFound):
@@ -180,7 +194,10 @@ def test_group_respects_limits_and_send_order():
         [Get("g"), Put(b"x" * 100, key="p"), Head("h"), Delete("d"), Put(os.urandom(2 << 20))]
     )
     batches, alone = plans.group(planned, max_operations=2)
-    assert [[op.kind for op in batch] for batch in batches] == [["insert", "delete"], ["head", "get"]]
+    assert [[op.kind for op in batch] for batch in batches] == [
+        ["insert", "delete"],
+        ["head", "get"],
+    ]
     assert [op.index for op in alone] == [4]
     batches, _ = plans.group(planned, max_bytes=50)
     assert [len(batch) for batch in batches] == [1, 3]
@@ -204,10 +221,7 @@ def _parts(raw: bytes, boundary: str = "XyZ", read_size: int = 7):
 
 
 def test_iter_parts_reads_in_small_pieces():
-    raw = (
-        b"--XyZ\r\nA: 1\r\n\r\nbody with --XyZ inside\r\n--XyZ\r\nB: 2\r\nC: 3\r\n\r\n"
-        b"\r\n--XyZ--"
-    )
+    raw = b"--XyZ\r\nA: 1\r\n\r\nbody with --XyZ inside\r\n--XyZ\r\nB: 2\r\nC: 3\r\n\r\n\r\n--XyZ--"
     parts = _parts(raw)
     assert [(dict(p.headers), p.body) for p in parts] == [
         ({"a": "1"}, b"body with --XyZ inside"),
