@@ -8,17 +8,22 @@ reads the result. See docs/architecture.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 from objectstore_client._access import SharingVerbs
 from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
-from objectstore_client._plans import expiry, objects
-from objectstore_client.errors import ObjectNotFound
+from objectstore_client._plans import expiry, objects, ranges
+from objectstore_client._progress import ProgressReader
+from objectstore_client._sources import upload_source
+from objectstore_client.errors import ObjectNotFound, RangeNotSatisfiable
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
+from objectstore_client.progress import ProgressCallback
+from objectstore_client.ranges import ByteRange, RangeSpec
 
 __all__ = ["GetResponse", "Session"]
 
@@ -54,7 +59,7 @@ class Session(SharingVerbs, BatchVerbs):
 
     def put(
         self,
-        contents: bytes | bytearray | memoryview | IO[bytes],
+        contents: bytes | bytearray | memoryview | IO[bytes] | os.PathLike[str] | Iterable[bytes],
         key: str | None = None,
         compression: Compression | Literal["none"] | None = None,
         content_type: str | None = None,
@@ -65,6 +70,7 @@ class Session(SharingVerbs, BatchVerbs):
         filename: str | None = None,
         compress: Compression | Literal["none"] | None = None,
         precompressed: Compression | Literal["none"] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> str:
         """Uploads `contents` and returns the key it is stored under.
 
@@ -75,6 +81,9 @@ class Session(SharingVerbs, BatchVerbs):
         or a readable binary file object, including non-seekable pipes (streamed in
         chunks, never read into memory as a whole, read from its current position to the
         end). The stream is not closed, and after the upload its position is not looked at.
+        A `pathlib.Path` (any `os.PathLike`) is opened, streamed and closed; an iterable of
+        byte chunks (a generator, a list) is streamed as it is iterated, and never retried.
+        For files of many MiB, `upload_file` sends parts in parallel.
 
         Retries: a PUT is sent again after a dropped connection, a timeout or a 429/5xx
         answer (see `Client`) if `contents` is bytes-like or a seekable stream (rewound to
@@ -98,6 +107,9 @@ class Session(SharingVerbs, BatchVerbs):
             precompressed: `"zstd"` if `contents` is already zstd-compressed: it is sent
                 as is and recorded as zstd, so `get` decompresses it. Excludes
                 `compression`/`compress`. Bytes-like contents must start with a zstd frame.
+            progress: Called with a `Progress` as the contents are read (uncompressed
+                bytes; the total when the size is known), on this thread. Bytes-like
+                contents report once, when sent.
 
         Raises:
             InvalidArgument: An argument breaks a rule (for keys, see `Session`).
@@ -110,26 +122,28 @@ class Session(SharingVerbs, BatchVerbs):
                 With a `key`, sending the same `put` again is safe; it replaces the
                 object if it was stored.
         """
-        plan = objects.plan_put(
-            self._context.usecase,
-            contents,
-            key,
-            compression=compression,
-            compress=compress,
-            precompressed=precompressed,
-            content_type=content_type,
-            metadata=metadata,
-            expiration_policy=expiration_policy,
-            origin=origin,
-            filename=filename,
-        )
-        request = plan.request
-        context = self._context
-        with context.measure("put", request.key) as (span, emitter):
-            path = context.target(request)
-            response, body = context.send(request, path)
-            stored_key = objects.read_put(response, request, path)
-            record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
+        with upload_source(contents, progress) as source:
+            plan = objects.plan_put(
+                self._context.usecase,
+                source.contents,
+                key,
+                compression=compression,
+                compress=compress,
+                precompressed=precompressed,
+                content_type=content_type,
+                metadata=metadata,
+                expiration_policy=expiration_policy,
+                origin=origin,
+                filename=filename,
+            )
+            request = plan.request
+            context = self._context
+            with context.measure("put", request.key) as (span, emitter):
+                path = context.target(request)
+                response, body = context.send(request, path)
+                stored_key = objects.read_put(response, request, path)
+                record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
+            source.sent()
         return stored_key
 
     def get(
@@ -137,6 +151,9 @@ class Session(SharingVerbs, BatchVerbs):
         key: str,
         decompress: bool = True,
         accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
     ) -> GetResponse:
         """Downloads an object; its bytes stream in as `payload` is read.
 
@@ -148,25 +165,43 @@ class Session(SharingVerbs, BatchVerbs):
         `metadata.compression` then says how they are encoded. `"*"` accepts any encoding.
         Uncompressed objects are returned as they are either way.
 
+        `range` asks for part of the stored bytes, like a slice: `(start, end)` (end
+        exclusive), `(start, None)` to the end, `(-n, None)` for the last `n` bytes (see
+        `objectstore_client.ranges`). Ranges address the stored bytes: a range of a
+        zstd-compressed object comes back as stored (`metadata.compression == "zstd"`)
+        unless it covers the whole object. An end past the object's end is cut to it.
+
         Read the payload to the end, close it or use the response as a context manager to
         release the connection. The request is retried as described in `Client`; reading
-        the payload is not.
+        the payload is not. `progress` is called with a `Progress` on the thread that
+        reads the payload, after each read (the total is known unless decoding).
 
         Raises:
             ObjectNotFound: The object does not exist or has expired (status 404, also a
                 `RequestError`, as in 0.0.19). Use `get_or_none` to get `None` instead.
+            RangeNotSatisfiable: The range starts at or past the end of the stored bytes
+                (416); the message names it.
             UnsupportedCompression: The object uses an encoding other than zstd and
                 `decompress` is true.
-            InvalidArgument: The key breaks a rule.
+            InvalidArgument: The key breaks a rule, or the range is reversed or empty.
             RequestError: Another error status.
             TransportError: The request failed on the network.
         """
-        plan = objects.plan_get(key, decompress, accept_encoding)
+        plan = objects.plan_get(key, decompress, accept_encoding, range)
         context = self._context
         path = context.target(plan.request)
         with context.measure("get", plan.request.key):
-            response, _ = context.send(plan.request, path)
-        return objects.read_get(response, plan, path, context.translator("GET", path))
+            try:
+                response, _ = context.send(plan.request, path)
+            except RangeNotSatisfiable as exc:
+                raise ranges.unsatisfiable(exc, plan.range or ByteRange(0), path) from exc
+        result = objects.read_get(response, plan, path, context.translator("GET", path))
+        if progress is None:
+            return result
+        decoded = result.metadata.compression != response.headers.get("content-encoding")
+        total = ranges.download_total(response, decoded)
+        tracked = ProgressReader(result.payload, progress, total, owns=True)
+        return result._replace(payload=cast(IO[bytes], tracked))
 
     def get_or_none(
         self,
