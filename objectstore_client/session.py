@@ -20,6 +20,7 @@ from objectstore_client._measure import record_upload
 from objectstore_client._plans import expiry, objects, ranges
 from objectstore_client._progress import ProgressReader
 from objectstore_client._sources import upload_source
+from objectstore_client._transfers import TransferVerbs
 from objectstore_client.errors import ObjectNotFound, RangeNotSatisfiable
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
 from objectstore_client.progress import ProgressCallback
@@ -30,7 +31,7 @@ __all__ = ["GetResponse", "Session"]
 logger = logging.getLogger(__name__)
 
 
-class Session(SharingVerbs, BatchVerbs):
+class Session(SharingVerbs, BatchVerbs, TransferVerbs):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
