@@ -200,7 +200,7 @@ class Session(SharingVerbs, BatchVerbs, TransferVerbs):
         if progress is None:
             return result
         decoded = result.metadata.compression != response.headers.get("content-encoding")
-        total = ranges.download_total(response, decoded)
+        total = ranges.download_total(response, result.metadata.size, decoded)
         tracked = ProgressReader(result.payload, progress, total, owns=True)
         return result._replace(payload=cast(IO[bytes], tracked))
 

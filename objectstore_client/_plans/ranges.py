@@ -56,7 +56,17 @@ def unsatisfiable(error: RequestError, byte_range: ByteRange, path: str) -> Rang
     )
 
 
-def download_total(response: urllib3.BaseHTTPResponse, decoded: bool) -> int | None:
-    """The payload bytes a GET answer will yield, if known: its length unless decoded."""
+def download_total(
+    response: urllib3.BaseHTTPResponse, size: int | None, decoded: bool
+) -> int | None:
+    """The payload bytes a GET answer will yield, if known and not decoded.
+
+    Its `content-length`, or else the stored size (`x-sn-size`, `size`) of a whole-object
+    answer: servers stream whole objects without a length (protocol §19.3).
+    """
+    if decoded:
+        return None
     length = response.headers.get("content-length")
-    return int(length) if length is not None and length.isdigit() and not decoded else None
+    if length is not None and length.isdigit():
+        return int(length)
+    return size if response.status == 200 else None
