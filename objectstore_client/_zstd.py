@@ -272,3 +272,20 @@ def compress_bound(size: int) -> int:
     """
     small_input_margin = ((128 * 1024 - size) >> 11) if size < 128 * 1024 else 0
     return size + (size >> 8) + small_input_margin + 32
+
+
+def is_whole_frames(data: bytes | bytearray | memoryview) -> bool:
+    """Whether `data` is one or more complete zstd frames, judged by their headers.
+
+    Block contents are not decoded: this tells data that was compressed (and not cut)
+    from other data, quickly; it does not prove the frames decode.
+    """
+    if not starts_with_frame(bytes(data[:4])):
+        return False
+    scanner = _FrameScanner()
+    try:
+        scanner.feed(bytes(data) if not isinstance(data, bytes) else data)
+        scanner.finish()
+    except zstandard.ZstdError:
+        return False
+    return True
