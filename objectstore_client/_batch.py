@@ -18,9 +18,8 @@ from typing import IO, cast
 
 from objectstore_client import _validation
 from objectstore_client._download import Payload
-from objectstore_client._measure import record_upload
 from objectstore_client._plans import batch as plans
-from objectstore_client._plans.objects import read_put
+from objectstore_client._put import send_put
 from objectstore_client._session_base import SessionBase
 from objectstore_client.batch import BatchResults, ObjectData, Operation, OperationResult
 from objectstore_client.errors import ObjectstoreError, ProtocolError
@@ -208,13 +207,8 @@ class BatchVerbs(SessionBase):
     ) -> None:
         put = operation.put
         assert put is not None
-        context = self._context
         try:
-            with context.measure("put", put.request.key) as (span, emitter):
-                path = context.target(put.request)
-                response, body = context.send(put.request, path)
-                key = read_put(response, put.request, path)
-                record_upload(span, emitter, body, put.compression, put.precompressed, key)
+            key, body = send_put(self._context, put)
         except ObjectstoreError as exc:
             emit(_result(operations, operation, None, exc), 0)
             return

@@ -7,12 +7,16 @@ on the thread that reads, as `progress.py` promises.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from typing import IO
+import queue
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import IO, Any
 
 from objectstore_client.progress import Progress, ProgressCallback
 
-__all__ = ["ProgressReader"]
+__all__ = ["ProgressReader", "WorkerCancelled", "wait_reporting"]
 
 
 class ProgressReader(io.BufferedIOBase):
@@ -82,3 +86,29 @@ class ProgressReader(io.BufferedIOBase):
         if not self.closed and self._owns:
             self._source.close()
         super().close()
+
+
+class WorkerCancelled(Exception):
+    """A worker of a transfer stopped early because another one failed."""
+
+
+def wait_reporting(
+    futures: list[Future[Any]], events: queue.SimpleQueue[int], report: Callable[[int], None]
+) -> None:
+    """Waits for a transfer's workers on the caller's thread, passing on their progress.
+
+    Workers put byte counts into `events`; each is handed to `report` here, so progress
+    callbacks run on the caller's thread. Returns when every worker finished; raises the
+    first failure (other than `WorkerCancelled`) as soon as it is seen.
+    """
+    pending = set(futures)
+    while pending:
+        with contextlib.suppress(queue.Empty):
+            report(events.get(timeout=0.05))
+        for future in [f for f in pending if f.done()]:
+            pending.discard(future)
+            error = future.exception()
+            if error is not None and not isinstance(error, WorkerCancelled):
+                raise error
+    while not events.empty():
+        report(events.get())

@@ -18,18 +18,15 @@ from objectstore_client._context import RequestContext
 from objectstore_client._download import Payload
 from objectstore_client._plans.ranges import ContentRange, parse_content_range
 from objectstore_client._plans.request import RequestPlan
+from objectstore_client._progress import WorkerCancelled
 from objectstore_client.errors import ProtocolError, TransportTimeout
 from objectstore_client.metadata import Metadata
 
-__all__ = ["Identity", "RangeReader", "TransferCancelled"]
+__all__ = ["Identity", "RangeReader"]
 
 logger = logging.getLogger(__name__)
 
 _READ_SIZE = 256 * 1024
-
-
-class TransferCancelled(Exception):
-    """Another part of the same transfer failed; this one stopped early."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +57,7 @@ class RangeReader:
     Raises (from `read`):
         ProtocolError: The object changed, or the server answered a different range.
         TransportError: The connection kept breaking.
-        TransferCancelled: `cancel` was set.
+        WorkerCancelled: `cancel` was set.
     """
 
     def __init__(
@@ -130,7 +127,7 @@ class RangeReader:
         while True:
             if self._cancel is not None and self._cancel.is_set():
                 self.close()
-                raise TransferCancelled
+                raise WorkerCancelled
             try:
                 if self._payload is None:
                     self.open()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from objectstore_client._progress import ProgressReader
+from objectstore_client._resumable import source_size
 from objectstore_client.errors import InvalidArgumentType
 from objectstore_client.progress import Progress, ProgressCallback
 
@@ -75,18 +76,6 @@ def _is_chunks(contents: object) -> bool:
     )
 
 
-def _stream_size(stream: IO[bytes]) -> int | None:
-    try:
-        if not stream.seekable():
-            return None
-        start = stream.tell()
-        end = stream.seek(0, io.SEEK_END)
-        stream.seek(start)
-    except (AttributeError, OSError, ValueError):
-        return None
-    return end - start if isinstance(end, int) and end >= start else None
-
-
 @contextmanager
 def upload_source(contents: object, progress: ProgressCallback | None) -> Iterator[UploadSource]:
     """Opens a path, wraps chunks and adds progress reporting for one upload.
@@ -103,7 +92,7 @@ def upload_source(contents: object, progress: ProgressCallback | None) -> Iterat
             contents = ChunkReader(cast(Iterable[object], contents))
         if progress is not None and callable(getattr(contents, "read", None)):
             stream = cast(IO[bytes], contents)
-            contents = ProgressReader(stream, progress, _stream_size(stream))
+            contents = ProgressReader(stream, progress, source_size(stream))
         yield UploadSource(contents, progress)
     finally:
         if opened is not None:

@@ -6,20 +6,20 @@ raises the first failure after stopping the others. See docs/architecture.md.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import queue
 import secrets
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, cast
 
 from objectstore_client import _validation
 from objectstore_client._plans import objects
 from objectstore_client._plans.ranges import unsatisfiable
-from objectstore_client._ranged import Identity, RangeReader, TransferCancelled
+from objectstore_client._progress import wait_reporting
+from objectstore_client._ranged import Identity, RangeReader
 from objectstore_client._session_base import SessionBase
 from objectstore_client._zstd import ZstdStream
 from objectstore_client.errors import RangeNotSatisfiable, UnsupportedCompression
@@ -224,7 +224,7 @@ class TransferVerbs(SessionBase):
         with ThreadPoolExecutor(config.max_concurrency, "objectstore-download") as pool:
             futures = [pool.submit(part, start, end) for start, end in segments]
             try:
-                _wait(futures, written, lambda size: report.add(size, identity.total))
+                wait_reporting(futures, written, lambda size: report.add(size, identity.total))
             except BaseException:
                 cancel.set()
                 for future in futures:
@@ -274,20 +274,3 @@ def _copy(
             offset += count
             view = view[count:]
         written(len(data))
-
-
-def _wait(
-    futures: list[Future[None]], written: queue.SimpleQueue[int], report: Callable[[int], None]
-) -> None:
-    """Reports progress from the workers until all finished; raises the first failure."""
-    pending = set(futures)
-    while pending:
-        with contextlib.suppress(queue.Empty):
-            report(written.get(timeout=0.05))
-        for future in [f for f in pending if f.done()]:
-            pending.discard(future)
-            error = future.exception()
-            if error is not None and not isinstance(error, TransferCancelled):
-                raise error
-    while not written.empty():
-        report(written.get())

@@ -24,6 +24,7 @@ from objectstore_client._plans.resumable import check_threshold
 from objectstore_client._progress import ProgressReader
 from objectstore_client._sources import upload_source
 from objectstore_client._transfers import TransferVerbs
+from objectstore_client._upload_file import UploadFileVerbs
 from objectstore_client.errors import ObjectNotFound, RangeNotSatisfiable
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
 from objectstore_client.multipart import MultipartVerbs
@@ -35,7 +36,9 @@ __all__ = ["GetResponse", "Session"]
 logger = logging.getLogger(__name__)
 
 
-class Session(SharingVerbs, MultipartVerbs, BatchVerbs, TransferVerbs, Generic[MissingT]):
+class Session(
+    SharingVerbs, BatchVerbs, TransferVerbs, UploadFileVerbs, MultipartVerbs, Generic[MissingT]
+):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
