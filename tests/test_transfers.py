@@ -19,6 +19,7 @@ from objectstore_client import (
     ObjectNotFound,
     Progress,
     RangeNotSatisfiable,
+    ServerError,
     Usecase,
 )
 from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
@@ -241,3 +242,86 @@ def test_download_resumes_twice_without_fetching_a_byte_twice(
     assert position == stored
     assert sum(cut.forwarded for cut in proxy.seen) == stored
     assert len([cut for cut in proxy.seen if cut.forwarded == 300_000]) >= 2
+
+
+# --- upload_file -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "compression"),
+    [
+        pytest.param(SMALL_PARTS, None, id="multipart-zstd"),
+        pytest.param(SMALL_PARTS, "none", id="multipart-none"),
+        pytest.param(TransferConfig(threshold=0, protocol="resumable"), None, id="resumable"),
+        pytest.param(TransferConfig(), None, id="below-threshold"),
+    ],
+)
+def test_upload_file_round_trip(session, tmp_path, random_12m, config, compression):
+    data = random_12m[: 6 * MIB] + b"repetitive " * MIB
+    source = tmp_path / "in.bin"
+    source.write_bytes(data)
+    reports: list[tuple[Progress, int]] = []
+    key = session.upload_file(
+        source,
+        "up/file",
+        config=config,
+        compression=compression,
+        content_type="application/x-test",
+        metadata={"m": "v"},
+        progress=lambda p: reports.append((p, threading.get_ident())),
+    )
+    assert key == "up/file"
+    with session.get(key) as got:
+        assert got.payload.read() == data
+    metadata = session.head(key)
+    assert metadata.content_type == "application/x-test"
+    assert metadata.custom == {"m": "v"}
+    assert metadata.compression == (None if compression == "none" else "zstd")
+    assert reports[-1][0] == Progress(len(data), len(data))
+    assert {ident for _, ident in reports} == {threading.get_ident()}
+    session.download_file(key, tmp_path / "out.bin", config=SMALL_PARTS)
+    assert (tmp_path / "out.bin").read_bytes() == data
+
+
+def test_upload_file_empty_and_server_key(session, tmp_path):
+    (tmp_path / "empty").write_bytes(b"")
+    key = session.upload_file(tmp_path / "empty", config=SMALL_PARTS)
+    assert session.get(key).payload.read() == b""
+
+
+def test_upload_file_bad_input_before_any_request(dead_url, tmp_path):
+    with Client(dead_url) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(InvalidArgument, match="not an existing file"):
+            session.upload_file(tmp_path / "missing", "k")
+        with pytest.raises(InvalidArgument, match="not an existing file"):
+            session.upload_file(tmp_path, "k")
+        (tmp_path / "f").write_bytes(b"x")
+        with pytest.raises(InvalidArgument, match="key"):
+            session.upload_file(tmp_path / "f", "a//b")
+        with pytest.raises(InvalidArgumentType):
+            session.upload_file(3, "k")  # type: ignore[arg-type]
+
+
+def test_a_failed_part_aborts_the_upload(scripted, tmp_path):
+    def script(request, index):
+        if "objects:multipart:parts" in request.path:
+            if "part_number=2" in request.path:
+                return scripted.json_reply(500, '{"detail": "disk full"}')
+            return scripted.json_reply(200, '{"etag": "e"}')
+        if request.method == "DELETE":
+            return scripted.Reply(204)
+        return scripted.json_reply(200, '{"key": "k", "upload_id": "u1"}')
+
+    server = scripted.start(script)
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(3 * MIN_PART_SIZE))
+    config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=1)
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(ServerError, match="disk full"):
+            session.upload_file(source, "k", config=config)
+    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    assert ("DELETE", "objects:multipart") in methods
+    assert not any("complete" in path for _, path in methods)
+    assert methods[-1][0] == "DELETE"
