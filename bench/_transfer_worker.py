@@ -4,8 +4,9 @@
 
 IMPL is `ours` (this repository, run with the repository on sys.path) or `0.2.10` (run
 with the pinned virtualenv's interpreter, so `objectstore_client` is the PyPI release).
-OP is `upload` or `download`. Prints one JSON line: seconds, and the process's peak RSS in
-MiB (`ru_maxrss`, the whole life of the process, imports included).
+OP is `upload` or `download`. Prints one JSON line: seconds, the CPU seconds of the
+transfer (all threads of the process: a much steadier number than time on a shared
+machine), and the process's peak RSS in MiB (`ru_maxrss`, imports included).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def main() -> None:
 
     client = Client(url)
     session = client.session(Usecase("bench"), org=1)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     started = time.perf_counter()
     if impl == "ours":
         from objectstore_client.transfers import TransferConfig
@@ -43,8 +46,10 @@ def main() -> None:
         with open(path, "wb") as file:
             shutil.copyfileobj(result.payload, file, 1024 * 1024)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_rss_mib": peak}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    peak = usage.ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": peak}))
 
 
 if __name__ == "__main__":

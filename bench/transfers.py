@@ -138,6 +138,8 @@ def main() -> None:
             f"| {op} | {statistics.median(r['mib_s'] for r in ours):.0f}"
             f" | {statistics.median(r['mib_s'] for r in base):.0f}"
             f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            f" | {statistics.median(r['cpu_seconds'] for r in ours):.1f}"
+            f" | {statistics.median(r['cpu_seconds'] for r in base):.1f}"
             f" | {max(r['peak_rss_mib'] for r in ours):.0f}"
             f" | {max(r['peak_rss_mib'] for r in base):.0f} |"
         )

@@ -31,7 +31,7 @@ MIN_PART_SIZE = 5 * MIB
 """The smallest part a multipart upload may send but for the last: GCS's minimum for
 non-final parts (protocol §11.2), which every server must be assumed to have."""
 
-DEFAULT_THRESHOLD = 64 * MIB
+DEFAULT_THRESHOLD = 256 * MIB
 DEFAULT_PART_SIZE = 32 * MIB
 DEFAULT_MAX_CONCURRENCY = 2
 
