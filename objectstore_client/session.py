@@ -13,14 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Generic, Literal, cast, overload
 
-from objectstore_client import _resumable
+from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
 from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
 from objectstore_client._missing import MissingMode, MissingT
 from objectstore_client._plans import expiry, objects, ranges
-from objectstore_client._plans.resumable import check_threshold
 from objectstore_client._progress import ProgressReader
 from objectstore_client._sources import upload_source
 from objectstore_client._transfers import TransferVerbs
@@ -160,7 +159,7 @@ class Session(
             threshold = (
                 self._context.usecase.resumable_threshold_bytes
                 if resumable_threshold_bytes is None
-                else check_threshold(resumable_threshold_bytes)
+                else _validation.check_resumable_threshold(resumable_threshold_bytes)
             )
             if (stored := _resumable.put(self._context, plan, threshold)) is not None:
                 source.sent()
