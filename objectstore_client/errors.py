@@ -21,7 +21,9 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
     │   ├── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
-    │   └── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
+    │   ├── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
+    │   └── RangeNotSatisfiable        416: a requested byte range starts past the end
+    ├── BatchFailed                    `BatchResults.error_for_failures`: operations failed
     ├── DecodeError                    a downloaded payload could not be decoded
     │   └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
     └── IntegrityError                 what came back does not match what was sent or announced
@@ -42,13 +44,13 @@ import json
 from typing import Any, ClassVar, Self, cast
 
 import urllib3
-from urllib3.exceptions import MaxRetryError
 
-from objectstore_client._urllib3_mirror import mirror_class, set_urllib3_attributes
+from objectstore_client._urllib3_mirror import mirror_error
 
 __all__ = [
     "ArgumentError",
     "AuthError",
+    "BatchFailed",
     "ConnectError",
     "ConnectTimeout",
     "DeadlineExceeded",
@@ -63,6 +65,7 @@ __all__ = [
     "ObjectstoreError",
     "PermissionDenied",
     "ProtocolError",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequestError",
     "ServerError",
@@ -81,10 +84,9 @@ _MAX_DETAIL_CHARS = 300
 class ObjectstoreError(Exception):
     """Base class of every exception raised by objectstore-client.
 
-    An upload's errors say what became of the object: `stored` is `False` if it provably
-    was not stored (nothing reached the server, or a 4xx refused it), `True` if it is known
-    to be, `None` if unknown (broken after sending, a 5xx, an answer not to be trusted);
-    `key` is its key (`None` only with `server_key=True`). Both `None` on other errors.
+    An upload's errors carry `key`, the object's key, and `stored`: `False` if it provably
+    was not stored (nothing reached the server, a 4xx refused it), `True` if it was, `None`
+    if unknown (broken after sending, a 5xx, an untrusted answer). Elsewhere both `None`.
     """
 
     stored: bool | None = None
@@ -135,37 +137,8 @@ class TransportError(ObjectstoreError):
 
     @classmethod
     def from_urllib3(cls, message: str, error: BaseException) -> Self:
-        """Returns a `cls` that is also an instance of urllib3's `error`, for old handlers.
-
-        objectstore-client 0.2.x let urllib3's exceptions through: a refused connection
-        raised `MaxRetryError` whose `reason` is a `NewConnectionError`, a read timeout
-        `MaxRetryError` (`reason` a `ReadTimeoutError`) or, for a POST or while reading a
-        download, the bare `ReadTimeoutError`; a dropped connection `ProtocolError`,
-        likewise. The returned error is an instance of `type(error)` and, if `error` is a
-        `MaxRetryError`, of the type of its `reason` as well, with urllib3's attributes
-        (`reason`, `url`; `pool` and `conn` are `None`). So `except
-        urllib3.exceptions.HTTPError`, `except MaxRetryError` followed by a look at
-        `reason`, and `except ReadTimeoutError` catch what they caught before, while the
-        error is still the `cls` of this SDK's tree. None of urllib3's exceptions is an
-        `OSError`, so neither is the result (unless `error` itself was one).
-
-        Args:
-            message: The message; `str()` of the result.
-            error: The exception urllib3 raised.
-        """
-        reason = getattr(error, "reason", None) if isinstance(error, MaxRetryError) else None
-        theirs: list[type[BaseException]] = []
-        for candidate in (error, reason):
-            if not isinstance(candidate, urllib3.exceptions.HTTPError | OSError):
-                continue
-            kind = type(candidate)
-            if not any(issubclass(known, kind) for known in theirs):
-                theirs.append(kind)
-        mirror = mirror_class(cls, tuple(theirs))
-        copy = mirror(message)
-        if mirror is not cls:
-            set_urllib3_attributes(copy, getattr(error, "url", None), reason)
-        return copy
+        """A `cls` that is also urllib3's `error`, for 0.2.x handlers (`mirror_error`)."""
+        return mirror_error(cls, message, error)
 
 
 class ConnectError(TransportError):
@@ -272,6 +245,28 @@ class ExpiryExtensionUnsupported(RequestError):
     )
 
 
+class RangeNotSatisfiable(RequestError):
+    """416: a byte range (named in the message) starts past the end of the stored bytes."""
+
+
+class BatchFailed(ObjectstoreError):
+    """Raised by `BatchResults.error_for_failures` when operations of a batch failed.
+
+    Attributes:
+        errors: `(index, error)` for each failed operation, in the caller's order.
+        total: How many operations the batch had.
+    """
+
+    def __init__(self, errors: list[tuple[int, ObjectstoreError | None]], total: int) -> None:
+        first = f": operation {errors[0][0]}: {errors[0][1]}" if errors else ""
+        super().__init__(f"{len(errors)} of {total} batch operations failed{first}")
+        self.errors = errors
+        self.total = total
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors, self.total))
+
+
 class MultipartCompleteError(RequestError):
     """Completing a multipart upload failed; the server said so in its 200 answer's body.
 
@@ -348,6 +343,8 @@ def error_class_for_status(
         return PermissionDenied
     if status == 429:
         return RateLimited
+    if status == 416:
+        return RangeNotSatisfiable
     if status >= 500:
         return ServerError
     return RequestError
