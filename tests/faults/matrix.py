@@ -32,6 +32,7 @@ from typing import IO, Any, Literal, cast
 import zstandard
 
 from objectstore_client import Client, ObjectstoreError, Session, TimeToLive, Usecase
+from objectstore_client.batch import Delete, Get, Head, ObjectData, Put
 from objectstore_client.testing import LocalServer
 from tests.faults.proxy import Fault, FaultProxy
 
@@ -79,6 +80,18 @@ def _resumable(session: Session, key: str) -> str:
     return session.put(DATA, key=key, resumable_threshold_bytes=1)
 
 
+def _batch(operation: Any) -> Callable[[Session, str], Any]:
+    """Runs one batch operation; raises its error, as the other operations do."""
+
+    def run(session: Session, key: str) -> Any:
+        result = session.many([operation(key)])[0]
+        if result.error is not None:
+            raise result.error
+        return result.value.data if isinstance(result.value, ObjectData) else result.value
+
+    return run
+
+
 def _read(session: Session, key: str) -> bytes:
     with session.get(key) as response:
         return response.payload.read()
@@ -121,6 +134,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("multipart_complete", "upload", _multipart, "multipart.complete", fault_at=3),
     Operation("resumable_create", "upload", _resumable, "put"),
     Operation("resumable_write", "upload", _resumable, "put", fault_at=1),
+    Operation("batch_put", "upload", _batch(lambda k: Put(DATA, key=k)), "batch"),
+    Operation("batch_put_no_key", "upload", _batch(lambda k: Put(DATA)), "batch"),
+    Operation("batch_get", "read", _batch(Get), "batch", prestored=True),
+    Operation("batch_head", "head", _batch(Head), "batch", prestored=True),
+    Operation("batch_delete", "delete", _batch(Delete), "batch", prestored=True),
     Operation("get", "read", _read, "get", prestored=True),
     Operation("head", "head", lambda s, k: s.head(k), "head", prestored=True),
     Operation("delete", "delete", lambda s, k: s.delete(k), "delete", prestored=True),
@@ -289,7 +307,7 @@ def _judge_upload(
     if error is None:
         if target not in after:
             return ["reported stored, not stored"]
-        return [] if operation.name == "put_no_key" or target == key else ["another key"]
+        return [] if operation.name.endswith("no_key") or target == key else ["another key"]
     if target is None:
         return ["error names no key"]
     stored = getattr(error, "stored", None)

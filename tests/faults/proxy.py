@@ -246,6 +246,21 @@ def _read_body(stream: _Stream, message: _Message, until_close: bool) -> tuple[b
     return body, body
 
 
+def _half_body(stream: _Stream, request: _Message) -> bytes:
+    """Reads about half of a request body, as raw bytes, leaving the rest unread.
+
+    Half the `Content-Length`; for a chunked body of unknown length, what arrives up to
+    64 KiB, or half of it if the whole body (its last chunk) came within that.
+    """
+    length = int(request.headers.get("content-length", "0") or 0)
+    if length:
+        return stream.exact(length // 2)
+    raw = bytearray()
+    while len(raw) < 64 * 1024 and not raw.endswith(b"0\r\n\r\n"):
+        raw += stream.upto(64 * 1024 - len(raw))
+    return bytes(raw[: len(raw) // 2] if raw.endswith(b"0\r\n\r\n") else raw)
+
+
 def _reset(sock: socket.socket) -> None:
     """Closes with an RST rather than a FIN."""
     with contextlib.suppress(OSError):
@@ -383,12 +398,7 @@ class FaultProxy:
                 action = ""
             else:
                 self._note("applied")
-                length = int(request.headers.get("content-length", "0") or 0)
-                half = length // 2 if length else 64 * 1024
-                partial = bytearray()
-                while len(partial) < half:
-                    partial += stream.upto(half - len(partial))
-                upstream.sendall(raw_head + bytes(partial))
+                upstream.sendall(raw_head + _half_body(stream, request))
                 if action == "reset_mid_upload":
                     _reset(client)
                     _reset(upstream)

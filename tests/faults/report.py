@@ -38,6 +38,13 @@ flip) and the request passed through. Flips act on response bodies only: a flipp
 byte in an upload body cannot be detected by any client of this protocol, which has
 no content digest the server checks.
 
+Multi-request operations are faulted at the request named after the underscore
+(`multipart_part`: the first part; `resumable_write`: the first write). Requests the
+client never sends twice fail on any fault that reaches them: multipart initiate and
+complete, resumable creation (POSTs, or not replayable), uploads from unseekable streams,
+and batch requests (POSTs whose body is written as it is sent; with client-chosen keys
+every batch is idempotent, so making its body rewindable would let them be replayed).
+
 Every case asserts: success with correct data, or a typed error (`ObjectstoreError`)
 whose `stored` flag is true to the storage and that names the key; no wrong data
 (returned or stored), no orphan (an object under a key the caller was not given), no
