@@ -9,6 +9,7 @@ functions (`_access`) read it. It turns a `RequestPlan` into a request on the wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Literal
 from urllib.parse import quote
@@ -127,12 +128,17 @@ class RequestContext:
         return path
 
     def send(
-        self, plan: RequestPlan, target: str | None = None
+        self,
+        plan: RequestPlan,
+        target: str | None = None,
+        *,
+        validate: Callable[[urllib3.BaseHTTPResponse], object] | None = None,
     ) -> tuple[urllib3.BaseHTTPResponse, UploadBody | None]:
         """Executes a plan: sends its request, with replays as `_retry` allows.
 
         The body is prepared here (bytes are compressed now, streams while sending).
         Returns the successful response (unread if the plan streams) and the body sent.
+        `validate` checks a read successful answer (see `Transport.request`).
 
         Raises:
             RequestError: The final answer has a status of 400 or more.
@@ -152,6 +158,7 @@ class RequestContext:
             stream=plan.stream,
             idempotent=plan.idempotent,
             on_attempt=None if emitter is None else emitter.record_attempt,
+            validate=validate,
         )
         return response, body
 

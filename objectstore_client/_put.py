@@ -1,4 +1,4 @@
-"""`send_put`: executes a planned single-request upload, measured like `Session.put`."""
+"""`send_put`: executes a planned single-request upload (`Session.put`, batch uploads)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,20 @@ __all__ = ["send_put"]
 def send_put(context: RequestContext, plan: PutPlan) -> tuple[str, UploadBody | None]:
     """Sends a `PutPlan` as one PUT or POST; returns the stored key and the body sent.
 
+    Errors carry the key and `stored` (`_outcome`).
+
     Raises:
         RequestError: The server rejected the upload.
+        IntegrityError: The answer names another key than the one sent (after replays).
         TransportError: The upload failed on the network (see `Session.put` for retries).
     """
     request = plan.request
     with context.measure("put", request.key) as (span, emitter), upload_outcome(request.key):
         path = context.target(request)
-        response, body = context.send(request, path)
+        # An answer garbled on the way is read again from a replay, when one is allowed.
+        response, body = context.send(
+            request, path, validate=lambda answer: read_put(answer, request, path)
+        )
         key = read_put(response, request, path)
         record_upload(span, emitter, body, plan.compression, plan.precompressed, key)
     return key, body

@@ -31,6 +31,7 @@ from objectstore_client.errors import (
     ConnectError,
     ConnectTimeout,
     DeadlineExceeded,
+    IntegrityError,
     ObjectstoreError,
     ProtocolError,
     TransportError,
@@ -187,6 +188,7 @@ class Transport:
         stream: bool = False,
         idempotent: bool | None = None,
         on_attempt: Callable[[str | None], None] | None = None,
+        validate: Callable[[urllib3.BaseHTTPResponse], object] | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """Sends a request and returns its successful (< 400) response.
 
@@ -194,7 +196,10 @@ class Transport:
         response to release the connection; otherwise it is read and the connection is
         back in the pool. `idempotent` overrides whether the method may be sent again
         (by default GET, HEAD, PUT and DELETE may). `on_attempt` is called before every
-        attempt with the reason for sending again (`None` before the first).
+        attempt with the reason for sending again (`None` before the first). `validate`
+        reads a successful answer (not streamed); if it raises `ProtocolError` or
+        `IntegrityError` (an answer cut or garbled on the way), the request is replayed
+        like after a dropped connection, and the last such error raised.
 
         An error raised for a request with a body carries `stored`: `False` if no attempt
         can have been processed (none reached the server, or each was refused with a 4xx
@@ -287,6 +292,19 @@ class Transport:
                         raise_for_status(response, method)
                     finally:
                         response.release_conn()
+                if validate is not None and not stream:
+                    try:
+                        validate(response)
+                    except (ProtocolError, IntegrityError) as exc:
+                        maybe_processed, reason = True, type(exc).__name__
+                        if (
+                            replayable
+                            and attempt < self.max_replays
+                            and self._pause(method, path, attempt, str(exc), None, deadline)
+                        ):
+                            attempt += 1
+                            continue
+                        raise
                 return response
         except ObjectstoreError as exc:
             if body is not None:

@@ -17,11 +17,11 @@ from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
 from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
-from objectstore_client._measure import record_upload
 from objectstore_client._missing import MissingMode, MissingT
 from objectstore_client._outcome import upload_outcome
 from objectstore_client._plans import expiry, objects, ranges
 from objectstore_client._progress import ProgressReader
+from objectstore_client._put import send_put
 from objectstore_client._sources import upload_source
 from objectstore_client._transfers import TransferVerbs
 from objectstore_client._upload_file import UploadFileVerbs
@@ -180,16 +180,7 @@ class Session(
                 if (stored := _resumable.put(self._context, plan, threshold)) is not None:
                     source.sent()
                     return stored
-            request = plan.request
-            context = self._context
-            with (
-                context.measure("put", request.key) as (span, emitter),
-                upload_outcome(request.key),
-            ):
-                path = context.target(request)
-                response, body = context.send(request, path)
-                stored_key = objects.read_put(response, request, path)
-                record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
+            stored_key, _ = send_put(self._context, plan)
             source.sent()
         return stored_key
 

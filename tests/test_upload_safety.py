@@ -85,6 +85,17 @@ def test_a_put_answer_naming_another_key_is_an_integrity_error(scripted):
     assert info.value.stored is None
 
 
+def test_a_garbled_put_answer_is_replayed(scripted):
+    def script(request, index):
+        if index == 0:
+            return scripted.Reply(200, {"Content-Type": "application/json"}, b'{"key": "k')
+        return scripted.json_reply(200, '{"key": "k"}')
+
+    server = scripted.start(script)
+    assert _session(server.url, retries=1).put(b"x", key="k") == "k"
+    assert len(server.requests) == 2
+
+
 def test_refused_connection_proves_nothing_was_stored(dead_url):
     with pytest.raises(ConnectError) as info:
         _session(dead_url, retries=1).put(b"x", key="k")
