@@ -1,7 +1,7 @@
 """Today's server: reads carry sizes, whole-second times and d/h/m/s durations.
 
-Rules of shared/objectstore-http-api-current.md §3.1-§3.3, §3.5-§3.8 (protocol §5.2, §5.4.2,
-§5.5, §5.6, §5.7, §6.3, §6.4, §7); 0.2.0's behaviour is tested in the section modules.
+Rules of protocol §5.2, §5.4.2, §5.5, §5.6, §5.7, §6.3, §6.4 and §7 for the current server;
+0.2.0's behaviour is tested in the section modules.
 """
 
 from __future__ import annotations
