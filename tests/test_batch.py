@@ -253,3 +253,32 @@ def test_batch_body_is_well_formed():
     assert b"x-sn-batch-operation-key: a%2Fb%20c\r\n" in data
     assert b"\r\n\r\nhello\r\n" in data
     assert body.sent == 5
+
+
+def test_leaving_iter_many_early_stops_cleanly(session):
+    operations = [Put(b"x", key=f"early/{i}") for i in range(2500)]
+    results = session.iter_many(operations, max_batches=1)
+    first = next(results)
+    assert first.ok
+    results.close()  # what leaving a for loop early does
+
+
+def test_a_raising_progress_callback_propagates(session):
+    class Stop(Exception):
+        pass
+
+    def progress(report):
+        raise Stop
+
+    with pytest.raises(Stop):
+        session.many([Put(b"x", key="raise/1"), Put(b"y", key="raise/2")], progress=progress)
+
+
+def test_batch_errors_pickle():
+    import pickle
+
+    error = BatchFailed([(1, ObjectNotFound("gone", 404, ""))], 3)
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error)
+    assert copy.total == 3
+    assert isinstance(copy.errors[0][1], ObjectNotFound)
