@@ -204,6 +204,15 @@ def test_group_respects_limits_and_send_order():
     assert [len(batch) for batch in batches] == [1, 3]
 
 
+def test_many_metadata_headers_go_alone(session):
+    metadata = {f"m{i}": "v" for i in range(40)}
+    planned = _planned([Put(b"x", key="k", metadata=metadata), Put(b"y", metadata={"a": "b"})])
+    assert [op.alone for op in planned] == [True, False]
+    results = session.many([Put(b"x", key="meta/many", metadata=metadata)])
+    results.error_for_failures()
+    assert session.head("meta/many").custom == metadata
+
+
 def test_worst_case_size_decides_what_is_batched():
     exactly = plans.MAX_INSERT_BYTES
     planned = _planned([Put(b"x" * exactly, compression="none"), Put(b"x" * exactly)])

@@ -37,6 +37,7 @@ from objectstore_client.usecase import Usecase
 __all__ = [
     "MAX_INSERT_BYTES",
     "MAX_OPERATIONS",
+    "MAX_PART_HEADERS",
     "MAX_REQUEST_BYTES",
     "BatchBody",
     "PlannedOperation",
@@ -55,6 +56,9 @@ MAX_OPERATIONS = 1000
 
 MAX_INSERT_BYTES = 1_048_576
 """The largest insert payload a batch part may carry (protocol §10.1)."""
+
+MAX_PART_HEADERS = 32
+"""Header lines a batch part may have (protocol §10.1)."""
 
 MAX_REQUEST_BYTES = 100 * 1024 * 1024
 """Payload bytes per batch request: the Rust client's practice (protocol §10.3), far below
@@ -95,8 +99,16 @@ class PlannedOperation:
 
     @property
     def alone(self) -> bool:
-        """Whether it must be sent as its own request (an upload too big or of unknown size)."""
-        return self.kind == "insert" and not 0 <= self.wire_bound <= MAX_INSERT_BYTES
+        """Whether it must be sent as its own request.
+
+        Uploads too big for a part or of unknown size, and uploads with more metadata
+        headers than a part may carry (protocol §10.1: 32 header lines per part, of which
+        the disposition, kind and key take three).
+        """
+        if self.kind != "insert":
+            return False
+        headers = 0 if self.put is None else len(self.put.request.headers)
+        return not 0 <= self.wire_bound <= MAX_INSERT_BYTES or headers > MAX_PART_HEADERS - 3
 
 
 def plan_operations(usecase: Usecase, operations: object) -> list[PlannedOperation]:
