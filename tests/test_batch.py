@@ -21,6 +21,7 @@ from objectstore_client import (
     Usecase,
 )
 from objectstore_client._plans import batch as plans
+from objectstore_client._plans import batch_answer as answers
 from objectstore_client.batch import Delete, Get, Head, ObjectData, Put
 from objectstore_client.metadata import Metadata, TimeToLive
 from objectstore_client.progress import Progress
@@ -227,7 +228,7 @@ def _parts(raw: bytes, boundary: str = "XyZ", read_size: int = 7):
         def read(self, size: int = -1) -> bytes:
             return self.data.read(min(read_size, size if size >= 0 else read_size))
 
-    return list(plans.iter_parts(Trickle(), boundary))  # type: ignore[arg-type]
+    return list(answers.iter_parts(Trickle(), boundary))  # type: ignore[arg-type]
 
 
 def test_iter_parts_reads_in_small_pieces():
