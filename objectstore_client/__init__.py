@@ -22,6 +22,7 @@ from objectstore_client.client import Client, GetResponse, Session, Usecase
 from objectstore_client.errors import (
     ArgumentError,
     AuthError,
+    BatchFailed,
     ConnectError,
     ConnectTimeout,
     DecodeError,
@@ -33,6 +34,7 @@ from objectstore_client.errors import (
     ObjectstoreError,
     PermissionDenied,
     ProtocolError,
+    RangeNotSatisfiable,
     RateLimited,
     RequestError,
     ServerError,
@@ -50,12 +52,14 @@ from objectstore_client.metadata import (
     TimeToLive,
 )
 from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
+from objectstore_client.progress import Progress, ProgressCallback
 from objectstore_client.scope import Scope
 from objectstore_client.utils import parse_accept_encoding
 
 __all__ = [
     "ArgumentError",
     "AuthError",
+    "BatchFailed",
     "Client",
     "Compression",
     "ConnectError",
@@ -75,7 +79,10 @@ __all__ = [
     "ObjectstoreError",
     "Permission",
     "PermissionDenied",
+    "Progress",
+    "ProgressCallback",
     "ProtocolError",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequestError",
     "Scope",

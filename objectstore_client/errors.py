@@ -20,7 +20,9 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
     │   ├── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
-    │   └── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
+    │   ├── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
+    │   └── RangeNotSatisfiable        416: a requested byte range starts past the end
+    ├── BatchFailed                    `BatchResults.error_for_failures`: operations failed
     └── DecodeError                    a downloaded payload could not be decoded
         └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
 
@@ -47,6 +49,7 @@ from objectstore_client._urllib3_mirror import mirror_class, set_urllib3_attribu
 __all__ = [
     "ArgumentError",
     "AuthError",
+    "BatchFailed",
     "ConnectError",
     "ConnectTimeout",
     "DecodeError",
@@ -59,6 +62,7 @@ __all__ = [
     "ObjectstoreError",
     "PermissionDenied",
     "ProtocolError",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequestError",
     "ServerError",
@@ -246,6 +250,28 @@ class ExpiryExtensionUnsupported(RequestError):
     )
 
 
+class RangeNotSatisfiable(RequestError):
+    """416: a byte range (named in the message) starts past the end of the stored bytes."""
+
+
+class BatchFailed(ObjectstoreError):
+    """Raised by `BatchResults.error_for_failures` when operations of a batch failed.
+
+    Attributes:
+        errors: `(index, error)` for each failed operation, in the caller's order.
+        total: How many operations the batch had.
+    """
+
+    def __init__(self, errors: list[tuple[int, ObjectstoreError | None]], total: int) -> None:
+        first = f": operation {errors[0][0]}: {errors[0][1]}" if errors else ""
+        super().__init__(f"{len(errors)} of {total} batch operations failed{first}")
+        self.errors = errors
+        self.total = total
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors, self.total))
+
+
 class MultipartCompleteError(RequestError):
     """Completing a multipart upload failed; the server said so in its 200 answer's body.
 
@@ -318,6 +344,8 @@ def error_class_for_status(
         return PermissionDenied
     if status == 429:
         return RateLimited
+    if status == 416:
+        return RangeNotSatisfiable
     if status >= 500:
         return ServerError
     return RequestError

@@ -8,26 +8,36 @@ reads the result. See docs/architecture.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import IO, Generic, Literal, overload
+from typing import IO, Generic, Literal, cast, overload
 
 from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
+from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
 from objectstore_client._missing import MissingMode, MissingT
-from objectstore_client._plans import expiry, objects
-from objectstore_client.errors import ObjectNotFound
+from objectstore_client._plans import expiry, objects, ranges
+from objectstore_client._progress import ProgressReader
+from objectstore_client._sources import upload_source
+from objectstore_client._transfers import TransferVerbs
+from objectstore_client._upload_file import UploadFileVerbs
+from objectstore_client.errors import ObjectNotFound, RangeNotSatisfiable
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
 from objectstore_client.multipart import MultipartVerbs
+from objectstore_client.progress import ProgressCallback
+from objectstore_client.ranges import ByteRange, RangeSpec
 
 __all__ = ["GetResponse", "Session"]
 
 logger = logging.getLogger(__name__)
 
 
-class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
+class Session(
+    SharingVerbs, BatchVerbs, TransferVerbs, UploadFileVerbs, MultipartVerbs, Generic[MissingT]
+):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
@@ -60,7 +70,7 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
 
     def put(
         self,
-        contents: bytes | bytearray | memoryview | IO[bytes],
+        contents: bytes | bytearray | memoryview | IO[bytes] | os.PathLike[str] | Iterator[bytes],
         key: str | None = None,
         compression: Compression | Literal["none"] | None = None,
         content_type: str | None = None,
@@ -72,6 +82,7 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
         compress: Compression | Literal["none"] | None = None,
         precompressed: Compression | Literal["none"] | None = None,
         resumable_threshold_bytes: int | Literal["none"] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> str:
         """Uploads `contents` and returns the key it is stored under.
 
@@ -82,6 +93,9 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
         or a readable binary file object, including non-seekable pipes (streamed in
         chunks, never read into memory as a whole, read from its current position to the
         end). The stream is not closed, and after the upload its position is not looked at.
+        A `pathlib.Path` (any `os.PathLike`) is opened, streamed and closed; an iterator of
+        byte chunks (a generator, `iter(chunks)`) is streamed as it goes, and never retried.
+        For files of many MiB, `upload_file` sends parts in parallel.
 
         Retries: a PUT is sent again after a dropped connection, a timeout or a 429/5xx
         answer (see `Client`) if `contents` is bytes-like or a seekable stream (rewound to
@@ -113,6 +127,9 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
                 as is and recorded as zstd, so `get` decompresses it. Excludes
                 `compression`/`compress`. Bytes-like contents must start with a zstd frame.
             resumable_threshold_bytes: Overrides the usecase's threshold for this upload.
+            progress: Called with a `Progress` as the contents are read (uncompressed
+                bytes; the total when the size is known), on this thread. Bytes-like
+                contents report once, when sent.
 
         Raises:
             InvalidArgument: An argument breaks a rule (for keys, see `Session`).
@@ -125,33 +142,36 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
                 With a `key`, sending the same `put` again is safe; it replaces the
                 object if it was stored.
         """
-        plan = objects.plan_put(
-            self._context.usecase,
-            contents,
-            key,
-            compression=compression,
-            compress=compress,
-            precompressed=precompressed,
-            content_type=content_type,
-            metadata=metadata,
-            expiration_policy=expiration_policy,
-            origin=origin,
-            filename=filename,
-        )
-        threshold = (
-            self._context.usecase.resumable_threshold_bytes
-            if resumable_threshold_bytes is None
-            else _validation.check_resumable_threshold(resumable_threshold_bytes)
-        )
-        if (stored := _resumable.put(self._context, plan, threshold)) is not None:
-            return stored
-        request = plan.request
-        context = self._context
-        with context.measure("put", request.key) as (span, emitter):
-            path = context.target(request)
-            response, body = context.send(request, path)
-            stored_key = objects.read_put(response, request, path)
-            record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
+        with upload_source(contents, progress) as source:
+            plan = objects.plan_put(
+                self._context.usecase,
+                source.contents,
+                key,
+                compression=compression,
+                compress=compress,
+                precompressed=precompressed,
+                content_type=content_type,
+                metadata=metadata,
+                expiration_policy=expiration_policy,
+                origin=origin,
+                filename=filename,
+            )
+            threshold = (
+                self._context.usecase.resumable_threshold_bytes
+                if resumable_threshold_bytes is None
+                else _validation.check_resumable_threshold(resumable_threshold_bytes)
+            )
+            if (stored := _resumable.put(self._context, plan, threshold)) is not None:
+                source.sent()
+                return stored
+            request = plan.request
+            context = self._context
+            with context.measure("put", request.key) as (span, emitter):
+                path = context.target(request)
+                response, body = context.send(request, path)
+                stored_key = objects.read_put(response, request, path)
+                record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
+            source.sent()
         return stored_key
 
     @overload
@@ -160,6 +180,9 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
         key: str,
         decompress: bool = True,
         accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
     ) -> GetResponse: ...
     @overload
     def get(
@@ -167,6 +190,9 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
         key: str,
         decompress: bool = True,
         accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
     ) -> GetResponse | None: ...
     @overload
     def get(
@@ -174,12 +200,18 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
         key: str,
         decompress: bool = True,
         accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
     ) -> GetResponse | None: ...
     def get(
         self,
         key: str,
         decompress: bool = True,
         accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
     ) -> GetResponse | None:
         """Downloads an object; its bytes stream in as `payload` is read.
 
@@ -191,34 +223,59 @@ class Session(SharingVerbs, MultipartVerbs, Generic[MissingT]):
         `metadata.compression` then says how they are encoded. `"*"` accepts any encoding.
         Uncompressed objects are returned as they are either way.
 
+        `range` asks for part of the stored bytes, like a slice: `(start, end)` (end
+        exclusive), `(start, None)` to the end, `(-n, None)` for the last `n` bytes (see
+        `objectstore_client.ranges`). Ranges address the stored bytes: a range of a
+        zstd-compressed object comes back as stored (`metadata.compression == "zstd"`)
+        unless it covers the whole object. An end past the object's end is cut to it.
+
         Read the payload to the end, close it or use the response as a context manager to
         release the connection. The request is retried as described in `Client`; reading
-        the payload is not.
+        the payload is not. `progress` is called with a `Progress` on the thread that
+        reads the payload, after each read (the total is known unless decoding).
 
         Raises:
             ObjectNotFound: The object does not exist or has expired (status 404, also a
                 `RequestError`, as in 0.0.19), unless the client has `missing="none"`: then
                 `None` is returned. `get_or_none` returns `None` in either mode.
+            RangeNotSatisfiable: The range starts at or past the end of the stored bytes
+                (416); the message names it.
             UnsupportedCompression: The object uses an encoding other than zstd and
                 `decompress` is true.
-            InvalidArgument: The key breaks a rule.
+            InvalidArgument: The key breaks a rule, or the range is reversed or empty.
             RequestError: Another error status.
             TransportError: The request failed on the network.
         """
         try:
-            return self._get(key, decompress, accept_encoding)
+            return self._get(key, decompress, accept_encoding, range, progress)
         except ObjectNotFound:
             if self._missing == "none":
                 return None
             raise
 
-    def _get(self, key: str, decompress: bool, accept_encoding: object) -> GetResponse:
-        plan = objects.plan_get(key, decompress, accept_encoding)
+    def _get(
+        self,
+        key: str,
+        decompress: bool,
+        accept_encoding: object,
+        byte_range: object = None,
+        progress: ProgressCallback | None = None,
+    ) -> GetResponse:
+        plan = objects.plan_get(key, decompress, accept_encoding, byte_range)
         context = self._context
         path = context.target(plan.request)
         with context.measure("get", plan.request.key):
-            response, _ = context.send(plan.request, path)
-        return objects.read_get(response, plan, path, context.translator("GET", path))
+            try:
+                response, _ = context.send(plan.request, path)
+            except RangeNotSatisfiable as exc:
+                raise ranges.unsatisfiable(exc, plan.range or ByteRange(0), path) from exc
+        result = objects.read_get(response, plan, path, context.translator("GET", path))
+        if progress is None:
+            return result
+        decoded = result.metadata.compression != response.headers.get("content-encoding")
+        total = ranges.download_total(response, result.metadata.size, decoded)
+        tracked = ProgressReader(result.payload, progress, total, owns=True)
+        return result._replace(payload=cast(IO[bytes], tracked))
 
     def get_or_none(
         self,

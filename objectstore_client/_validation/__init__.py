@@ -40,6 +40,12 @@ from objectstore_client._validation.settings import (
     check_timeout_ms,
     check_token,
 )
+from objectstore_client._validation.transfers import (
+    check_range,
+    check_ranges,
+    check_size,
+    check_target_path,
+)
 from objectstore_client._validation.uploads import (
     MAX_PART_NUMBER,
     check_content_length,
@@ -75,7 +81,11 @@ __all__ = [
     "check_part_number",
     "check_precompressed",
     "check_presign_method",
+    "check_range",
+    "check_ranges",
     "check_resumable_threshold",
+    "check_size",
+    "check_target_path",
     "check_text",
     "check_timeout_ms",
     "check_token",
