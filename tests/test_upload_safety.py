@@ -30,6 +30,7 @@ from objectstore_client import (
     TransportTimeout,
     Usecase,
 )
+from objectstore_client.batch import Put
 from objectstore_client.testing import LocalServer
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -231,3 +232,42 @@ def test_sensible_extremes_are_accepted():
         assert client._transport.deadline == 86_400
     with Client("http://h", timeout_ms=0, deadline=0.01) as client:
         assert client._pool.timeout.read_timeout is None
+
+
+def _batch_answer(scripted, part_headers: str):
+    boundary = "b" * 8
+    body = f"--{boundary}\r\n{part_headers}\r\n\r\n--{boundary}--".encode()
+    content_type = {"Content-Type": f'multipart/form-data; boundary="{boundary}"'}
+    return scripted.start(lambda request, index: scripted.Reply(200, content_type, body))
+
+
+def test_batch_puts_without_key_carry_a_key_they_chose(scripted):
+    server = _batch_answer(
+        scripted,
+        "x-sn-batch-operation-index: 0\r\nx-sn-batch-operation-status: 201 Created\r\n"
+        "x-sn-batch-operation-kind: insert\r\nx-sn-batch-operation-key: elsewhere\r\n",
+    )
+    results = _session(server.url).many([Put(b"x")])
+    error = results[0].error
+    assert isinstance(error, IntegrityError)
+    assert UUID4.match(error.key or "")
+    assert error.stored is None
+    assert f"x-sn-batch-operation-key: {error.key}".encode() in server.requests[0].body
+
+
+def test_a_refused_batch_insert_is_not_stored(scripted):
+    server = _batch_answer(
+        scripted,
+        "x-sn-batch-operation-index: 0\r\nx-sn-batch-operation-status: 400 Bad Request\r\n"
+        "x-sn-batch-operation-kind: insert\r\n",
+    )
+    error = _session(server.url).many([Put(b"x", key="k")])[0].error
+    assert isinstance(error, RequestError)
+    assert (error.stored, error.key) == (False, "k")
+
+
+def test_a_failed_batch_request_names_each_insert(dead_url):
+    results = _session(dead_url, retries=0).many([Put(b"x", key="a"), Put(b"y", key="b")])
+    errors = [result.error for result in results]
+    assert all(isinstance(error, ConnectError) for error in errors)
+    assert [(error.key, error.stored) for error in errors if error] == [("a", False), ("b", False)]
