@@ -67,8 +67,9 @@ class BatchVerbs(SessionBase):
         error (`ObjectNotFound`, `RateLimited`, ...); call
         `results.error_for_failures()` to raise `BatchFailed` if any failed. If a whole
         batch request fails (a network error, an error status), each of its unanswered
-        operations fails with that error. Batch requests are never retried, as their
-        writes may have happened; uploads sent alone are retried like `put`.
+        operations fails with that error. Batch requests are retried like a `put` (every
+        operation of a batch is idempotent, inserts carrying keys chosen by the client),
+        until their answer starts to arrive; uploads sent alone are retried like `put`.
 
         Get results hold their object in memory: use `iter_many` to process and drop
         them as they arrive.

@@ -41,9 +41,9 @@ no content digest the server checks.
 Multi-request operations are faulted at the request named after the underscore
 (`multipart_part`: the first part; `resumable_write`: the first write). Requests the
 client never sends twice fail on any fault that reaches them: multipart initiate and
-complete, resumable creation (POSTs, or not replayable), uploads from unseekable streams,
-and batch requests (POSTs whose body is written as it is sent; with client-chosen keys
-every batch is idempotent, so making its body rewindable would let them be replayed).
+complete, resumable creation (POSTs, or not replayable) and uploads from unseekable
+streams. Batch requests are replayed until their answer starts: a fault in the answer
+fails the operations it did not answer.
 
 Every case asserts: success with correct data, or a typed error (`ObjectstoreError`)
 whose `stored` flag is true to the storage and that names the key; no wrong data

@@ -58,14 +58,13 @@ def _assert_replays_overcome(fault: Fault, outcome: Outcome) -> None:
 
 
 # Operations whose faulted request the transport may replay. Not: multipart initiate and
-# complete (POSTs), a resumable write (retried by its own loop, from the server's offset),
-# an unseekable stream (cannot be sent twice), and batch requests (POSTs whose body is
-# written once; see docs/fault-matrix.md).
+# complete (POSTs), a resumable write (retried by its own loop, from the server's offset)
+# and an unseekable stream (cannot be sent twice).
 IDEMPOTENT = [
     op
     for op in OPERATIONS
     if op.name not in ("put_unseekable_stream", "multipart_initiate", "multipart_complete")
-    and not op.name.startswith(("resumable", "batch"))
+    and not op.name.startswith("resumable")
 ]
 
 
