@@ -140,10 +140,11 @@ class Client(Generic[MissingT]):
     given up on, a multi-GiB transfer through a slow link is not as long as bytes move.
     `timeout_ms=None` means the default (unlike 0.0.19, where it meant no limit);
     `timeout_ms=0` means no read or write limit. The connect timeout never applies to
-    body writes. `deadline` additionally bounds each request as a whole, replays and the
-    pauses between them included, until its response headers arrive; `DeadlineExceeded`
-    (a `TransportTimeout`) is raised when it passes. A download's payload is read after
-    that and is bounded per socket operation only.
+    body writes. `deadline` bounds each request with its replays: no replay starts, and
+    no pause before one runs, past it (the last failure is raised instead), and neither
+    connecting nor waiting for an answer waits past it (`DeadlineExceeded`, a
+    `TransportTimeout`). Bytes that keep moving are never cut off: body transfers, like a
+    download's payload read after the call returns, are bounded per socket operation.
 
     Retries (see `objectstore_client._transport`): a failed connection attempt is retried
     `retries` times for every request, as nothing was sent. Dropped connections,
@@ -179,8 +180,8 @@ class Client(Generic[MissingT]):
             raises `ObjectNotFound`, as in 0.0.19; `"none"` returns `None`, as in 0.2.x.
             Type checkers see the mode: `Client(url, missing="none")` is a
             `Client[Literal["none"]]`, its sessions' `get` returns `GetResponse | None`.
-        deadline: Seconds (more than 0, at most a day) each request may take, replays
-            included, until its response headers arrive; `None` (default): no deadline.
+        deadline: Seconds (more than 0, at most a day) for each request and its replays,
+            as above; `None` (default): no deadline.
 
     Raises:
         InvalidArgument: An argument breaks a rule (URL without http(s) scheme or host,
