@@ -13,6 +13,7 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   └── ProtocolError              connection dropped, or a malformed response
     ├── RequestError                   the server answered with an error status (as in 0.0.19)
     │   ├── ObjectNotFound             (also FileNotFoundError) 404: missing or expired
+    │   ├── EndpointNotFound           404 to an upload: wrong base URL or usecase
     │   ├── AuthError                  the request was not authorized
     │   │   ├── Unauthenticated        400 without a usable token, 401 invalid token
     │   │   └── PermissionDenied       403: token lacks permission, or a killswitch
@@ -46,6 +47,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "DecodeError",
+    "EndpointNotFound",
     "ExpiryExtensionRejected",
     "ExpiryExtensionUnsupported",
     "InvalidArgument",
@@ -157,6 +159,27 @@ class RequestError(ObjectstoreError):
 
 class ObjectNotFound(RequestError, FileNotFoundError):
     """404: the object does not exist or has expired (also a `FileNotFoundError`)."""
+
+
+class EndpointNotFound(RequestError):
+    """404 to an upload: the server has no route at the URL, so the client is misconfigured.
+
+    An upload creates or replaces its object, so a 404 never means "no such object": the
+    request went to a path the server does not serve, almost always because the
+    `Client`'s base URL has a wrong path (a proxy prefix that is missing or extra) or the
+    usecase is not one the deployment routes. Not an `ObjectNotFound`: code that treats a
+    missing object as normal must not swallow a misconfiguration.
+    """
+
+    _hint = (
+        "no Objectstore endpoint at this path: check the client's base URL "
+        "(its path, e.g. a proxy prefix) and the usecase"
+    )
+
+    @classmethod
+    def from_not_found(cls, error: RequestError) -> EndpointNotFound:
+        """The `EndpointNotFound` for the 404 an upload received as `error`."""
+        return cls(f"{error} ({cls._hint})", error.status, error.response)
 
 
 class AuthError(RequestError):

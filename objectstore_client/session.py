@@ -16,7 +16,7 @@ from objectstore_client._access import SharingVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
 from objectstore_client._plans import expiry, objects
-from objectstore_client.errors import ObjectNotFound
+from objectstore_client.errors import EndpointNotFound, ObjectNotFound
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
 
 __all__ = ["GetResponse", "Session"]
@@ -99,8 +99,11 @@ class Session(SharingVerbs):
                 `compression`/`compress`. Bytes-like contents must start with a zstd frame.
 
         Raises:
-            InvalidArgument: An argument breaks a rule (for keys, see `Session`).
+            InvalidArgument: An argument breaks a rule (for keys, see `Session`), or the
+                metadata would not fit the server's request head limits (protocol §14).
             InvalidArgumentType: An argument has the wrong type.
+            EndpointNotFound: 404: no Objectstore route at the URL; the client's base URL
+                or the usecase is wrong (an upload never misses its object).
             RequestError: The server rejected the upload.
             TransportError: The upload failed on the network (a timeout, a dropped
                 connection). Without a `key`, the server may still have stored the
@@ -126,7 +129,10 @@ class Session(SharingVerbs):
         context = self._context
         with context.measure("put", request.key) as (span, emitter):
             path = context.target(request)
-            response, body = context.send(request, path)
+            try:
+                response, body = context.send(request, path)
+            except ObjectNotFound as exc:
+                raise EndpointNotFound.from_not_found(exc) from exc
             stored_key = objects.read_put(response, request, path)
             record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
         return stored_key

@@ -94,6 +94,7 @@ def plan_put(
         filename=_validation.check_text(filename or None, "filename"),
         metadata=_validation.check_custom_metadata(metadata),
     )
+    _validation.check_request_head(headers, checked_key)
     request = RequestPlan(
         "put",
         "POST" if checked_key is None else "PUT",
