@@ -22,6 +22,7 @@ from objectstore_client.client import Client, GetResponse, Session, Usecase
 from objectstore_client.errors import (
     ArgumentError,
     AuthError,
+    BatchFailed,
     ConnectError,
     ConnectTimeout,
     DecodeError,
@@ -34,6 +35,7 @@ from objectstore_client.errors import (
     ObjectstoreError,
     PermissionDenied,
     ProtocolError,
+    RangeNotSatisfiable,
     RateLimited,
     RequestError,
     ServerError,
@@ -51,12 +53,14 @@ from objectstore_client.metadata import (
     TimeToLive,
 )
 from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
+from objectstore_client.progress import Progress, ProgressCallback
 from objectstore_client.scope import Scope
 from objectstore_client.utils import parse_accept_encoding
 
 __all__ = [
     "ArgumentError",
     "AuthError",
+    "BatchFailed",
     "Client",
     "Compression",
     "ConnectError",
@@ -77,7 +81,10 @@ __all__ = [
     "ObjectstoreError",
     "Permission",
     "PermissionDenied",
+    "Progress",
+    "ProgressCallback",
     "ProtocolError",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequestError",
     "Scope",

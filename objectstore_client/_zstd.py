@@ -261,3 +261,31 @@ def decompress_all(data: bytes) -> bytes:
         # The window was too large for the thread's context (or the data is corrupt,
         # which a context of its own reports in turn).
         return _decompress_stream(data, zstandard.ZstdDecompressor())
+
+
+def compress_bound(size: int) -> int:
+    """The most bytes zstd can produce for `size` input bytes in one frame.
+
+    zstd's `ZSTD_COMPRESSBOUND` (incompressible data grows by about 1/256), plus room for
+    the frame header and checksum, so that a size decided before compressing is never
+    exceeded after.
+    """
+    small_input_margin = ((128 * 1024 - size) >> 11) if size < 128 * 1024 else 0
+    return size + (size >> 8) + small_input_margin + 32
+
+
+def is_whole_frames(data: bytes | bytearray | memoryview) -> bool:
+    """Whether `data` is one or more complete zstd frames, judged by their headers.
+
+    Block contents are not decoded: this tells data that was compressed (and not cut)
+    from other data, quickly; it does not prove the frames decode.
+    """
+    if not starts_with_frame(bytes(data[:4])):
+        return False
+    scanner = _FrameScanner()
+    try:
+        scanner.feed(bytes(data) if not isinstance(data, bytes) else data)
+        scanner.finish()
+    except zstandard.ZstdError:
+        return False
+    return True

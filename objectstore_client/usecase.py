@@ -5,7 +5,10 @@ Also importable as `objectstore_client.client.Usecase`, its module in objectstor
 
 from __future__ import annotations
 
+from typing import Literal
+
 from objectstore_client import _validation
+from objectstore_client._plans.resumable import DEFAULT_THRESHOLD, check_threshold
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 
 __all__ = ["Usecase"]
@@ -20,9 +23,11 @@ class Usecase:
         compression: Default compression of uploads: `"zstd"` or `"none"`.
         expiration_policy: Default expiration of uploads: `TimeToLive`, `TimeToIdle`,
             `Manual()` or `None` (never expire).
+        resumable_threshold_bytes: Uploads of known size from this many bytes on use the
+            resumable protocol (see `Session.put`); `"none"`: never. Default 256 MiB.
 
     Raises:
-        InvalidArgument: `name` or `compression` breaks a rule.
+        InvalidArgument: `name`, `compression` or `resumable_threshold_bytes` breaks a rule.
         InvalidArgumentType: An argument has the wrong type.
     """
 
@@ -35,8 +40,10 @@ class Usecase:
         name: str,
         compression: Compression = "zstd",
         expiration_policy: ExpirationPolicy | Manual | None = None,
+        resumable_threshold_bytes: int | Literal["none"] = DEFAULT_THRESHOLD,
     ) -> None:
         self.name = name
+        self._resumable_threshold_bytes = check_threshold(resumable_threshold_bytes)
         self._compression = _validation.check_compression(compression)
         self._expiration_policy = _validation.check_expiration_policy(expiration_policy)
 
@@ -58,6 +65,11 @@ class Usecase:
     def expiration_policy(self) -> ExpirationPolicy | Manual | None:
         """How uploads expire unless `put` says otherwise; `None`: never."""
         return self._expiration_policy
+
+    @property
+    def resumable_threshold_bytes(self) -> int | Literal["none"]:
+        """Uploads of at least this many bytes go resumable; `"none"`: never."""
+        return self._resumable_threshold_bytes
 
     def __repr__(self) -> str:
         return (

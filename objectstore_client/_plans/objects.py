@@ -10,9 +10,11 @@ import urllib3
 
 from objectstore_client import _protocol, _validation
 from objectstore_client._download import GetResponse, Payload, Translate
+from objectstore_client._plans.ranges import parse_content_range
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client.errors import InvalidArgument, UnsupportedCompression
 from objectstore_client.metadata import Compression, Metadata
+from objectstore_client.ranges import ByteRange
 from objectstore_client.usecase import Usecase
 
 __all__ = [
@@ -127,18 +129,26 @@ class GetPlan:
     accepted: frozenset[str]
     """Encodings the caller takes as stored (lower case); `*` takes any."""
 
+    range: ByteRange | None = None
+    """The stored bytes asked for (protocol §7); `None` for the whole object."""
 
-def plan_get(key: object, decompress: object, accept_encoding: object) -> GetPlan:
-    """Validates the arguments of `Session.get` and plans its request (protocol §6.3).
+
+def plan_get(
+    key: object, decompress: object, accept_encoding: object, byte_range: object = None
+) -> GetPlan:
+    """Validates the arguments of `Session.get` and plans its request (protocol §6.3, §7).
 
     Raises:
-        InvalidArgument: The key breaks a rule.
-        InvalidArgumentType: `accept_encoding` is not a list of strings.
+        InvalidArgument: The key or the range breaks a rule.
+        InvalidArgumentType: `accept_encoding` is not a list of strings, or the range is
+            not a range.
     """
     checked_key = _validation.check_key(key)
     accepted = _validation.check_accept_encoding(accept_encoding) or frozenset()
-    request = RequestPlan("get", "GET", checked_key, stream=True)
-    return GetPlan(request, bool(decompress), accepted)
+    checked_range = None if byte_range is None else _validation.check_range(byte_range)
+    headers = {} if checked_range is None else {"Range": checked_range.header}
+    request = RequestPlan("get", "GET", checked_key, headers, stream=True)
+    return GetPlan(request, bool(decompress), accepted, checked_range)
 
 
 def read_get(
@@ -147,8 +157,9 @@ def read_get(
     """Wraps a successful GET's streaming response as a `GetResponse` (protocol §8).
 
     zstd payloads are decoded as they are read unless the caller accepts zstd (then
-    `metadata.compression` says so); the returned metadata says `None` for a payload
-    decoded here. `translate` turns network errors while reading into the SDK's.
+    `metadata.compression` says so) or the answer is a part of the object (a 206 that
+    does not cover it all: returned as stored); the returned metadata says `None` for a
+    payload decoded here. `translate` turns network errors while reading into the SDK's.
 
     Raises:
         UnsupportedCompression: The payload uses an encoding other than zstd and is to be
@@ -158,6 +169,10 @@ def read_get(
     # A wildcard accepts whatever is stored: decompressing it would be wasted work.
     passthrough = "*" in plan.accepted or metadata.compression in plan.accepted
     decompressing = plan.decompress and metadata.compression is not None and not passthrough
+    content_range = parse_content_range(response.status, response.headers)
+    if content_range is not None and not content_range.whole:
+        # Part of a compressed object cannot be decoded on its own (protocol §7).
+        decompressing = False
     if decompressing:
         if metadata.compression != "zstd":
             response.close()

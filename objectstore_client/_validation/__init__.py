@@ -40,6 +40,12 @@ from objectstore_client._validation.settings import (
     check_timeout_ms,
     check_token,
 )
+from objectstore_client._validation.transfers import (
+    check_range,
+    check_ranges,
+    check_size,
+    check_target_path,
+)
 
 __all__ = [
     "COMPRESSIONS",
@@ -62,7 +68,11 @@ __all__ = [
     "check_optional_key",
     "check_precompressed",
     "check_presign_method",
+    "check_range",
+    "check_ranges",
     "check_request_head",
+    "check_size",
+    "check_target_path",
     "check_text",
     "check_timeout_ms",
     "check_token",

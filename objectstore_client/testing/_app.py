@@ -11,14 +11,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-from objectstore_client.testing import _batch, _multipart, _objects
-from objectstore_client.testing._auth import AuthFailure, Grant, Verifier
+from objectstore_client.testing import _batch, _multipart, _objects, _resumable
+from objectstore_client.testing._auth import AuthFailure, Verifier
 from objectstore_client.testing._config import ServerConfig
+from objectstore_client.testing._context import Context, PolicyError
 from objectstore_client.testing._duration import Policy, format_duration
-from objectstore_client.testing._fskeys import Access, FilesystemKeys
+from objectstore_client.testing._fskeys import FilesystemKeys
 from objectstore_client.testing._http import Request, Response
 from objectstore_client.testing._responses import (
     SERVER,
@@ -37,56 +38,12 @@ from objectstore_client.testing._routing import (
     match,
     parse_scopes,
 )
-from objectstore_client.testing._storage import ObjectId, Storage
+from objectstore_client.testing._storage import Storage
+from objectstore_client.testing._upload_sessions import UploadSessions
 
 logger = logging.getLogger(__name__)
 
 _POD_SUFFIX = re.compile(r"-[a-z0-9]{5,10}-[a-z0-9]{5}$")
-
-
-class PolicyError(ValueError):
-    """A write's expiration policy is not allowed for its usecase (spec §9.6)."""
-
-
-@dataclass
-class Context:
-    """One object request after stages 1-6 of §3: who asks, for what."""
-
-    app: App
-    request: Request
-    grant: Grant
-    usecase: str
-    scopes: tuple[tuple[str, str], ...]
-    key: str
-
-    def oid(self, key: str | None = None, access: Access = "read") -> ObjectId:
-        """The object `key` (default: the path's) names in this usecase and scope.
-
-        With filesystem semantics the key is normalised as a path join would, and the
-        backend's path conflicts raise its 500 (see `_fskeys`).
-        """
-        key = self.key if key is None else key
-        if self.app.fs_keys is not None:
-            key = self.app.fs_keys.resolve((self.usecase, self.scopes), key, access)
-        return ObjectId(self.usecase, self.scopes, key)
-
-    def raw_oid(self, key: str | None = None) -> ObjectId:
-        """The object id of `key` without any filesystem normalisation."""
-        return ObjectId(self.usecase, self.scopes, self.key if key is None else key)
-
-    def wrote(self, oid: ObjectId) -> None:
-        """Records a completed write (for the filesystem semantics' path index)."""
-        if self.app.fs_keys is not None:
-            self.app.fs_keys.written((oid.usecase, oid.scopes), oid.key)
-
-    def deleted(self, oid: ObjectId) -> None:
-        """Records a delete (for the filesystem semantics' path index)."""
-        if self.app.fs_keys is not None:
-            self.app.fs_keys.removed((oid.usecase, oid.scopes), oid.key)
-
-    def authorize(self, permission: str) -> None:
-        """Stage 8's permission check; raises `AuthFailure` (403)."""
-        self.grant.check(permission, self.usecase, self.scopes)
 
 
 class _TokenBucket:
@@ -130,10 +87,15 @@ class App:
     """Handles requests for one server: routing, auth, limits, then the endpoint handlers."""
 
     def __init__(
-        self, config: ServerConfig, storage: Storage, clock: Callable[[], datetime] | None = None
+        self,
+        config: ServerConfig,
+        storage: Storage,
+        clock: Callable[[], datetime] | None = None,
+        upload_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.storage = storage
+        self.upload_sessions = UploadSessions(upload_dir)
         self._clock = clock
         self._verifier = Verifier(config.auth_keys, config.auth_enforced)
         self._concurrency = threading.BoundedSemaphore(config.max_concurrency)
@@ -146,6 +108,11 @@ class App:
     def now(self) -> datetime:
         """The current time (UTC), from the configured clock."""
         return self._clock() if self._clock is not None else datetime.now(UTC)
+
+    @property
+    def current(self) -> bool:
+        """Whether the server speaks today's protocol (`server_version="current"`)."""
+        return self.config.current
 
     @property
     def production(self) -> bool:
@@ -170,13 +137,17 @@ class App:
 
     def _dispatch(self, request: Request) -> Response:
         try:
-            found = match(request.method, request.path, patch_objects=self.config.extend_expiry)
+            found = match(request.method, request.path, patch_objects=self.config.patch_enabled)
         except NoRoute:
             return empty(404)
         except WrongMethod as exc:
             return empty(405, ("allow", ",".join(exc.allow)))
         if found.route in ("health", "ready", "keda"):
             return self._service_endpoint(found.route)
+        # Resumable uploads are classified by the route's dispatcher, before auth (§23.1).
+        resumable = None
+        if self.current:
+            resumable = _resumable.classify(found.route, request.method, request.query)
         try:
             grant = self._verifier.authenticate(
                 request.method, request.path, request.query, request.headers
@@ -196,6 +167,8 @@ class App:
             return text_error(429, "Object access is rate limited")
         context = Context(self, request, grant, usecase, scopes, key)
         try:
+            if resumable is not None:
+                return _resumable.HANDLERS[resumable](context)
             return _HANDLERS[(found.route, request.method)](context)
         except AuthFailure as failure:
             return json_error(failure.status, "auth error", *failure.chain)

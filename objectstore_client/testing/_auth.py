@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from objectstore_client.testing._config import PERMISSIONS, AuthKey
+from objectstore_client.testing._config import PERMISSIONS, AuthKey, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -255,12 +255,8 @@ def _load_key(pem: str, kid: str) -> Ed25519PublicKey:
     try:
         key = load_pem_public_key(pem.encode())
     except ValueError as exc:
-        from objectstore_client.testing._config import ConfigError
-
         raise ConfigError(f"auth.keys.{kid}: not a PEM public key: {exc}") from None
     if not isinstance(key, Ed25519PublicKey):
-        from objectstore_client.testing._config import ConfigError
-
         raise ConfigError(f"auth.keys.{kid}: not an Ed25519 public key")
     return key
 

@@ -12,10 +12,10 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from objectstore_client.testing._auth import AuthFailure
 from objectstore_client.testing._body import BodyReader
+from objectstore_client.testing._context import Context, PolicyError
 from objectstore_client.testing._fskeys import Access
 from objectstore_client.testing._http import Response, reason
 from objectstore_client.testing._metadata import (
@@ -35,9 +35,6 @@ from objectstore_client.testing._objects import (
 )
 from objectstore_client.testing._responses import HTTPFailure, error_document, nested, text_error
 from objectstore_client.testing._routing import PathError, decode_param
-
-if TYPE_CHECKING:
-    from objectstore_client.testing._app import Context
 
 MAX_OPERATIONS = 1000
 MAX_INSERT_BYTES = 1_048_576
@@ -270,46 +267,44 @@ def _operation(
                 "batch limit exceeded",
                 f"individual request in batch exceeds body size limit of {MAX_INSERT_BYTES} bytes",
             )
-    app = context.app
-    if not app.take_rate_token():
+    services = context.services
+    if not services.take_rate_token():
         return _error_part(index, 429, "batch error", "rate limited")
     try:
         context.authorize(_PERMISSION[kind])
     except AuthFailure as failure:
         return _error_part(index, failure.status, "auth error", *failure.chain)
     if meta is not None:
-        from objectstore_client.testing._app import PolicyError
-
         try:
-            app.check_policy(context.usecase, meta.policy)
+            services.check_policy(context.usecase, meta.policy)
         except PolicyError as exc:
             return _error_part(index, 400, "client error", str(exc))
-    if not app.try_backend_slot():
+    if not services.try_backend_slot():
         return _error_part(index, 429, "service error", "concurrency limit reached")
     try:
         return _execute(context, index, kind, key, meta, payload)
     except HTTPFailure as failure:
         return _response_part(index, failure.response)
     finally:
-        app.release_slot()
+        services.release_slot()
 
 
 def _execute(
     context: Context, index: int, kind: str, key: str, meta: ObjectMeta | None, payload: bytes
 ) -> tuple[list[tuple[str, str]], bytes]:
-    app = context.app
+    services = context.services
     access: Access = "write" if kind == "insert" else "delete" if kind == "delete" else "read"
     oid = context.oid(key, access)
     if kind == "insert":
         assert meta is not None
-        app.storage.put(oid, stamp(app, meta), [payload])
+        services.storage.put(oid, stamp(services, meta), [payload])
         context.wrote(oid)
-        app.count_bytes(len(payload))
+        services.count_bytes(len(payload))
         return _ok_part(index, 201, kind, key), b""
     if kind == "delete":
-        existed = app.storage.delete(oid)
+        existed = services.storage.delete(oid)
         context.deleted(oid)
-        if not existed and not app.production:
+        if not existed and not services.production:
             return _response_part(index, missing_file_error())
         return _ok_part(index, 204, kind, key), b""
     stored = open_for_read(context, oid)
@@ -326,5 +321,5 @@ def _execute(
         data = b"".join(stored.blob.iter_range(0, stored.size))
     finally:
         stored.blob.close()
-    app.count_bytes(len(data))
+    services.count_bytes(len(data))
     return _ok_part(index, 200, kind, key, meta_headers), data

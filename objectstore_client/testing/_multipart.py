@@ -7,9 +7,10 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
+from objectstore_client.testing._auth import AuthFailure
+from objectstore_client.testing._context import Context
 from objectstore_client.testing._http import Response
 from objectstore_client.testing._objects import WRITE, read_json_body, stamp, write_metadata
 from objectstore_client.testing._responses import (
@@ -21,9 +22,6 @@ from objectstore_client.testing._responses import (
     text_error,
 )
 from objectstore_client.testing._storage import InvalidPart, UploadNotFound
-
-if TYPE_CHECKING:
-    from objectstore_client.testing._app import Context
 
 _U32_MAX = 2**32 - 1
 # While a completion runs, the real server sends one space per second to keep the
@@ -87,8 +85,10 @@ def initiate(context: Context) -> Response:
     """Initiate: 200 `{"key", "upload_id"}`, also for POST (§11.1)."""
     meta = write_metadata(context)
     key = context.key or str(uuid.uuid4())
-    with context.app.backend_slot():
-        upload_id = context.app.storage.initiate(context.raw_oid(key), stamp(context.app, meta))
+    with context.services.backend_slot():
+        upload_id = context.services.storage.initiate(
+            context.raw_oid(key), stamp(context.services, meta)
+        )
     return json_ok(200, {"key": key, "upload_id": upload_id})
 
 
@@ -102,14 +102,14 @@ def put_part(context: Context) -> Response:
         return json_error(400, "client error", "Content-Length header is required")
     context.authorize(WRITE)
     body = context.request.body
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         try:
-            etag = context.app.storage.put_part(
+            etag = context.services.storage.put_part(
                 context.raw_oid(), values["upload_id"], number, int(declared), iter(body)
             )
         except UploadNotFound:
             return _not_found()
-    context.app.count_bytes(body.bytes_read)
+    context.services.count_bytes(body.bytes_read)
     return json_ok(200, {"etag": etag})
 
 
@@ -125,9 +125,9 @@ def list_parts(context: Context) -> Response:
     max_parts = _u32(values, "max_parts", nonzero=False)
     marker = _u32(values, "part_number_marker", nonzero=False)
     context.authorize(WRITE)
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         try:
-            parts = context.app.storage.parts(context.raw_oid(), values["upload_id"])
+            parts = context.services.storage.parts(context.raw_oid(), values["upload_id"])
         except UploadNotFound:
             return _not_found()
     if marker is not None:
@@ -183,15 +183,15 @@ def complete(context: Context) -> Response:
     """Complete: always 200 once the body parses; the outcome is the JSON document (§11.4)."""
     values = _query(context, ("upload_id",))
     parts = _completion_parts(read_json_body(context))
-    app = context.app
+    services = context.services
     outcome: dict[str, object] = {}
 
     def run() -> None:
         try:
             context.authorize(WRITE)
-            with app.backend_slot():
+            with services.backend_slot():
                 target = context.oid(access="write")
-                app.storage.complete(context.raw_oid(), values["upload_id"], parts, target)
+                services.storage.complete(context.raw_oid(), values["upload_id"], parts, target)
                 context.wrote(target)
             outcome["doc"] = {"key": context.key}
         except InvalidPart as exc:
@@ -203,8 +203,6 @@ def complete(context: Context) -> Response:
             message = json.loads(failure.response.body)["detail"]  # type: ignore[arg-type]
             outcome["doc"] = {"error": {"code": "internal error", "message": message}}
         except Exception as exc:  # the auth failure, or anything the backend raises
-            from objectstore_client.testing._auth import AuthFailure
-
             text = f"auth error: {exc}" if isinstance(exc, AuthFailure) else f"service error: {exc}"
             outcome["doc"] = {"error": {"code": "internal error", "message": text}}
 
@@ -226,6 +224,6 @@ def abort(context: Context) -> Response:
     """Abort: 204, also for unknown uploads (§11.5)."""
     values = _query(context, ("upload_id",))
     context.authorize(WRITE)
-    with context.app.backend_slot():
-        context.app.storage.abort(context.raw_oid(), values["upload_id"])
+    with context.services.backend_slot():
+        context.services.storage.abort(context.raw_oid(), values["upload_id"])
     return empty(204)

@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
+from objectstore_client.testing._context import Context, PolicyError, Services
 from objectstore_client.testing._duration import DurationError, Policy, parse_duration
 from objectstore_client.testing._http import Response
 from objectstore_client.testing._metadata import (
@@ -28,9 +28,6 @@ from objectstore_client.testing._responses import (
 )
 from objectstore_client.testing._storage import ObjectId, StoredObject
 
-if TYPE_CHECKING:
-    from objectstore_client.testing._app import App, Context
-
 READ, WRITE, DELETE = "object.read", "object.write", "object.delete"
 _U64_MAX = 2**64 - 1
 
@@ -40,24 +37,22 @@ _U64_MAX = 2**64 - 1
 
 def write_metadata(context: Context) -> ObjectMeta:
     """Metadata headers, then the usecase policy, then permission: stage 8 of §3."""
-    from objectstore_client.testing._app import PolicyError
-
     try:
         meta = parse_metadata(context.request.headers)
     except MetadataError as exc:
         raise HTTPFailure(json_error(400, "service error", "metadata error", str(exc))) from None
     try:
-        context.app.check_policy(context.usecase, meta.policy)
+        context.services.check_policy(context.usecase, meta.policy)
     except PolicyError as exc:
         raise HTTPFailure(json_error(400, "client error", str(exc))) from None
     context.authorize(WRITE)
     return meta
 
 
-def stamp(app: App, meta: ObjectMeta) -> ObjectMeta:
+def stamp(services: Services, meta: ObjectMeta) -> ObjectMeta:
     """Sets the creation time and deadline; a deadline past the clock's range is a 500."""
     try:
-        return meta.stamped(app.now())
+        return meta.stamped(services.now())
     except OverflowError:
         raise HTTPFailure(
             json_error(500, "service error", "expiration time is out of range")
@@ -66,13 +61,13 @@ def stamp(app: App, meta: ObjectMeta) -> ObjectMeta:
 
 def _store(context: Context, key: str, status: int) -> Response:
     meta = write_metadata(context)
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         oid = context.oid(key, "write")
-        stamped = stamp(context.app, meta)
+        stamped = stamp(context.services, meta)
         body = context.request.body
-        context.app.storage.put(oid, stamped, iter(body))
+        context.services.storage.put(oid, stamped, iter(body))
         context.wrote(oid)
-        context.app.count_bytes(body.bytes_read)
+        context.services.count_bytes(body.bytes_read)
     return json_ok(status, {"key": key})
 
 
@@ -148,21 +143,21 @@ def resolve_range(byte_range: ByteRange, size: int) -> tuple[int, int] | None:
 
 def open_for_read(context: Context, oid: ObjectId) -> StoredObject | None:
     """Opens an object for a read: hides expired objects and bumps TTI (production, §9)."""
-    app = context.app
-    stored = app.storage.open(oid)
+    services = context.services
+    stored = services.storage.open(oid)
     if stored is None:
         return None
-    now = app.now()
-    if not app.production:
+    now = services.now()
+    if not services.production:
         return stored  # the filesystem backend never checks expiry nor bumps TTI (§9.2)
     if stored.meta.expired(now):
         stored.blob.close()
         return None
-    _bump_tti(app, oid, stored, now)
+    _bump_tti(services, oid, stored, now)
     return stored
 
 
-def _bump_tti(app: App, oid: ObjectId, stored: StoredObject, now: datetime) -> None:
+def _bump_tti(services: Services, oid: ObjectId, stored: StoredObject, now: datetime) -> None:
     meta = stored.meta
     if meta.policy.kind != "tti" or meta.expires_us is None:
         return
@@ -171,18 +166,18 @@ def _bump_tti(app: App, oid: ObjectId, stored: StoredObject, now: datetime) -> N
     if meta.expires_us < to_us(now) + duration - window:
         # Best effort, like the server: a concurrent replace wins and the bump is dropped.
         bumped = replace(meta, expires_us=to_us(now) + duration)
-        app.storage.update_meta(oid, stored.version, bumped)
+        services.storage.update_meta(oid, stored.version, bumped)
 
 
 class _Body:
     """A streamed object body that closes its blob when done, or when never iterated."""
 
-    def __init__(self, app: App, stored: StoredObject, start: int, end: int) -> None:
-        self._app, self._stored, self._start, self._end = app, stored, start, end
+    def __init__(self, services: Services, stored: StoredObject, start: int, end: int) -> None:
+        self._services, self._stored, self._start, self._end = services, stored, start, end
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._stored.blob.iter_range(self._start, self._end):
-            self._app.count_bytes(len(chunk))
+            self._services.count_bytes(len(chunk))
             yield chunk
 
     def close(self) -> None:
@@ -197,13 +192,13 @@ def get(context: Context) -> Response:
     except RangeError as exc:
         return json_error(400, "client error", f"invalid Range header: {exc}")
     context.authorize(READ)
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         stored = open_for_read(context, context.oid())
     if stored is None:
         return empty(404)
     headers = read_headers(stored)
     if byte_range is None:
-        return Response(200, headers, _Body(context.app, stored, 0, stored.size))
+        return Response(200, headers, _Body(context.services, stored, 0, stored.size))
     span = resolve_range(byte_range, stored.size)
     if span is None:
         stored.blob.close()
@@ -213,13 +208,13 @@ def get(context: Context) -> Response:
         ("content-range", f"bytes {start}-{last}/{stored.size}"),
         ("content-length", str(last - start + 1)),
     ]
-    return Response(206, headers, _Body(context.app, stored, start, last + 1))
+    return Response(206, headers, _Body(context.services, stored, start, last + 1))
 
 
 def head(context: Context) -> Response:
     """HEAD: 204 with the metadata headers, or 404; `range` is ignored (§6.4)."""
     context.authorize(READ)
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         stored = open_for_read(context, context.oid())
     if stored is None:
         return empty(404)
@@ -245,11 +240,11 @@ def unrenderable_deadline() -> Response:
 def delete(context: Context) -> Response:
     """DELETE: 204; a missing key is 204 (production) or 500 (filesystem) (§6.5)."""
     context.authorize(DELETE)
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         oid = context.oid(access="delete")
-        existed = context.app.storage.delete(oid)
+        existed = context.services.storage.delete(oid)
         context.deleted(oid)
-    if not existed and not context.app.production:
+    if not existed and not context.services.production:
         return missing_file_error()
     return empty(204)
 
@@ -327,8 +322,8 @@ def patch(context: Context) -> Response:
     """
     context.authorize(WRITE)
     document = read_json_body(context)
-    app = context.app
-    with app.backend_slot():
+    services = context.services
+    with services.backend_slot():
         stored = open_for_read(context, context.oid())
         if stored is None:
             return empty(404)
@@ -337,7 +332,7 @@ def patch(context: Context) -> Response:
         if meta.policy.kind == "manual" or meta.expires_us is None:
             return json_error(409, "client error", "object does not expire")
         try:
-            target = to_us(_extension_target(document, meta, app.now()))
+            target = to_us(_extension_target(document, meta, services.now()))
         except OverflowError:
             return json_error(400, "client error", "deadline out of range")
         if target <= meta.expires_us:
@@ -347,6 +342,6 @@ def patch(context: Context) -> Response:
             lifetime_us = target - to_us(meta.time_created)
             policy = Policy("ttl", lifetime_us // 1_000_000 * 1_000_000_000)
         updated = replace(meta, expires_us=target, policy=policy)
-        if not app.storage.update_meta(context.oid(), stored.version, updated):
+        if not services.storage.update_meta(context.oid(), stored.version, updated):
             return json_error(409, "client error", "object changed concurrently")
     return empty(204)

@@ -157,6 +157,7 @@ def target(request: pytest.FixtureRequest, local_keys: LocalKeys) -> Iterator[Ta
         "storage": "memory" if profile == "production" else "filesystem",
         "semantics": profile,
         "auth_keys": local_keys.auth_keys(),
+        "server_version": "0.2.0",
     }
     with LocalServer(**options) as server:
         yield local_keys.target(server.url, profile)
@@ -190,6 +191,7 @@ def make_server(request: pytest.FixtureRequest, local_keys: LocalKeys) -> Iterat
             options.setdefault("storage", "memory")
             options.setdefault("semantics", "production")
             options.setdefault("auth_keys", local_keys.auth_keys())
+            options.setdefault("server_version", "0.2.0")
             server = stack.enter_context(LocalServer(**options))
             keys = options["auth_keys"]
             main = local_keys.main if "test_kid" in keys else None
