@@ -244,3 +244,25 @@ def test_the_console_script_points_at_main() -> None:
     from objectstore_client.cli import main
 
     assert namespace["entry"] is main
+
+
+def test_batch_rounds_keep_the_order_that_matters() -> None:
+    from objectstore_client.cli._batch import parse_line, rounds
+
+    ops = [
+        parse_line(n, json.dumps(entry))
+        for n, entry in enumerate(
+            [
+                {"op": "put", "key": "a", "data": "1"},
+                {"op": "put", "key": "b", "data": "2"},
+                {"op": "put", "data": "server-chosen"},
+                {"op": "get", "key": "a"},  # reads a written key: new round
+                {"op": "head", "key": "b"},
+                {"op": "head", "key": "c"},
+                {"op": "get", "key": "c"},  # two reads of c share a round
+                {"op": "delete", "key": "c"},  # writes a read key: new round
+            ],
+            1,
+        )
+    ]
+    assert [[op.line for op in run] for run in rounds(ops)] == [[1, 2, 3], [4, 5, 6, 7], [8]]

@@ -11,27 +11,29 @@ Each input line is one operation::
 Every line is checked before anything is sent: a malformed line is a usage error (exit 2)
 naming its line number. Results come out in input order, as JSON lines with `"ok"`.
 
-The operations run through `_OneByOne`, an adapter that issues them one request at a time.
-The batch endpoint (protocol §10) is the job of `Session.many()`, which is being built
-separately; when it lands, `_OneByOne` is the one place to replace with it.
+The operations run through `Session.many()`: up to 1,000 per batch request (protocol §10),
+larger uploads as their own requests. The server runs the operations of one request in no
+particular order, so the file is cut into consecutive rounds in which no key is both
+written (put, delete) and otherwise used: the file's order holds wherever it matters.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from objectstore_client import batch as batch_api
 from objectstore_client.cli import _files, _settings
 from objectstore_client.cli._errors import EXIT_FAILED, EXIT_OK, UsageError, describe, one_line
 from objectstore_client.cli._objects import metadata_document
-from objectstore_client.metadata import ExpirationPolicy, TimeToIdle, TimeToLive
-from objectstore_client.session import Session
+from objectstore_client.metadata import ExpirationPolicy, Metadata, TimeToIdle, TimeToLive
 
 _FIELDS = {
     "put": {
@@ -117,54 +119,79 @@ def parse_line(number: int, text: str) -> Operation:
     return Operation(number, op, key, file)
 
 
-class _OneByOne:
-    """Runs operations one request at a time (until `Session.many()` replaces it)."""
+def _sdk_operation(operation: Operation, files: contextlib.ExitStack) -> batch_api.Operation:
+    """The `Session.many` operation for a checked line; opens a put's file in `files`."""
+    key = operation.key
+    if operation.op == "put":
+        options = dict(operation.options)
+        if operation.file is not None:
+            file = files.enter_context(operation.file.open("rb"))
+            if not options["content_type"]:
+                options["content_type"] = _files.content_type(file, operation.file.name)
+            return batch_api.Put(file, key=key, **options)
+        return batch_api.Put(operation.data or b"", key=key, **options)
+    assert key is not None  # parse_line requires it for every other operation
+    if operation.op == "get":
+        return batch_api.Get(key)
+    if operation.op == "head":
+        return batch_api.Head(key)
+    return batch_api.Delete(key)
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
-    def run(self, operations: list[Operation]) -> Iterator[dict[str, Any]]:
-        """Yields one result document per operation, in order."""
-        for operation in operations:
-            result: dict[str, Any] = {"line": operation.line, "op": operation.op}
-            try:
-                result.update(self._one(operation))
-                result["ok"] = True
-            except Exception as exc:
-                message, _ = describe(exc)
-                result.update(key=operation.key, ok=False, error=one_line(message))
-                status = getattr(exc, "status", None)
-                if isinstance(status, int):
-                    result["status"] = status
-            yield result
+def rounds(operations: list[Operation]) -> list[list[Operation]]:
+    """Consecutive runs of operations in which no key is written and also used otherwise.
 
-    def _one(self, operation: Operation) -> dict[str, Any]:
-        session = self._session
+    A `many()` call may run its operations in any order; cutting where a key written in
+    the current run comes up again (or a key used comes up in a write) keeps every
+    read-after-write, write-after-read and write-after-write in the file's order.
+    """
+    result: list[list[Operation]] = []
+    current: list[Operation] = []
+    used: set[str] = set()
+    written: set[str] = set()
+    for operation in operations:
         key = operation.key
-        if operation.op == "put":
-            options = dict(operation.options)
-            if operation.file is not None:
-                with operation.file.open("rb") as file:
-                    if not options["content_type"]:
-                        options["content_type"] = _files.content_type(file, operation.file.name)
-                    return {"key": session.put(file, key=key, **options)}
-            return {"key": session.put(operation.data or b"", key=key, **options)}
-        assert key is not None  # parse_line requires it for every other operation
-        if operation.op == "get":
-            with session.get(key) as response:
-                if operation.file is None:
-                    data = response.payload.read()
-                    return {"key": key, "data_base64": base64.b64encode(data).decode()}
+        writes = operation.op in ("put", "delete")
+        if key is not None and (key in written or (writes and key in used)):
+            result.append(current)
+            current, used, written = [], set(), set()
+        current.append(operation)
+        if key is not None:
+            used.add(key)
+            if writes:
+                written.add(key)
+    if current:
+        result.append(current)
+    return result
+
+
+def _document(operation: Operation, result: batch_api.OperationResult) -> dict[str, Any]:
+    """The output line of one result; a get with a `file` writes it (atomically) here."""
+    document: dict[str, Any] = {"line": operation.line, "op": operation.op}
+    try:
+        value = result.unwrap()
+        if isinstance(value, batch_api.ObjectData):
+            if operation.file is None:
+                document.update(
+                    key=operation.key, data_base64=base64.b64encode(value.data).decode()
+                )
+            else:
                 with _files.atomic_output(operation.file) as out:
-                    size = 0
-                    while chunk := response.payload.read(1 << 20):
-                        out.write(chunk)
-                        size += len(chunk)
-                return {"key": key, "file": str(operation.file), "size": size}
-        if operation.op == "head":
-            return metadata_document(key, session.head(key))
-        session.delete(key)
-        return {"key": key}
+                    out.write(value.data)
+                document.update(key=operation.key, file=str(operation.file), size=len(value.data))
+        elif isinstance(value, Metadata):
+            assert operation.key is not None
+            document.update(metadata_document(operation.key, value))
+        else:
+            document["key"] = value if operation.op == "put" else operation.key
+        document["ok"] = True
+    except Exception as exc:
+        message, _ = describe(exc)
+        document.update(key=operation.key, ok=False, error=one_line(message))
+        status = getattr(exc, "status", None)
+        if isinstance(status, int):
+            document["status"] = status
+    return document
 
 
 def batch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -173,11 +200,17 @@ def batch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     operations = [
         parse_line(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()
     ]
+    if not operations:
+        raise UsageError(f"batch file {args.file!r} has no operations")
     session = _settings.session(_settings.client(args, env), args, env)
     failed = 0
-    for result in _OneByOne(session).run(operations):
-        failed += not result["ok"]
-        print(json.dumps(result), flush=True)
+    for run in rounds(operations):
+        with contextlib.ExitStack() as files:
+            results = session.many([_sdk_operation(operation, files) for operation in run])
+        for operation, result in zip(run, results, strict=True):
+            document = _document(operation, result)
+            failed += not document["ok"]
+            print(json.dumps(document), flush=True)
     if failed:
         print(
             f"objectstore: batch: {failed} of {len(operations)} operations failed", file=sys.stderr

@@ -36,6 +36,27 @@ def atomic_output(target: Path) -> Iterator[IO[bytes]]:
         raise
 
 
+@contextlib.contextmanager
+def parent_directories(target: Path) -> Iterator[None]:
+    """Creates the missing directories above `target`; removes them again on failure.
+
+    A download into a directory tree that fails leaves no trace, not even empty folders.
+    """
+    missing = []
+    parent = target.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for directory in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+
+
 def walk(directory: Path) -> list[Path]:
     """Every regular file under `directory`, recursively, in a stable order."""
     files: list[Path] = []

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import Any, TypeVar
 
+from objectstore_client import _validation
 from objectstore_client.cli import _files, _settings
 from objectstore_client.cli._errors import EXIT_OK, CliError, UsageError, describe, one_line
-from objectstore_client.cli._progress import CountingReader, Progress, wanted
+from objectstore_client.cli._progress import Progress, wanted
 from objectstore_client.metadata import (
     ExpirationPolicy,
     Metadata,
@@ -114,7 +113,11 @@ def report(message: str) -> None:
 
 
 def put(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Uploads files, directories (with `--recursive`) or stdin; prints the keys."""
+    """Uploads files, directories (with `--recursive`) or stdin; prints the keys.
+
+    Files go through `Session.upload_file` (large ones in parallel parts, all or nothing),
+    stdin through a streamed `Session.put`.
+    """
     uploads = _uploads(args)
     policy = _policy(args)
     metadata = parse_metadata(args.meta or [])
@@ -123,25 +126,34 @@ def put(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     unknown = any(u.path is None for u in uploads)
     label = f"put {len(uploads)} files" if len(uploads) > 1 else "put"
     progress = Progress(label, None if unknown else total, enabled=wanted() and not args.quiet)
+    options: dict[str, Any] = {
+        "compression": args.compression,
+        "metadata": metadata,
+        "expiration_policy": policy,
+        "origin": args.origin,
+        "filename": args.filename,
+    }
 
     def upload(item: Upload) -> dict[str, Any]:
-        with _open_source(item.path) as file:
-            content_type = args.content_type or _files.content_type(
-                file if item.path is not None else None,
-                item.path.name if item.path is not None else None,
-            )
+        if item.path is None:
             stored = session.put(
-                cast(IO[bytes], CountingReader(file, progress)),
+                sys.stdin.buffer,
                 key=item.key,
-                compression=args.compression,
-                content_type=content_type,
-                metadata=metadata,
-                expiration_policy=policy,
-                origin=args.origin,
-                filename=args.filename,
+                content_type=args.content_type,
+                progress=progress.callback(),
+                **options,
             )
-        source = "-" if item.path is None else str(item.path)
-        return {"key": stored, "source": source}
+            return {"key": stored, "source": "-"}
+        with item.path.open("rb") as file:
+            content_type = args.content_type or _files.content_type(file, item.path.name)
+        stored = session.upload_file(
+            item.path,
+            item.key,
+            content_type=content_type,
+            progress=progress.callback(),
+            **options,
+        )
+        return {"key": stored, "source": str(item.path)}
 
     results, status = _run_all(uploads, upload, args.jobs, lambda u: f"put {u.path or '-'}")
     progress.finish()
@@ -149,12 +161,6 @@ def put(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if result is not None:
             print(json.dumps(result) if args.json else result["key"], flush=True)
     return status
-
-
-def _open_source(path: Path | None) -> AbstractContextManager[IO[bytes]]:
-    if path is None:
-        return contextlib.nullcontext(sys.stdin.buffer)
-    return path.open("rb")
 
 
 def _keys(args: argparse.Namespace) -> list[str]:
@@ -196,20 +202,17 @@ def get(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _download(
     session: Session, key: str, target: Path | None, raw: bool, progress: Progress
 ) -> bool:
-    with session.get(key, decompress=not raw) as response:
-        if target is None:
-            _copy(response.payload, sys.stdout.buffer, progress)
-            sys.stdout.buffer.flush()
-        else:
-            with _files.atomic_output(target) as file:
-                _copy(response.payload, file, progress)
+    """Writes an object to stdout, or atomically to a file (`Session.download_file`)."""
+    if target is None:
+        with session.get(key, decompress=not raw, progress=progress.callback()) as response:
+            while chunk := response.payload.read(1 << 20):
+                sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+        return True
+    _validation.check_key(key)  # a bad key must not create directories first
+    with _files.parent_directories(target):
+        session.download_file(key, target, decompress=not raw, progress=progress.callback())
     return True
-
-
-def _copy(source: IO[bytes], sink: IO[bytes], progress: Progress) -> None:
-    while chunk := source.read(1 << 20):
-        sink.write(chunk)
-        progress.advance(len(chunk))
 
 
 def metadata_document(key: str, metadata: Metadata) -> dict[str, Any]:

@@ -6,7 +6,10 @@ import os
 import sys
 import threading
 import time
-from typing import IO, TextIO
+from typing import TextIO
+
+from objectstore_client.progress import Progress as SdkProgress
+from objectstore_client.progress import ProgressCallback
 
 THRESHOLD = 4 * 1024 * 1024
 """Transfers smaller than this (4 MiB) show no bar: they finish before one is useful."""
@@ -77,6 +80,25 @@ class Progress:
         self._stream.flush()
         self._drawn = True
 
+    def callback(self) -> ProgressCallback:
+        """A `progress=` callback for one SDK transfer, adding its bytes to this bar.
+
+        Each transfer reports its own running count; several (one per file of a
+        `put -r`) add up here. A total the transfer learns (a download's size) becomes
+        this bar's total if it had none.
+        """
+        reported = 0
+
+        def report(update: SdkProgress) -> None:
+            nonlocal reported
+            if self._total is None and update.bytes_total and not self._drawn:
+                self._total = update.bytes_total
+                self._enabled = self._enabled and update.bytes_total >= THRESHOLD
+            self.advance(update.bytes_done - reported)
+            reported = update.bytes_done
+
+        return report
+
     def finish(self) -> None:
         """Draws the final state and ends the line, if a bar was ever drawn."""
         with self._lock:
@@ -84,48 +106,3 @@ class Progress:
                 self._draw(time.monotonic())
                 self._stream.write("\n")
                 self._stream.flush()
-
-
-class CountingReader:
-    """A binary file wrapper reporting its position to a `Progress` as it is read.
-
-    Seeking is passed through, so the SDK can still rewind a file to retry an upload; the
-    bar then follows the position back when reading resumes.
-    """
-
-    def __init__(self, file: IO[bytes], progress: Progress) -> None:
-        self._file = file
-        self._progress = progress
-        self._start = file.tell() if file.seekable() else 0
-        self._position = self._start
-        self._reported = 0
-
-    def read(self, size: int = -1) -> bytes:
-        """Reads like `file.read`, then reports the new position."""
-        data = self._file.read(size)
-        self._position += len(data)
-        done = self._position - self._start
-        self._progress.advance(done - self._reported)
-        self._reported = done
-        return data
-
-    def readable(self) -> bool:
-        """Always true: this wraps a readable file."""
-        return True
-
-    def seekable(self) -> bool:
-        """Whether the wrapped file can seek."""
-        return self._file.seekable()
-
-    def tell(self) -> int:
-        """The wrapped file's position."""
-        return self._file.tell()
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        """Seeks the wrapped file; the bar follows at the next read.
-
-        The SDK seeks to the end to learn the size before sending: reporting that would
-        flash a finished bar.
-        """
-        self._position = self._file.seek(offset, whence)
-        return self._position
