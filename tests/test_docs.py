@@ -110,3 +110,51 @@ def _run_shell(code: str, url: str, workdir: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, f"{code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+
+
+def _documented() -> tuple[set[int], set[tuple[str, str]]]:
+    """What the API reference renders: objects by identity, other values by module+name."""
+    import importlib
+
+    objects: set[int] = set()
+    values: set[tuple[str, str]] = set()
+    directive = re.compile(r"^::: ([\w.]+)\n((?:    .*\n)*)", re.MULTILINE)
+    for page in (ROOT / "docs" / "reference").glob("*.md"):
+        for name, options in directive.findall(page.read_text()):
+            module = importlib.import_module(name)
+            listed = re.findall(r"^        - (\w+)$", options, re.MULTILINE)
+            for member in listed or getattr(module, "__all__", []):
+                value = getattr(module, member)
+                objects.add(id(value))
+                values.add((name, member))
+            if not listed:
+                values.add((name, "*"))
+    return objects, values
+
+
+def _public_modules() -> list[str]:
+    package = Path(objectstore_client.__file__).parent
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        if any(part.startswith("_") for part in parts if part != "__init__"):
+            continue
+        names.append(".".join(part for part in parts if part != "__init__"))
+    return names
+
+
+def test_the_api_reference_documents_every_public_name() -> None:
+    import importlib
+
+    objects, values = _documented()
+    missing = []
+    for name in _public_modules():
+        module = importlib.import_module(name)
+        for member in getattr(module, "__all__", []):
+            value = getattr(module, member)
+            # Numbers and strings are compared by name: equal ones may share one object.
+            plain = isinstance(value, int | float | str | bytes | tuple | frozenset)
+            by_identity = not plain and id(value) in objects
+            if not (by_identity or (name, member) in values or (name, "*") in values):
+                missing.append(f"{name}.{member}")
+    assert missing == []
