@@ -12,9 +12,7 @@ from __future__ import annotations
 import typing
 from typing import TYPE_CHECKING, Literal
 
-from objectstore_client.errors import InvalidArgument
-
-__all__ = ["MissingMode", "MissingT", "check_missing"]
+__all__ = ["MissingMode", "MissingT"]
 
 MissingMode = Literal["raise", "none"]
 """The two modes."""
@@ -28,14 +26,3 @@ if TYPE_CHECKING:
     MissingT = TypeVar("MissingT", bound=MissingMode, default=Literal["raise"])
 else:
     MissingT = typing.TypeVar("MissingT", bound=MissingMode)
-
-
-def check_missing(missing: object) -> MissingMode:
-    """Checks a `missing=` argument.
-
-    Raises:
-        InvalidArgument: It is neither `"raise"` nor `"none"`.
-    """
-    if missing == "raise" or missing == "none":
-        return missing
-    raise InvalidArgument("missing", f"must be 'raise' or 'none', got {missing!r}")

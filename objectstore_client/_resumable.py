@@ -52,11 +52,11 @@ class FramedSource(io.RawIOBase):
     """A seekable, read-only view of an upload as it is stored: compressed or not.
 
     The input is cut into `FRAME_INPUT` pieces; with compression each becomes one zstd
-    frame, whose size the constructor measures by compressing it. Reading at any offset
-    produces the piece that holds it (again); a piece that comes out otherwise than
-    measured (by CRC-32) means the input changed, which raises rather than store a
-    corrupt object.
-    The input's position is restored by `close`.
+    frame, whose size the constructor measures by compressing it (uncompressed pieces
+    need no such pass). Reading at any offset produces the piece that holds it (again);
+    a piece that comes out otherwise (by CRC-32) than when it was first measured or sent
+    means the input changed, which raises rather than store a corrupt object. The input's
+    position is restored by `close`.
     """
 
     def __init__(
@@ -67,13 +67,17 @@ class FramedSource(io.RawIOBase):
         self._size = size
         self._zstd = zstd
         self._ends: list[int] = []  # where each piece ends in the stored bytes
-        self._checksums: list[int] = []  # CRC-32 of each piece as stored
+        self._checksums: list[int | None] = []  # CRC-32 of each piece, once produced
         stored = 0
-        for _ in range(0, size, FRAME_INPUT):
-            piece = self._piece(len(self._ends))
-            stored += len(piece)
+        for offset in range(0, size, FRAME_INPUT):
+            if zstd:
+                piece = self._piece(len(self._ends))
+                stored += len(piece)
+                self._checksums.append(zlib.crc32(piece))
+            else:
+                stored += min(FRAME_INPUT, size - offset)
+                self._checksums.append(None)
             self._ends.append(stored)
-            self._checksums.append(zlib.crc32(piece))
         self.length = stored
         """The stored length: what the server is told to expect."""
         self._position = 0
@@ -111,6 +115,8 @@ class FramedSource(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.length}[whence]
         self._position = max(0, base + offset)
+        # Produce (and check) the piece again: a bytes-like input may have changed since.
+        self._cached = None
         return self._position
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
@@ -120,7 +126,11 @@ class FramedSource(io.RawIOBase):
         index = bisect.bisect_right(self._ends, self._position)
         if self._cached is None or self._cached[0] != index:
             piece = self._piece(index)
-            if zlib.crc32(piece) != self._checksums[index]:
+            checksum, expected = zlib.crc32(piece), self._checksums[index]
+            start = self._ends[index - 1] if index else 0
+            if expected is None and len(piece) == self._ends[index] - start:
+                self._checksums[index] = checksum
+            elif checksum != expected:
                 raise InvalidArgument("contents", "changed while it was being uploaded")
             self._cached = (index, piece)
         piece = self._cached[1]

@@ -2,7 +2,7 @@
 
 `upload_source` turns the caller's contents into what the upload plans take (bytes-like
 or a binary file object), opening a path for the duration of the upload and wrapping an
-iterable of chunks as a non-seekable stream, and adds progress reporting.
+iterator of chunks as a non-seekable stream, and adds progress reporting.
 """
 
 from __future__ import annotations
@@ -69,11 +69,9 @@ class UploadSource:
 
 
 def _is_chunks(contents: object) -> bool:
-    return (
-        isinstance(contents, Iterable)
-        and not isinstance(contents, str | bytes | bytearray | memoryview)
-        and not callable(getattr(contents, "read", None))
-    )
+    # Iterators only (generators, `iter(...)`): a list of chunks stays an error, as in
+    # 0.0.19, rather than be taken for one by accident.
+    return isinstance(contents, Iterator) and not callable(getattr(contents, "read", None))
 
 
 @contextmanager

@@ -16,16 +16,17 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Literal
 
 from objectstore_client import _resumable
 from objectstore_client._plans import objects
-from objectstore_client._plans.multipart import CompletePart
+from objectstore_client._plans.multipart import CompletePart, part_encoding
 from objectstore_client._progress import WorkerCancelled, wait_reporting
 from objectstore_client._put import send_put
+from objectstore_client._zstd import compress_chunks
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType, RequestError
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 from objectstore_client.multipart import MultipartUpload, MultipartVerbs
@@ -35,6 +36,8 @@ from objectstore_client.transfers import TransferConfig
 __all__ = ["UploadFileVerbs"]
 
 logger = logging.getLogger(__name__)
+
+_PIECE = 1024 * 1024
 
 
 class UploadFileVerbs(MultipartVerbs):
@@ -128,7 +131,10 @@ class UploadFileVerbs(MultipartVerbs):
                     config,
                 )
                 if upload is not None:
-                    return _send_parts(upload, file.fileno(), size, config, progress)
+                    compressing = (
+                        part_encoding(self._context.usecase, compression, None) == "compress"
+                    )
+                    return _send_parts(upload, file.fileno(), size, compressing, config, progress)
             if large:
                 stored = _resumable.put(self._context, plan, 0)
                 if stored is not None:
@@ -156,6 +162,7 @@ def _send_parts(
     upload: MultipartUpload,
     descriptor: int,
     size: int,
+    compressing: bool,
     config: TransferConfig,
     progress: ProgressCallback | None,
 ) -> str:
@@ -167,10 +174,16 @@ def _send_parts(
         if cancel.is_set():
             raise WorkerCancelled
         length = min(config.part_size, size - offset)
-        data = os.pread(descriptor, length, offset)
-        if len(data) != length:
-            raise InvalidArgument("path", "the file shrank during the upload")
-        sent = upload.put_part(data, part_number=number, content_length=length)
+        if compressing:
+            # Compressed here, on this worker, into one whole frame that `put_part` sends
+            # as it is, reading the file a piece at a time: a worker holds about one
+            # compressed part, not the part and its compressed copy.
+            data = compress_chunks(_pieces(descriptor, offset, length), length)
+        else:
+            data = os.pread(descriptor, length, offset)
+            if len(data) != length:
+                raise InvalidArgument("path", "the file shrank during the upload")
+        sent = upload.put_part(data, part_number=number, content_length=len(data))
         done.put(length)
         return sent
 
@@ -198,6 +211,21 @@ def _send_parts(
         raise
     finally:
         pool.shutdown(wait=False)
+
+
+def _pieces(descriptor: int, offset: int, length: int) -> Iterator[bytes]:
+    """`length` bytes of a file from `offset`, a MiB at a time.
+
+    Raises:
+        InvalidArgument: The file ends before (it shrank during the upload).
+    """
+    end = offset + length
+    while offset < end:
+        piece = os.pread(descriptor, min(_PIECE, end - offset), offset)
+        if not piece:
+            raise InvalidArgument("path", "the file shrank during the upload")
+        offset += len(piece)
+        yield piece
 
 
 def _abort(upload: MultipartUpload) -> None:

@@ -18,7 +18,7 @@ from urllib3.connectionpool import HTTPConnectionPool
 
 from objectstore_client import _retry, _validation
 from objectstore_client._context import AuthHeader, RequestContext
-from objectstore_client._missing import MissingT, check_missing
+from objectstore_client._missing import MissingT
 from objectstore_client._retry import DEFAULT_RETRIES
 from objectstore_client._transport import USER_AGENT, Transport, build_pool
 from objectstore_client.auth import Permission, SecretKey, TokenProvider
@@ -180,8 +180,8 @@ class Client(Generic[MissingT]):
         timeout_ms: float | None = None,
         connection_kwargs: Mapping[str, Any] | None = None,
         token: TokenProvider | None = None,
-        spool_dir: str | PathLike[str] | None = None,
         *,
+        spool_dir: str | PathLike[str] | None = None,
         auth_header: AuthHeader = "authorization",
         max_connections: int | None = None,
         user_agent: str | None = None,
@@ -189,7 +189,7 @@ class Client(Generic[MissingT]):
         # The default is "raise"; typed by the type variable's default (see `_missing`).
         missing: MissingT = "raise",  # type: ignore[assignment]
     ) -> None:
-        check_missing(missing)
+        _validation.check_missing(missing)
         self._missing: MissingT = missing
         self._spool_dir = spool_dir
         base_origin, base_path = _validation.check_base_url(base_url)

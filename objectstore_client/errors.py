@@ -259,11 +259,7 @@ class ExpiryExtensionUnsupported(RequestError):
 
 
 class RangeNotSatisfiable(RequestError):
-    """416: a requested byte range starts at or past the end of the stored bytes.
-
-    The message names the range. Ranges address the stored bytes (compressed ones for a
-    compressed object), so an offset valid for the decoded data may be past their end.
-    """
+    """416: a byte range (named in the message) starts past the end of the stored bytes."""
 
 
 class BatchFailed(ObjectstoreError):
@@ -275,7 +271,7 @@ class BatchFailed(ObjectstoreError):
     """
 
     def __init__(self, errors: list[tuple[int, ObjectstoreError | None]], total: int) -> None:
-        first = f"; first: operation {errors[0][0]}: {errors[0][1]}" if errors else ""
+        first = f": operation {errors[0][0]}: {errors[0][1]}" if errors else ""
         super().__init__(f"{len(errors)} of {total} batch operations failed{first}")
         self.errors = errors
         self.total = total

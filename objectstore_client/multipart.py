@@ -307,10 +307,7 @@ class MultipartVerbs(SessionBase):
             InvalidArgumentType: An argument has the wrong type.
         """
         checked_key = _validation.check_key(key)
-        if not isinstance(upload_id, str):
-            raise InvalidArgumentType("upload_id", f"must be a str, got {type(upload_id).__name__}")
-        if not upload_id:
-            raise InvalidArgument("upload_id", "must not be empty")
+        upload_id = _validation.check_upload_id(upload_id)
         encoding: PartEncoding | Literal["unknown"] = (
             "unknown"
             if compression is None and precompressed is None
@@ -321,12 +318,7 @@ class MultipartVerbs(SessionBase):
 
 def _read_part(contents: object, content_length: object) -> bytes | bytearray:
     """The part's bytes: `contents` itself, or `content_length` bytes read from it."""
-    if isinstance(content_length, bool) or not isinstance(content_length, int):
-        raise InvalidArgumentType(
-            "content_length", f"must be an int, got {type(content_length).__name__}"
-        )
-    if content_length < 0:
-        raise InvalidArgument("content_length", f"must not be negative, got {content_length}")
+    content_length = _validation.check_content_length(content_length)
     if isinstance(contents, bytes | bytearray | memoryview):
         data = contents if isinstance(contents, bytes | bytearray) else contents.tobytes()
         if len(data) != content_length:

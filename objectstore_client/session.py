@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Generic, Literal, cast, overload
 
-from objectstore_client import _resumable
+from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
 from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._missing import MissingMode, MissingT
 from objectstore_client._plans import expiry, objects, ranges
-from objectstore_client._plans.resumable import check_threshold
 from objectstore_client._progress import ProgressReader
 from objectstore_client._put import send_put
 from objectstore_client._sources import upload_source
@@ -71,7 +70,7 @@ class Session(
 
     def put(
         self,
-        contents: bytes | bytearray | memoryview | IO[bytes] | os.PathLike[str] | Iterable[bytes],
+        contents: bytes | bytearray | memoryview | IO[bytes] | os.PathLike[str] | Iterator[bytes],
         key: str | None = None,
         compression: Compression | Literal["none"] | None = None,
         content_type: str | None = None,
@@ -94,8 +93,8 @@ class Session(
         or a readable binary file object, including non-seekable pipes (streamed in
         chunks, never read into memory as a whole, read from its current position to the
         end). The stream is not closed, and after the upload its position is not looked at.
-        A `pathlib.Path` (any `os.PathLike`) is opened, streamed and closed; an iterable of
-        byte chunks (a generator, a list) is streamed as it is iterated, and never retried.
+        A `pathlib.Path` (any `os.PathLike`) is opened, streamed and closed; an iterator of
+        byte chunks (a generator, `iter(chunks)`) is streamed as it goes, and never retried.
         For files of many MiB, `upload_file` sends parts in parallel.
 
         Retries: a PUT is sent again after a dropped connection, a timeout or a 429/5xx
@@ -163,7 +162,7 @@ class Session(
             threshold = (
                 self._context.usecase.resumable_threshold_bytes
                 if resumable_threshold_bytes is None
-                else check_threshold(resumable_threshold_bytes)
+                else _validation.check_resumable_threshold(resumable_threshold_bytes)
             )
             if (stored := _resumable.put(self._context, plan, threshold)) is not None:
                 source.sent()

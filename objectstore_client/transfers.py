@@ -1,8 +1,11 @@
 """`TransferConfig`: how `upload_file` and `download_file` split large transfers.
 
-Defaults were chosen by measurement on the local server (bench/README.md, "Transfers"):
-parts of 8 MiB, 4 at a time, for objects from 16 MiB. Memory stays bounded by about
-`part_size * max_concurrency` (plus zstd's buffers) whatever the object's size.
+Defaults were chosen by measurement against the local server on 2 cores (bench/README.md,
+"Transfers"): parts of 32 MiB, 2 at a time, for files and objects from 64 MiB. More
+workers made uploads slower there (they compete for the cores with the server), parts of
+8-16 MiB too (more requests, and the server copies every part once more when completing);
+2 x 32 MiB keeps an upload of any size under 150 MiB of memory. Memory stays bounded by
+about `part_size * max_concurrency` (compressed parts, plus zstd's buffers).
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ MIN_PART_SIZE = 5 * MIB
 """The smallest part a multipart upload may send but for the last: GCS's minimum for
 non-final parts (protocol §11.2), which every server must be assumed to have."""
 
-DEFAULT_THRESHOLD = 16 * MIB
-DEFAULT_PART_SIZE = 8 * MIB
-DEFAULT_MAX_CONCURRENCY = 4
+DEFAULT_THRESHOLD = 256 * MIB
+DEFAULT_PART_SIZE = 32 * MIB
+DEFAULT_MAX_CONCURRENCY = 2
 
 TransferProtocol = Literal["auto", "multipart", "resumable"]
 """How a large upload is split: `"multipart"` (parallel parts, protocol §11),

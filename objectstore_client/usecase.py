@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Literal
 
 from objectstore_client import _validation
-from objectstore_client._plans.resumable import DEFAULT_THRESHOLD, check_threshold
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 
-__all__ = ["Usecase"]
+__all__ = ["DEFAULT_RESUMABLE_THRESHOLD", "Usecase"]
+
+DEFAULT_RESUMABLE_THRESHOLD = 256 * 1024 * 1024
+"""Uploads of this many bytes or more go resumable by default (as in 0.2.x)."""
 
 
 class Usecase:
@@ -40,10 +42,12 @@ class Usecase:
         name: str,
         compression: Compression = "zstd",
         expiration_policy: ExpirationPolicy | Manual | None = None,
-        resumable_threshold_bytes: int | Literal["none"] = DEFAULT_THRESHOLD,
+        resumable_threshold_bytes: int | Literal["none"] = DEFAULT_RESUMABLE_THRESHOLD,
     ) -> None:
         self.name = name
-        self._resumable_threshold_bytes = check_threshold(resumable_threshold_bytes)
+        self._resumable_threshold_bytes = _validation.check_resumable_threshold(
+            resumable_threshold_bytes
+        )
         self._compression = _validation.check_compression(compression)
         self._expiration_policy = _validation.check_expiration_policy(expiration_policy)
 

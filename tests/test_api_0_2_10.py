@@ -475,6 +475,10 @@ CONTRADICTIONS = {
         "0.0.19's field order: filename and size follow custom (and default to None), so "
         "0.0.19's positional Metadata(...) calls keep working"
     ),
+    "client.Client": (
+        "spool_dir is keyword-only, as is every parameter after 0.0.19's seven (0.2.x has it "
+        "eighth, positional)"
+    ),
     "client.Usecase.name": "assignable (validated), as in 0.0.19",
     "client.USER_AGENT": "names this package's version",
 }

@@ -101,7 +101,7 @@ def test_put_from_a_path_and_chunks_with_progress(session, tmp_path):
 
     reports.clear()
     session.put((DATA[i : i + 1000] for i in range(0, len(DATA), 1000)), key="src/chunks")
-    session.put([b"a", bytearray(b"b"), memoryview(b"c")], key="src/list", progress=progress)
+    session.put(iter([b"a", bytearray(b"b"), memoryview(b"c")]), key="src/list", progress=progress)
     assert session.get("src/chunks").payload.read() == DATA
     assert session.get("src/list").payload.read() == b"abc"
     assert reports[-1][0] == Progress(3, None)

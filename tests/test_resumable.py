@@ -296,3 +296,32 @@ def test_framed_source_refuses_a_changed_input():
     source.seek(source.length - 1)
     with pytest.raises(InvalidArgument, match="changed"):
         source.read()
+
+
+def test_framed_source_refuses_an_uncompressed_input_changed_between_sends():
+    data = bytearray(b"b" * (FRAME_INPUT + 10))
+    source = FramedSource(data, len(data), zstd=False)
+    assert source.length == len(data)
+    assert source.read() == data  # the first send records each piece's checksum
+    data[-5:] = b"12345"
+    source.seek(source.length - 1)
+    with pytest.raises(InvalidArgument, match="changed"):
+        source.read()
+
+
+def test_framed_source_refuses_a_stream_that_shrank():
+    stream = io.BytesIO(b"c" * (FRAME_INPUT + 10))
+    source = FramedSource(stream, FRAME_INPUT + 10, zstd=False)
+    stream.truncate(FRAME_INPUT + 5)
+    source.seek(FRAME_INPUT)
+    with pytest.raises(InvalidArgument, match="changed"):
+        source.read()
+
+
+def test_spool_dir_is_accepted_and_left_empty(objectstore_url, tmp_path):
+    with Client(objectstore_url, spool_dir=tmp_path) as client:
+        usecase = Usecase("u", resumable_threshold_bytes=64 * KIB)
+        session = client.session(usecase, org=1)
+        key = session.put(io.BytesIO(DATA), key="spooled")
+        assert session.get(key).payload.read() == DATA
+    assert list(tmp_path.iterdir()) == []

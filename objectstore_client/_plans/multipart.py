@@ -35,11 +35,10 @@ from objectstore_client.metadata import Compression
 from objectstore_client.usecase import Usecase
 
 __all__ = [
-    "MAX_PART_NUMBER",
     "CompletePart",
     "PartEncoding",
     "PartInfo",
-    "check_part_number",
+    "check_parts",
     "part_encoding",
     "plan_abort",
     "plan_complete",
@@ -51,9 +50,6 @@ __all__ = [
     "read_list_parts",
     "read_put_part",
 ]
-
-MAX_PART_NUMBER = 4_294_967_295
-"""The highest part number the server accepts (protocol §11.2); the lowest is 1."""
 
 PartEncoding = Literal["compress", "as-is", "precompressed"]
 """What happens to each part: compressed here (object recorded zstd), sent as it is
@@ -165,31 +161,11 @@ def read_initiate(response: urllib3.BaseHTTPResponse, path: str) -> tuple[str, s
     return str(_field(document, "key", str, path)), str(_field(document, "upload_id", str, path))
 
 
-def check_part_number(part_number: object) -> int:
-    """Checks a part number: an int from 1 to 4294967295 (protocol §11.2)."""
-    if isinstance(part_number, bool) or not isinstance(part_number, int):
-        raise InvalidArgumentType(
-            "part_number", f"must be an int, got {type(part_number).__name__}"
-        )
-    if not 1 <= part_number <= MAX_PART_NUMBER:
-        raise InvalidArgument(
-            "part_number", f"must be from 1 to {MAX_PART_NUMBER}, got {part_number}"
-        )
-    return part_number
-
-
 def _check_md5(content_md5: object, data: bytes | bytearray) -> bytes | None:
-    if content_md5 is None:
-        return None
-    if not isinstance(content_md5, bytes | bytearray):
-        raise InvalidArgumentType(
-            "content_md5", f"must be the 16-byte MD5 digest, got {type(content_md5).__name__}"
-        )
-    if len(content_md5) != 16:
-        raise InvalidArgument("content_md5", f"must be 16 bytes, got {len(content_md5)}")
-    if hashlib.md5(data, usedforsecurity=False).digest() != bytes(content_md5):
+    digest = _validation.check_content_md5(content_md5)
+    if digest is not None and hashlib.md5(data, usedforsecurity=False).digest() != digest:
         raise InvalidArgument("content_md5", "does not match the part's contents")
-    return bytes(content_md5)
+    return digest
 
 
 def plan_put_part(
@@ -213,7 +189,7 @@ def plan_put_part(
             upload that is not whole zstd frames.
         InvalidArgumentType: An argument has the wrong type.
     """
-    number = check_part_number(part_number)
+    number = _validation.check_part_number(part_number)
     md5 = _check_md5(content_md5, data)
     # A part of whole zstd frames is one the caller compressed, as 0.2.x required: sent
     # as it is, it keeps the object valid. Anything else is compressed here.
@@ -318,7 +294,7 @@ def check_parts(parts: object) -> list[CompletePart | PartInfo]:
             raise InvalidArgumentType(
                 "parts", f"items must be CompletePart or PartInfo, got {type(part).__name__}"
             )
-        number = check_part_number(part.part_number)
+        number = _validation.check_part_number(part.part_number)
         if number in seen:
             raise InvalidArgument("parts", f"part number {number} is listed twice")
         seen.add(number)

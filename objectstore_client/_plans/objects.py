@@ -12,6 +12,7 @@ from objectstore_client import _protocol, _validation
 from objectstore_client._download import GetResponse, Payload, Translate
 from objectstore_client._plans.ranges import parse_content_range
 from objectstore_client._plans.request import BodyPlan, RequestPlan
+from objectstore_client._plans.upload_headers import plan_upload_headers
 from objectstore_client.errors import InvalidArgument, UnsupportedCompression
 from objectstore_client.metadata import Compression, Metadata
 from objectstore_client.ranges import ByteRange
@@ -86,15 +87,14 @@ def plan_put(
     else:
         chosen = _validation.check_precompressed(checked_contents, precompressed)
         to_compress = "none"
-    headers = _protocol.put_headers(
+    headers = plan_upload_headers(
+        usecase,
         compression=chosen,
-        content_type=_validation.check_content_type(content_type or None),
-        expiration_policy=_validation.check_expiration_policy(
-            expiration_policy or usecase.expiration_policy
-        ),
-        origin=_validation.check_text(origin or None, "origin"),
-        filename=_validation.check_text(filename or None, "filename"),
-        metadata=_validation.check_custom_metadata(metadata),
+        content_type=content_type,
+        metadata=metadata,
+        expiration_policy=expiration_policy,
+        origin=origin,
+        filename=filename,
     )
     _validation.check_request_head(headers, checked_key)
     request = RequestPlan(

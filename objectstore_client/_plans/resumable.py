@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
 
 import urllib3
 
 from objectstore_client._plans.request import BodyPlan, RequestPlan
-from objectstore_client.errors import InvalidArgument, InvalidArgumentType, ProtocolError
+from objectstore_client.errors import ProtocolError
 
 __all__ = [
-    "DEFAULT_THRESHOLD",
     "Complete",
     "Created",
     "Incomplete",
-    "check_threshold",
     "plan_cancel",
     "plan_create",
     "plan_probe",
@@ -157,32 +154,3 @@ def plan_cancel(key: str, session: str) -> RequestPlan:
     return RequestPlan(
         "resumable.cancel", "DELETE", key, query=(("session", session),), idempotent=True
     )
-
-
-DEFAULT_THRESHOLD = 256 * 1024 * 1024
-"""Uploads of this many bytes or more go resumable by default (as in 0.2.x)."""
-
-
-def check_threshold(threshold: object) -> int | Literal["none"]:
-    """Checks a `resumable_threshold_bytes`: a positive int, or `"none"` (never resumable).
-
-    Raises:
-        InvalidArgument: A number of 0 or less, or a string other than `"none"`.
-        InvalidArgumentType: Neither an int nor a string.
-    """
-    if threshold == "none":
-        return "none"
-    if isinstance(threshold, str):
-        raise InvalidArgument(
-            "resumable_threshold_bytes", f"must be 'none' or an int, got {threshold!r}"
-        )
-    if isinstance(threshold, bool) or not isinstance(threshold, int):
-        raise InvalidArgumentType(
-            "resumable_threshold_bytes",
-            f"must be an int or 'none', got {type(threshold).__name__}",
-        )
-    if threshold <= 0:
-        raise InvalidArgument(
-            "resumable_threshold_bytes", f"must be more than 0 (or 'none'), got {threshold}"
-        )
-    return threshold

@@ -1,6 +1,6 @@
 """The metadata headers of an upload that stores a new object (protocol §5.1).
 
-Shared by the plans that fix an object's metadata before its bytes arrive: multipart
+Shared by the plans that fix an object's metadata: put (protocol §6.1, §6.2), multipart
 initiate (protocol §11.1) and resumable session creation (protocol §23.2).
 """
 

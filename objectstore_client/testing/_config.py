@@ -52,7 +52,7 @@ class AuthKey:
 
 @dataclass(frozen=True)
 class UsecasePolicy:
-    """Which expiration policies a usecase accepts on writes (spec §9.6).
+    """Which expiration policies a usecase accepts on writes (protocol §9.6).
 
     The real server's config field names are not in the spec; these are ours.
     """
@@ -60,8 +60,13 @@ class UsecasePolicy:
     allow_manual: bool = True
     allow_ttl: bool = True
     max_ttl: timedelta | None = None
+    """The 0.2.0 release's longest TTL (its `ttl.max`); today's server falls back to it."""
     allow_tti: bool = True
     max_tti: timedelta | None = None
+    """The 0.2.0 release's longest TTI (its `tti.max`); today's server falls back to it."""
+    max: timedelta | None = None
+    """Today's `expiration.max`: one limit for TTL and TTI, and for PATCH extensions measured
+    from the request time. A 0.2.0 server uses it where `max_ttl`/`max_tti` are unset."""
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,21 @@ class Context:
     usecase: str
     scopes: tuple[tuple[str, str], ...]
     key: str
+    time: datetime
+    """When the request entered; on a current server rounded up to a whole second."""
+
+    @property
+    def current(self) -> bool:
+        """Whether the server speaks today's protocol."""
+        return self.services.current
+
+    def now(self) -> datetime:
+        """The time this request's writes and expiry decisions use.
+
+        Today's server uses one request time for all of them (protocol §5.5); the 0.2.0
+        release read the clock at each step.
+        """
+        return self.time if self.services.current else self.services.now()
 
     def oid(self, key: str | None = None, access: Access = "read") -> ObjectId:
         """The object `key` (default: the path's) names in this usecase and scope.

@@ -135,7 +135,7 @@ class HTTPServer:
 
     def start(self) -> None:
         """Starts the accept loop in a daemon thread."""
-        self._rejector = Rejector()
+        self._rejector = Rejector(self._backoff.connection_closed)
         self._thread = threading.Thread(
             target=self._accept_loop, name=f"objectstore-local-{self.port}", daemon=True
         )
@@ -160,6 +160,11 @@ class HTTPServer:
 
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
+            assert self._rejector is not None
+            if self._rejector.full and len(self._connections) >= self.max_connections:
+                # No room to serve nor to reject: let new connections wait in the backlog.
+                self._backoff.wait_for_room(self._stopping)
+                continue
             try:
                 conn, addr = self._sock.accept()
             except OSError as exc:
@@ -174,7 +179,6 @@ class HTTPServer:
                 if not over:
                     self._connections.add(conn)
             if over:
-                assert self._rejector is not None
                 self._rejector.reject(conn)
                 continue
             try:
@@ -184,10 +188,10 @@ class HTTPServer:
                     args=(conn, str(addr[0]), accepted),
                     daemon=True,
                 ).start()
-            except (OSError, RuntimeError) as exc:  # RuntimeError: no thread can be started
+            except (OSError, RuntimeError):  # RuntimeError: no thread can be started
                 self._forget(conn)
                 conn.close()
-                self._backoff.failed(OSError(errno.ENOMEM, str(exc)), self._stopping)
+                self._backoff.failed(OSError(errno.ENOMEM, "no thread"), self._stopping)
 
     def _forget(self, conn: socket.socket) -> None:
         with self._lock:
@@ -195,13 +199,9 @@ class HTTPServer:
         self._backoff.connection_closed()
 
     def _serve_connection(self, conn: socket.socket, peer: str, accepted: float) -> None:
+        reader: SocketReader | None = None
         try:
             reader = SocketReader(conn, IO_TIMEOUT)
-        except OSError:
-            self._forget(conn)
-            conn.close()
-            return
-        try:
             # The first request head must be complete within the header deadline of the
             # accept; later ones within the idle timeout, then the header deadline.
             deadline = accepted + self._header_timeout
@@ -216,7 +216,8 @@ class HTTPServer:
             # Includes TimeoutError: an idle or slow-header connection is closed silently.
             pass
         finally:
-            reader.close()
+            if reader is not None:
+                reader.close()
             with contextlib.suppress(OSError):
                 conn.close()
             self._forget(conn)

@@ -16,6 +16,7 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,12 @@ _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.E
 _BACKOFF_FIRST = 0.005
 _BACKOFF_MAX = 0.25
 
-# A rejected connection gets this long to finish sending its request before it is closed.
-_REJECT_LINGER = 1.0
-# At most this many rejected connections linger at once; beyond, the oldest is closed.
+# A rejected connection gets this long to finish sending its request and close its side; a
+# client that has read the 503 closes at once, so this only bounds the slow ones. (1 s was
+# too short for a loaded client machine: the reset then broke its still unsent request.)
+_REJECT_LINGER = 5.0
+# At most this many rejected connections linger at once (each holds a descriptor); while
+# that many do, the accept loop leaves new connections in the listen backlog.
 _REJECT_MAX_PENDING = 64
 
 # After a response to an unread large body, how long to discard what the client still sends.
@@ -128,6 +132,12 @@ class AcceptBackoff:
         with self._freed:
             self._freed.notify_all()
 
+    def wait_for_room(self, stopping: threading.Event) -> None:
+        """Waits (at most 100 ms) for a connection to close, when there is no room to accept."""
+        if not stopping.is_set():
+            with self._freed:
+                self._freed.wait(0.1)
+
 
 class Rejector:
     """Answers connections beyond the cap with a clean 503 and closes them gracefully.
@@ -136,9 +146,11 @@ class Rejector:
     destroy the 503 before the client reads it. So the 503 is written, the sending side shut
     down, and whatever the client still sends is discarded until it closes or
     `_REJECT_LINGER` passes: one selector thread does this for every rejected connection.
+    `released` is called whenever one of them is closed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, released: Callable[[], None]) -> None:
+        self._released = released
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -148,6 +160,12 @@ class Rejector:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="objectstore-reject", daemon=True)
         self._thread.start()
+
+    @property
+    def full(self) -> bool:
+        """Whether as many rejected connections linger as allowed."""
+        with self._lock:
+            return len(self._pending) >= _REJECT_MAX_PENDING
 
     def reject(self, conn: socket.socket) -> None:
         """Sends the 503 on `conn` and takes ownership of it."""
@@ -164,8 +182,8 @@ class Rejector:
                 conn.close()
                 return
             if len(self._pending) >= _REJECT_MAX_PENDING:
-                oldest = next(iter(self._pending))
-                self._drop(oldest)
+                # Only if the caller ignored `full`: the oldest goes, maybe with a reset.
+                self._drop(next(iter(self._pending)))
             self._pending[conn] = time.monotonic() + _REJECT_LINGER
             self._selector.register(conn, selectors.EVENT_READ)
         with contextlib.suppress(OSError):
@@ -177,6 +195,7 @@ class Rejector:
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(conn)
         conn.close()
+        self._released()
 
     def _run(self) -> None:
         while True:

@@ -12,11 +12,13 @@ from urllib.parse import unquote_plus
 from objectstore_client.testing._auth import AuthFailure
 from objectstore_client.testing._context import Context
 from objectstore_client.testing._http import Response
-from objectstore_client.testing._objects import WRITE, read_json_body, stamp, write_metadata
+from objectstore_client.testing._jsonbody import read_json_body
+from objectstore_client.testing._objects import WRITE, stamp, write_metadata
 from objectstore_client.testing._responses import (
     JSON,
     HTTPFailure,
     empty,
+    json_detail,
     json_error,
     json_ok,
     text_error,
@@ -86,9 +88,7 @@ def initiate(context: Context) -> Response:
     meta = write_metadata(context)
     key = context.key or str(uuid.uuid4())
     with context.services.backend_slot():
-        upload_id = context.services.storage.initiate(
-            context.raw_oid(key), stamp(context.services, meta)
-        )
+        upload_id = context.services.storage.initiate(context.raw_oid(key), stamp(context, meta))
     return json_ok(200, {"key": key, "upload_id": upload_id})
 
 
@@ -99,7 +99,9 @@ def put_part(context: Context) -> Response:
     assert number is not None
     declared = context.request.header("content-length")
     if declared is None or not declared.isdigit() or context.request.body.chunked:
-        return json_error(400, "client error", "Content-Length header is required")
+        # A plain client error with no `causes`; today's text has a lower-case name.
+        name = "content-length" if context.current else "Content-Length"
+        return json_detail(400, f"client error: {name} header is required")
     context.authorize(WRITE)
     body = context.request.body
     with context.services.backend_slot():
@@ -182,7 +184,7 @@ def _completion_parts(document: object) -> list[tuple[int, str]]:
 def complete(context: Context) -> Response:
     """Complete: always 200 once the body parses; the outcome is the JSON document (§11.4)."""
     values = _query(context, ("upload_id",))
-    parts = _completion_parts(read_json_body(context))
+    parts = _completion_parts(read_json_body(context.request))
     services = context.services
     outcome: dict[str, object] = {}
 

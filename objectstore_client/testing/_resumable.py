@@ -1,8 +1,8 @@
 """Resumable uploads on the object routes, as today's server serves them (protocol §23).
 
-`classify` is the route dispatcher's query classification (§23.1): it runs before auth and
-picks the operation; `create`, `write` (a chunk or an offset query) and `cancel` are the
-handlers, each checking in the server's order (§23.2, §23.4, §23.6). Sessions and their bytes
+After the route's dispatcher has classified the query (`_upload_query`, §23.1), `create`,
+`write` (a chunk or an offset query) and `cancel` handle the request, each checking in the
+server's order (§23.2, §23.4, §23.6). Sessions and their bytes
 are kept by `_upload_sessions`; the object is published through the storage layer's atomic
 write with the metadata stamped at creation.
 
@@ -13,10 +13,8 @@ chunk-beyond-length details), the texts below are ours; clients key on the statu
 from __future__ import annotations
 
 import base64
-import json
 import re
 import uuid
-from typing import Literal
 from urllib.parse import parse_qsl
 
 from objectstore_client.testing._body import BodyError
@@ -24,10 +22,9 @@ from objectstore_client.testing._context import Context
 from objectstore_client.testing._http import Request, Response
 from objectstore_client.testing._objects import WRITE, stamp, write_metadata
 from objectstore_client.testing._responses import (
-    JSON,
     HTTPFailure,
     empty,
-    json_error,
+    json_detail,
     json_ok,
     text_error,
 )
@@ -38,47 +35,8 @@ from objectstore_client.testing._upload_sessions import (
     UploadSessions,
 )
 
-Operation = Literal["create", "write", "cancel"]
-
 _U64_MAX = 2**64 - 1
 _TOKEN = re.compile(r"[A-Za-z0-9_-]*")
-
-
-def classify(route: str, method: str, query: str | None) -> Operation | None:
-    """The resumable operation a request asks for, or `None` for an ordinary request.
-
-    Only `POST` on the collection route and `PUT` / `DELETE` on the object route look at
-    `upload_type` and `session` (§23.1). `session` wins over `upload_type`.
-
-    Raises:
-        HTTPFailure: 400 `client error: invalid query parameters` for an `upload_type`
-            other than `resumable`, or a repeated `upload_type` / `session`.
-    """
-    if query is None or (route, method) not in _ROUTES:
-        return None
-    params = _params(query)
-    upload_types = params.get("upload_type", [])
-    sessions = params.get("session", [])
-    for name, values in (("upload_type", upload_types), ("session", sessions)):
-        if len(values) > 1:
-            raise HTTPFailure(_invalid_query(f"duplicate field `{name}`"))
-    if upload_types and upload_types[0] != "resumable":
-        raise HTTPFailure(
-            _invalid_query(f"unknown variant `{upload_types[0]}`, expected `resumable`")
-        )
-    if not upload_types and not sessions:
-        return None
-    if method == "POST":
-        # The collection route has no existing-session operation. The server's test sends
-        # `POST …?session=…` without `upload-length` and gets the create handler's 400; we
-        # route every resumable POST to create (§23.1 leaves the rest open).
-        return "create"
-    if method == "DELETE":
-        return "cancel"  # without `session`, the cancel handler's query check gives 400
-    return "write" if sessions else "create"
-
-
-_ROUTES = {("collection", "POST"), ("object", "PUT"), ("object", "DELETE")}
 
 
 def _params(query: str) -> dict[str, list[str]]:
@@ -86,11 +44,6 @@ def _params(query: str) -> dict[str, list[str]]:
     for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
         found.setdefault(name, []).append(value)
     return found
-
-
-def _invalid_query(cause: str) -> Response:
-    document = {"detail": "client error: invalid query parameters", "causes": [cause]}
-    return Response(400, [JSON], json.dumps(document, separators=(",", ":")).encode())
 
 
 # --- request parts --------------------------------------------------------------------------
@@ -116,12 +69,12 @@ def _require_empty_body(request: Request, message: str) -> None:
     """400 `client error: <message>` for a declared non-zero length or any streamed byte."""
     body = request.body
     if body.content_length:
-        raise HTTPFailure(json_error(400, "client error", message))
+        raise HTTPFailure(json_detail(400, f"client error: {message}"))
     try:
         if body.chunked and body.read(1):
-            raise HTTPFailure(json_error(400, "client error", message))
+            raise HTTPFailure(json_detail(400, f"client error: {message}"))
     except (BodyError, OSError):
-        raise HTTPFailure(json_error(400, "client error", message)) from None
+        raise HTTPFailure(json_detail(400, f"client error: {message}")) from None
 
 
 def _session_id(request: Request) -> bytes:
@@ -132,7 +85,7 @@ def _session_id(request: Request) -> bytes:
             text_error(400, "Failed to deserialize query string: missing field `session`")
         )
     token = values[0]
-    invalid = HTTPFailure(json_error(400, "client error", "invalid session token"))
+    invalid = HTTPFailure(json_detail(400, "client error: invalid session token"))
     if not _TOKEN.fullmatch(token) or len(token) % 4 == 1:
         raise invalid
     data = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -147,7 +100,7 @@ def _target(context: Context) -> Target:
 
 def _unknown_session() -> Response:
     # 404 for unknown, cancelled, completed or foreign sessions (§23.3, §23.7).
-    return json_error(404, "service error", "upload session not found")
+    return json_detail(404, "service error: upload session not found")
 
 
 def _sessions(context: Context) -> UploadSessions:
@@ -167,11 +120,11 @@ def create(context: Context) -> Response:
     services = context.services
     if length == 0:
         # Zero-length objects are never resumable: the client falls back to a plain upload.
-        return json_error(501, "service error", "resumable upload not supported")
+        return json_detail(501, "service error: resumable upload not supported")
     key = str(uuid.uuid4()) if request.method == "POST" else context.key
     with services.backend_slot():
         context.oid(key, "write")  # the filesystem semantics' path conflicts fail here (500)
-        stamped = stamp(services, meta)
+        stamped = stamp(context, meta)
         target = Target(context.usecase, context.scopes, key)
         token = _sessions(context).create(SessionInfo(target, length, stamped))
     granularity = services.config.resumable_granularity
@@ -192,7 +145,7 @@ def write(context: Context) -> Response:
     else:
         declared = request.body.content_length
         if declared is None:
-            raise HTTPFailure(json_error(400, "client error", "content-length header is required"))
+            raise HTTPFailure(json_detail(400, "client error: content-length header is required"))
         size = declared
     context.authorize(WRITE)
     with context.services.backend_slot(), _sessions(context).open(session_id) as session:
@@ -208,23 +161,21 @@ def _append(
 ) -> Response:
     length = session.info.length
     if offset + size > length:
-        return json_error(
-            400,
-            "client error",
-            f"upload chunk exceeds the upload length ({offset} + {size} > {length})",
+        return json_detail(
+            400, f"client error: chunk exceeds the upload length ({offset} + {size} > {length})"
         )
     current = session.offset
     if offset != current:
-        response = json_error(
-            409, "client error", f"upload offset mismatch: expected {current}, got {offset}"
+        response = json_detail(
+            409, f"client error: upload offset mismatch: expected {current}, got {offset}"
         )
         response.headers.append(("upload-offset", str(current)))
         return response
     granularity = context.services.config.resumable_granularity
     final = offset + size == length
     if granularity and not final and size < granularity:
-        return json_error(
-            400, "client error", f"non-final chunk smaller than the granularity {granularity}"
+        return json_detail(
+            400, f"client error: non-final chunk shorter than the granularity {granularity}"
         )
     body = context.request.body
     try:
@@ -232,7 +183,7 @@ def _append(
     except (BodyError, OSError):
         # What arrived is kept (aligned to the granularity), so the client can continue.
         _align(session, offset, granularity, length)
-        return json_error(400, "client error", "client stream broken")
+        return json_detail(400, "client error: client stream broken")
     finally:
         context.services.count_bytes(body.bytes_read)
     _align(session, offset, granularity, length)
@@ -273,6 +224,3 @@ def cancel(context: Context) -> Response:
             return _unknown_session()
         _sessions(context).remove(session_id, session)
     return empty(204)
-
-
-HANDLERS = {"create": create, "write": write, "cancel": cancel}

@@ -88,6 +88,24 @@ def test_connections_beyond_the_cap_get_a_clean_503() -> None:
         assert reply.startswith(b"HTTP/1.1 200 OK\r\n"), reply
 
 
+def test_rejections_are_bounded_and_later_connections_wait_in_the_backlog() -> None:
+    """At most 64 rejected connections linger; beyond, new ones wait to be accepted."""
+    with LocalServer(storage="memory", max_connections=1) as server, ExitStack() as stack:
+        stack.enter_context(_connect(server.port))  # takes the only slot
+        time.sleep(0.2)
+        rejected = [stack.enter_context(_connect(server.port)) for _ in range(64)]
+        for conn in rejected:
+            assert _read_response(conn).startswith(b"HTTP/1.1 503 "), "rejected at once"
+        waiting = stack.enter_context(_connect(server.port))
+        waiting.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            waiting.recv(1)  # neither served nor rejected: still in the listen backlog
+        for conn in rejected:  # clients that read their 503 close; that frees the room
+            conn.close()
+        waiting.settimeout(5)
+        assert _read_response(waiting).startswith(b"HTTP/1.1 503 ")
+
+
 def test_default_cap_follows_the_descriptor_limit() -> None:
     resource = pytest.importorskip("resource")
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
