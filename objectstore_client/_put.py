@@ -6,7 +6,6 @@ from objectstore_client._context import RequestContext
 from objectstore_client._measure import record_upload
 from objectstore_client._plans.objects import PutPlan, read_put
 from objectstore_client._upload import UploadBody
-from objectstore_client.errors import EndpointNotFound, ObjectNotFound
 
 __all__ = ["send_put"]
 
@@ -15,23 +14,15 @@ def send_put(context: RequestContext, plan: PutPlan) -> tuple[str, UploadBody | 
     """Sends a `PutPlan` as one PUT or POST; returns the stored key and the body sent.
 
     Raises:
-        EndpointNotFound: 404: no Objectstore route at the path (base URL or usecase).
+        EndpointNotFound: 404: no Objectstore route at the path (base URL or usecase);
+            see `RequestContext.send`.
         RequestError: The server rejected the upload.
         TransportError: The upload failed on the network (see `Session.put` for retries).
     """
     request = plan.request
     with context.measure("put", request.key) as (span, emitter):
         path = context.target(request)
-        try:
-            response, body = context.send(request, path)
-        except ObjectNotFound as exc:
-            # An upload creates its object: a 404 means the path has no route at all.
-            raise EndpointNotFound(
-                f"{exc} (no Objectstore endpoint at this path: check the client's base URL, "
-                "e.g. a proxy prefix in its path, and the usecase)",
-                exc.status,
-                exc.response,
-            ) from exc
+        response, body = context.send(request, path)
         key = read_put(response, request, path)
         record_upload(span, emitter, body, plan.compression, plan.precompressed, key)
     return key, body

@@ -210,9 +210,10 @@ class ObjectNotFound(RequestError, FileNotFoundError):
 class EndpointNotFound(RequestError):
     """404 to an upload: no route at the path, so the base URL (its path) or usecase is wrong.
 
-    An upload creates its object, so its 404 never means a missing object. Not an
-    `ObjectNotFound`: code that treats missing objects as normal must not swallow this.
+    Uploads never miss their object. Not an `ObjectNotFound`, so it is not taken for one.
     """
+
+    _hint = "no Objectstore endpoint at this path: check the base URL's path and the usecase"
 
 
 class AuthError(RequestError):
@@ -326,13 +327,15 @@ def error_class_for_status(
             `Unauthenticated` (the server answers 400 when no token was sent).
         method: The request method. `PATCH` is only used to extend expiry, so a 405 to it
             means the server lacks that endpoint and a 409 that it refused the extension.
+            A 404 to a `POST` is `EndpointNotFound` (`RequestContext.send` maps others').
     """
     if method == "PATCH" and status == 405:
         return ExpiryExtensionUnsupported
     if method == "PATCH" and status == 409:
         return ExpiryExtensionRejected
     if status == 404:
-        return ObjectNotFound
+        # Every POST creates something (object, batch, upload): 404 means no such route.
+        return EndpointNotFound if method == "POST" else ObjectNotFound
     if status == 401:
         return Unauthenticated
     if status == 400 and (_json_detail(response) or "").startswith("auth error"):

@@ -103,3 +103,17 @@ def test_a_404_on_upload_names_the_base_url(objectstore_url: str, key: str | Non
     # Reads keep their meaning: a 404 there is a missing object.
     with pytest.raises(ObjectNotFound):
         session.get("k")
+
+
+def test_a_404_on_any_post_names_the_base_url(objectstore_url: str, tmp_path) -> None:
+    from objectstore_client.batch import Put
+    from objectstore_client.transfers import TransferConfig
+
+    session = Client(objectstore_url + "/wrong-prefix").session(Usecase("first"), org=1)
+    results = session.many([Put(b"x", key="k")])
+    assert isinstance(results[0].error, EndpointNotFound)
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (6 << 20))
+    config = TransferConfig(threshold=5 << 20, part_size=5 << 20)
+    with pytest.raises(EndpointNotFound, match="base URL's path and the usecase"):
+        session.upload_file(big, "big", config=config)
