@@ -128,9 +128,10 @@ def main() -> None:
             server.stop()
     print(f"\n{args.size_mib} MiB file; objectstore-client {version} as the baseline; {config}")
     print(
-        "| transfer | ours MiB/s | 0.2.10 MiB/s | ratio | ours peak RSS MiB | 0.2.10 peak RSS MiB |"
+        "| transfer | ours MiB/s | 0.2.10 MiB/s | ratio | ours CPU s | 0.2.10 CPU s"
+        " | ours peak RSS MiB | 0.2.10 peak RSS MiB |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for op in ("upload", "download"):
         ours, base = results[("ours", op)], results[("0.2.10", op)]
         ratios = [a["mib_s"] / b["mib_s"] for a, b in zip(ours, base, strict=True)]

@@ -19,6 +19,7 @@ from typing import IO, cast
 from objectstore_client import _validation
 from objectstore_client._download import Payload
 from objectstore_client._plans import batch as plans
+from objectstore_client._plans import batch_answer as answers
 from objectstore_client._put import send_put
 from objectstore_client._session_base import SessionBase
 from objectstore_client.batch import BatchResults, ObjectData, Operation, OperationResult
@@ -180,16 +181,16 @@ class BatchVerbs(SessionBase):
         try:
             with context.measure("batch", None):
                 response, _ = context.send(request, path)
-            boundary = plans.response_boundary(response.headers.get("content-type", ""))
+            boundary = answers.response_boundary(response.headers.get("content-type", ""))
             with Payload(
                 response, decompress=False, translate=context.translator("POST", path)
             ) as payload:
-                for part in plans.iter_parts(cast(IO[bytes], payload), boundary):
-                    position = plans.part_index(part)
+                for part in answers.iter_parts(cast(IO[bytes], payload), boundary):
+                    position = answers.part_index(part)
                     if not 0 <= position < len(batch) or position in answered:
                         raise ProtocolError(f"batch answer part with a stray index {position}")
                     operation = batch[position]
-                    value, error = plans.read_part(part, operation, path)
+                    value, error = answers.read_part(part, operation, path)
                     answered.add(position)
                     size = len(value.data) if isinstance(value, ObjectData) else 0
                     emit(_result(operations, operation, value, error), size + _size(operation))

@@ -30,7 +30,7 @@ from objectstore_client.transfers import TransferConfig
 
 __all__ = ["TransferVerbs"]
 
-_WRITE_SIZE = 256 * 1024
+_WRITE_SIZE = 1024 * 1024
 
 
 class TransferVerbs(SessionBase):

@@ -21,6 +21,7 @@ from objectstore_client import (
     Usecase,
 )
 from objectstore_client._plans import batch as plans
+from objectstore_client._plans import batch_answer as answers
 from objectstore_client.batch import Delete, Get, Head, ObjectData, Put
 from objectstore_client.metadata import Metadata, TimeToLive
 from objectstore_client.progress import Progress
@@ -204,6 +205,15 @@ def test_group_respects_limits_and_send_order():
     assert [len(batch) for batch in batches] == [1, 3]
 
 
+def test_many_metadata_headers_go_alone(session):
+    metadata = {f"m{i}": "v" for i in range(40)}
+    planned = _planned([Put(b"x", key="k", metadata=metadata), Put(b"y", metadata={"a": "b"})])
+    assert [op.alone for op in planned] == [True, False]
+    results = session.many([Put(b"x", key="meta/many", metadata=metadata)])
+    results.error_for_failures()
+    assert session.head("meta/many").custom == metadata
+
+
 def test_worst_case_size_decides_what_is_batched():
     exactly = plans.MAX_INSERT_BYTES
     planned = _planned([Put(b"x" * exactly, compression="none"), Put(b"x" * exactly)])
@@ -218,7 +228,7 @@ def _parts(raw: bytes, boundary: str = "XyZ", read_size: int = 7):
         def read(self, size: int = -1) -> bytes:
             return self.data.read(min(read_size, size if size >= 0 else read_size))
 
-    return list(plans.iter_parts(Trickle(), boundary))  # type: ignore[arg-type]
+    return list(answers.iter_parts(Trickle(), boundary))  # type: ignore[arg-type]
 
 
 def test_iter_parts_reads_in_small_pieces():
@@ -253,3 +263,32 @@ def test_batch_body_is_well_formed():
     assert b"x-sn-batch-operation-key: a%2Fb%20c\r\n" in data
     assert b"\r\n\r\nhello\r\n" in data
     assert body.sent == 5
+
+
+def test_leaving_iter_many_early_stops_cleanly(session):
+    operations = [Put(b"x", key=f"early/{i}") for i in range(2500)]
+    results = session.iter_many(operations, max_batches=1)
+    first = next(results)
+    assert first.ok
+    results.close()  # what leaving a for loop early does
+
+
+def test_a_raising_progress_callback_propagates(session):
+    class Stop(Exception):
+        pass
+
+    def progress(report):
+        raise Stop
+
+    with pytest.raises(Stop):
+        session.many([Put(b"x", key="raise/1"), Put(b"y", key="raise/2")], progress=progress)
+
+
+def test_batch_errors_pickle():
+    import pickle
+
+    error = BatchFailed([(1, ObjectNotFound("gone", 404, ""))], 3)
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error)
+    assert copy.total == 3
+    assert isinstance(copy.errors[0][1], ObjectNotFound)

@@ -152,3 +152,23 @@ def test_put_progress_counts_back_on_retry(scripted):
         session.put(io.BytesIO(b"x" * 1000), key="k", compression="none", progress=reports.append)
     assert reports[-1] == Progress(1000, 1000)
     assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("byte_range", "header"),
+    [
+        pytest.param(ByteRange(0, 10), "bytes=0-9", id="start-end"),
+        pytest.param(ByteRange(5), "bytes=5-", id="open"),
+        pytest.param(ByteRange(-7), "bytes=-7", id="suffix"),
+    ],
+)
+def test_range_headers(byte_range, header):
+    assert byte_range.header == header
+
+
+def test_range_not_satisfiable_pickles():
+    import pickle
+
+    error = RangeNotSatisfiable("GET /x: range [5:] is not satisfiable", 416, "")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.status) == (str(error), 416)

@@ -325,3 +325,23 @@ def test_a_failed_part_aborts_the_upload(scripted, tmp_path):
     assert ("DELETE", "objects:multipart") in methods
     assert not any("complete" in path for _, path in methods)
     assert methods[-1][0] == "DELETE"
+
+
+def test_parallel_ranges_resume_each_part(objectstore_server, objectstore_usecase, tmp_path):
+    data = os.urandom(12 * MIB + 777)
+    with Client(objectstore_server.url) as plain:
+        plain.session(Usecase(objectstore_usecase), org=8).put(data, key="cut", compression="none")
+    proxy = InterruptingProxy(objectstore_server.url, cuts=2, after=1_000_000)
+    url = proxy.start()
+    try:
+        with Client(url, retries=0) as client:
+            session = client.session(Usecase(objectstore_usecase), org=8)
+            session.download_file("cut", tmp_path / "out", config=SMALL_PARTS)
+    finally:
+        proxy.close()
+    assert (tmp_path / "out").read_bytes() == data
+    assert [cut.forwarded for cut in proxy.seen].count(1_000_000) >= 2
+    # Parts and their resumptions cover the object exactly once.
+    assert sum(cut.forwarded for cut in proxy.seen) == len(data)
+    starts = sorted(int(cut.range.split("=")[1].split("-")[0]) for cut in proxy.seen if cut.range)
+    assert len(starts) == len(set(starts))
