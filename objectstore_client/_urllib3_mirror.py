@@ -7,6 +7,7 @@ urllib3 exception classes of the failure into one class, created once and reused
 from __future__ import annotations
 
 import contextlib
+import pickle
 import threading
 from typing import Any, TypeVar
 
@@ -62,6 +63,12 @@ def _mirror_repr(self: Exception) -> str:
 def _mirror_reduce(self: Exception) -> tuple[Any, ...]:
     ours, theirs = type(self)._mirrored  # type: ignore[attr-defined]
     state = {name: vars(self).get(name) for name in ("url", "reason")}
+    try:
+        pickle.dumps(state["reason"])
+    except Exception:
+        # A reason holding a live connection or socket cannot cross processes; the
+        # message still names it.
+        state["reason"] = None
     return (_rebuild_mirror, (ours, theirs, _mirror_str(self)), state)
 
 

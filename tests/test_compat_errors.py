@@ -17,14 +17,18 @@ each of those urllib3 classes, with `reason` set, and that it survives pickling.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import socket
+import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import urllib3
 from urllib3.exceptions import (
+    ConnectTimeoutError,
     HTTPError,
     MaxRetryError,
     NewConnectionError,
@@ -35,6 +39,7 @@ from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 from objectstore_client import Client, RequestError, Session, Usecase
 from objectstore_client.errors import (
     ConnectError,
+    ConnectTimeout,
     ObjectstoreError,
     ProtocolError,
     TransportError,
@@ -229,3 +234,56 @@ def test_errors_built_directly_stay_plain():
     error = ConnectError("x")
     assert not isinstance(error, HTTPError)
     assert type(error) is ConnectError
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[str]:
+    """A port whose accept queue is full: new connections time out while connecting."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    waiting = []
+    for _ in range(3):
+        client = socket.socket()
+        client.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            client.connect(("127.0.0.1", port))
+        waiting.append(client)
+    yield f"http://127.0.0.1:{port}"
+    for client in waiting:
+        client.close()
+    listener.close()
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="Linux drops connections to a full accept queue silently"
+)
+def test_connect_timeout(full_backlog, session_for):
+    with pytest.raises(ConnectTimeout) as info:
+        session_for(full_backlog, retries=0).get("k")
+    error = info.value
+    assert isinstance(error, MaxRetryError)
+    assert isinstance(error.reason, ConnectTimeoutError)
+    assert isinstance(error, ConnectTimeoutError)
+    assert not isinstance(error.reason, NewConnectionError)
+    assert_old_handlers_catch(error)
+    assert_survives_pickling(error)
+
+
+class UnpicklableReason(Urllib3ProtocolError):
+    """A reason that cannot be pickled, as one holding a live socket."""
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle a socket")
+
+
+def test_an_unpicklable_reason_is_dropped_when_pickling():
+    pool: Any = None
+    error = ProtocolError.from_urllib3(
+        "GET /k: connection failed", MaxRetryError(pool, "/k", UnpicklableReason("dropped"))
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == "GET /k: connection failed"
+    assert getattr(copy, "reason", "missing") is None

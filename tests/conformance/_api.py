@@ -1,6 +1,6 @@
 """The conformance suite's view of a server: where it is, how to sign for it, how to call it.
 
-Everything here is written from the spec (shared/objectstore-http-api.md), never from the
+Everything here is written from the spec (docs/protocol.md), never from the
 emulator: tokens (§13.3), presigned URLs (§13.6) and path encoding (§2.6) are built by hand.
 """
 

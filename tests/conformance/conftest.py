@@ -1,6 +1,6 @@
 """Fixtures of the HTTP conformance suite: which server the tests talk to.
 
-The suite checks a server against shared/objectstore-http-api.md over raw HTTP. By default it
+The suite checks a server against docs/protocol.md over raw HTTP. By default it
 runs against local servers it starts in-process; the same tests run unchanged against the
 real Rust server.
 
@@ -35,8 +35,8 @@ Target selection (environment variables):
 
 ``OBJECTSTORE_TEST_SERVER_VERSION`` = ``0.2.0`` (default) | ``current``
     Which server version the external server is: ``0.2.0`` (the public release, the default
-    because it is the only released server) or ``current`` (today's server, shared/
-    objectstore-http-api-current.md). Tests marked ``@pytest.mark.server_version("current")``
+    because it is the only released server) or ``current`` (today's server: the "current:"
+    rules of docs/protocol.md). Tests marked ``@pytest.mark.server_version("current")``
     or ``("0.2.0")`` hold for that version only; tests of the other version are skipped.
     Unmarked tests hold for both.
 

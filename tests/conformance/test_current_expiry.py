@@ -1,8 +1,8 @@
 """Today's server: expiry on the filesystem backend, and the object routes' query dispatch.
 
-Rules of the current server (protocol §6.5, §9.2, §9.3, §10.3) for the filesystem backend,
-which now behaves like production here; and protocol §23.1, the query classification that
-runs before auth. The resumable handlers themselves are tested with them.
+Rules of protocol §6.5, §9.2, §9.3 and §10.3 for the filesystem backend of the current server,
+which now behaves like production here; and protocol §23.1, the query classification that runs
+before auth. The resumable handlers themselves are tested with them.
 """
 
 from __future__ import annotations

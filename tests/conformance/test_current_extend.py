@@ -1,6 +1,6 @@
 """Today's server: PATCH extend-expiry and the usecase `expiration.max` (protocol §22, §9.6).
 
-Rules of the current server (protocol §22, §9.6), in the server's decision order:
+Rules of protocol §22 and §9.6, in the server's decision order:
 JSON extraction (415/400/422) → target deadline (400) → permission (403) → missing or
 expired (404) → never expires (409) → usecase maximum (400) → already late enough (204,
 unchanged) → extend (204). The 0.2.0 release has no PATCH route (test_expiration).

@@ -1,6 +1,6 @@
 """Today's server: free-form metadata values and batch keys are percent-coded.
 
-Rules of the current server (protocol §4.1, §5.1, §5.8, §10.1, §10.3). 0.2.0 stores and
+Rules of protocol §4.1, §5.1, §5.8, §10.1 and §10.3 for the current server. 0.2.0 stores and
 echoes the raw header values (test_metadata).
 """
 

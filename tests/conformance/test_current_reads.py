@@ -1,6 +1,6 @@
 """Today's server: reads carry sizes, whole-second times and d/h/m/s durations.
 
-Rules of the current server (protocol §5.2, §5.4.2, §5.5, §5.6, §5.7, §6.3, §6.4, §7);
+Rules of protocol §5.2, §5.4.2, §5.5, §5.6, §5.7, §6.3, §6.4 and §7 for the current server;
 0.2.0's behaviour is tested in the section modules.
 """
 
