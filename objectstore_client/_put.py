@@ -14,6 +14,8 @@ def send_put(context: RequestContext, plan: PutPlan) -> tuple[str, UploadBody | 
     """Sends a `PutPlan` as one PUT or POST; returns the stored key and the body sent.
 
     Raises:
+        EndpointNotFound: 404: no Objectstore route at the path (base URL or usecase);
+            see `RequestContext.send`.
         RequestError: The server rejected the upload.
         TransportError: The upload failed on the network (see `Session.put` for retries).
     """

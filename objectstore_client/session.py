@@ -17,10 +17,10 @@ from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
 from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
-from objectstore_client._measure import record_upload
 from objectstore_client._missing import MissingMode, MissingT
 from objectstore_client._plans import expiry, objects, ranges
 from objectstore_client._progress import ProgressReader
+from objectstore_client._put import send_put
 from objectstore_client._sources import upload_source
 from objectstore_client._transfers import TransferVerbs
 from objectstore_client._upload_file import UploadFileVerbs
@@ -132,8 +132,11 @@ class Session(
                 contents report once, when sent.
 
         Raises:
-            InvalidArgument: An argument breaks a rule (for keys, see `Session`).
+            InvalidArgument: An argument breaks a rule (for keys, see `Session`), or the
+                metadata would not fit the server's request head limits (protocol §14).
             InvalidArgumentType: An argument has the wrong type.
+            EndpointNotFound: 404: no Objectstore route at the URL; the client's base URL
+                or the usecase is wrong (an upload never misses its object).
             RequestError: The server rejected the upload.
             TransportError: The upload failed on the network (a timeout, a dropped
                 connection). Without a `key`, the server may still have stored the
@@ -164,13 +167,7 @@ class Session(
             if (stored := _resumable.put(self._context, plan, threshold)) is not None:
                 source.sent()
                 return stored
-            request = plan.request
-            context = self._context
-            with context.measure("put", request.key) as (span, emitter):
-                path = context.target(request)
-                response, body = context.send(request, path)
-                stored_key = objects.read_put(response, request, path)
-                record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
+            stored_key, _ = send_put(self._context, plan)
             source.sent()
         return stored_key
 
