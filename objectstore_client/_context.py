@@ -19,10 +19,11 @@ import urllib3
 from objectstore_client import _protocol
 from objectstore_client._download import Translate
 from objectstore_client._measure import current_emitter, measure
-from objectstore_client._plans.request import Endpoint, RequestPlan
+from objectstore_client._plans.request import CREATING_OPERATIONS, Endpoint, RequestPlan
 from objectstore_client._transport import Transport, translate_error
 from objectstore_client._upload import UploadBody
 from objectstore_client.auth import TokenGenerator, TokenProvider
+from objectstore_client.errors import EndpointNotFound, ObjectNotFound
 from objectstore_client.metrics import MetricsBackend, StorageMetricEmitter
 from objectstore_client.scope import Scope
 from objectstore_client.tracing import trace_propagation_headers
@@ -150,16 +151,28 @@ class RequestContext:
         if plan.headers:
             headers.update(plan.headers)
         emitter = current_emitter()
-        response = self.transport.request(
-            plan.method,
-            target or self.target(plan),
-            headers,
-            body,
-            stream=plan.stream,
-            idempotent=plan.idempotent,
-            on_attempt=None if emitter is None else emitter.record_attempt,
-            validate=validate,
-        )
+        try:
+            response = self.transport.request(
+                plan.method,
+                target or self.target(plan),
+                headers,
+                body,
+                stream=plan.stream,
+                idempotent=plan.idempotent,
+                on_attempt=None if emitter is None else emitter.record_attempt,
+                validate=validate,
+            )
+        except ObjectNotFound as exc:
+            if plan.operation not in CREATING_OPERATIONS:
+                raise
+            error = EndpointNotFound(
+                f"{exc} (no Objectstore endpoint at this path: "
+                "check the base URL's path and the usecase)",
+                exc.status,
+                exc.response,
+            )
+            error.stored = exc.stored  # A 404 refused the upload, as the transport says.
+            raise error from exc
         return response, body
 
     @staticmethod

@@ -17,6 +17,8 @@ def send_put(context: RequestContext, plan: PutPlan) -> tuple[str, UploadBody | 
     Errors carry the key and `stored` (`_outcome`).
 
     Raises:
+        EndpointNotFound: 404: no Objectstore route at the path (base URL or usecase);
+            see `RequestContext.send`.
         RequestError: The server rejected the upload.
         IntegrityError: The answer names another key than the one sent (after replays).
         TransportError: The upload failed on the network (see `Session.put` for retries).

@@ -14,6 +14,7 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   └── ProtocolError              connection dropped, or a malformed response
     ├── RequestError                   the server answered with an error status (as in 0.0.19)
     │   ├── ObjectNotFound             (also FileNotFoundError) 404: missing or expired
+    │   ├── EndpointNotFound           404 to an upload: wrong base URL or usecase
     │   ├── AuthError                  the request was not authorized
     │   │   ├── Unauthenticated        400 without a usable token, 401 invalid token
     │   │   └── PermissionDenied       403: token lacks permission, or a killswitch
@@ -40,11 +41,12 @@ All exceptions can be pickled, so they cross process boundaries intact.
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar, Self, cast
 
 import urllib3
 
+from objectstore_client._error_body import MAX_DETAIL_CHARS as _MAX_DETAIL_CHARS
+from objectstore_client._error_body import json_detail as _json_detail
 from objectstore_client._urllib3_mirror import mirror_error
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "ConnectTimeout",
     "DeadlineExceeded",
     "DecodeError",
+    "EndpointNotFound",
     "ExpiryExtensionRejected",
     "ExpiryExtensionUnsupported",
     "IntegrityError",
@@ -76,9 +79,6 @@ __all__ = [
     "error_class_for_status",
     "raise_for_status",
 ]
-
-# Error bodies are echoed into messages; a huge HTML page from a proxy must not be.
-_MAX_DETAIL_CHARS = 300
 
 
 class ObjectstoreError(Exception):
@@ -202,6 +202,15 @@ class ObjectNotFound(RequestError, FileNotFoundError):
     """404: the object does not exist or has expired (also a `FileNotFoundError`)."""
 
 
+class EndpointNotFound(RequestError):
+    """404 to an upload: no route at the path, so the base URL (its path) or usecase is wrong.
+
+    Uploads never miss their object. Not an `ObjectNotFound`, so it is not taken for one.
+    """
+
+    _hint = "no Objectstore endpoint at this path: check the base URL's path and the usecase"
+
+
 class AuthError(RequestError):
     """The server refused to authorize the request."""
 
@@ -304,17 +313,6 @@ class UnsupportedCompression(DecodeError, NotImplementedError):
     """
 
 
-def _json_detail(body: str) -> str | None:
-    if not body.startswith("{"):
-        return None
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return None
-    detail = parsed.get("detail") if isinstance(parsed, dict) else None
-    return detail if isinstance(detail, str) else None
-
-
 def error_class_for_status(
     status: int, response: str = "", method: str | None = None
 ) -> type[RequestError]:
@@ -328,13 +326,15 @@ def error_class_for_status(
             `Unauthenticated` (the server answers 400 when no token was sent).
         method: The request method. `PATCH` is only used to extend expiry, so a 405 to it
             means the server lacks that endpoint and a 409 that it refused the extension.
+            A 404 to a `POST` is `EndpointNotFound` (`RequestContext.send` maps others').
     """
     if method == "PATCH" and status == 405:
         return ExpiryExtensionUnsupported
     if method == "PATCH" and status == 409:
         return ExpiryExtensionRejected
     if status == 404:
-        return ObjectNotFound
+        # Every POST creates something (object, batch, upload): 404 means no such route.
+        return EndpointNotFound if method == "POST" else ObjectNotFound
     if status == 401:
         return Unauthenticated
     if status == 400 and (_json_detail(response) or "").startswith("auth error"):

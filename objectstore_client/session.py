@@ -148,8 +148,11 @@ class Session(
                 refuse client keys.
 
         Raises:
-            InvalidArgument: An argument breaks a rule (for keys, see `Session`).
+            InvalidArgument: An argument breaks a rule (for keys, see `Session`), or the
+                metadata would not fit the server's request head limits (protocol §14).
             InvalidArgumentType: An argument has the wrong type.
+            EndpointNotFound: 404: no Objectstore route at the URL; the client's base URL
+                or the usecase is wrong (an upload never misses its object).
             RequestError: The server rejected the upload.
             TransportError: The upload failed on the network (a timeout, a dropped
                 connection). Sending the same `put` again with `key=error.key` is safe;

@@ -344,3 +344,7 @@ def test_sharing_example_runs():
         "minted token   GET 200 b'crash report'",
     ]
     assert result.stdout.splitlines()[4].startswith("extended       expires ")
+    zstd, decoded = result.stdout.splitlines()[5:7]
+    assert zstd.startswith("zstd object    GET 200 Content-Encoding: zstd, ")
+    assert int(zstd.split(", ")[1].split()[0]) < 5000  # compressed, not the 5000 stored
+    assert decoded == "decoded        5000 bytes, as uploaded: True"

@@ -121,6 +121,7 @@ def plan_put(
         origin=origin,
         filename=filename,
     )
+    _validation.check_request_head(headers, checked_key)
     request = RequestPlan(
         "put",
         "POST" if checked_key is None else "PUT",

@@ -33,8 +33,11 @@ class AuthKey:
     public_keys: tuple[str, ...]
     """Ed25519 public keys in PEM `PUBLIC KEY` form, tried in order (several = rotation)."""
 
-    max_permissions: frozenset[str] = frozenset()
-    """Upper bound of every token's permissions; empty (the server's default) grants nothing."""
+    max_permissions: frozenset[str] = frozenset(PERMISSIONS)
+    """Upper bound of every token's permissions. Defaults to all three (read, write, delete)
+    so that `AuthKey(public_pem)` lets a first test pass; pass `frozenset()` for a key that
+    may do nothing, which is what the real server gives a key configured without
+    `max_permissions` (`OS__AUTH__KEYS` keeps that default here too)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.public_keys, str):

@@ -163,7 +163,7 @@ class LocalKeys:
             "readonly_kid": AuthKey(
                 public_keys=(self.readonly_pub,), max_permissions=frozenset({"object.read"})
             ),
-            "noperm_kid": AuthKey(public_keys=(self.noperm_pub,)),
+            "noperm_kid": AuthKey(public_keys=(self.noperm_pub,), max_permissions=frozenset()),
         }
 
     def target(self, url: str, profile: str, version: str) -> Target:
