@@ -149,8 +149,9 @@ class Client(Generic[MissingT]):
     Retries (see `objectstore_client._transport`): a failed connection attempt is retried
     `retries` times for every request, as nothing was sent. Dropped connections,
     timeouts and 429/502/503/504 answers are retried `retries` times, with exponential
-    back-off, only for idempotent requests (GET, HEAD, DELETE, PUT with a key,
-    `extend_expiry`) whose body can be sent again. An upload without key (POST) is never sent twice.
+    back-off, only for idempotent requests (GET, HEAD, DELETE, PUT, `extend_expiry`,
+    batch requests) whose body can be sent again; `put` without a key is a PUT of a key
+    chosen here. Only `put(..., server_key=True)` (a POST) is never sent twice.
 
     The first seven parameters are those of objectstore-client 0.0.19, in its order.
 
