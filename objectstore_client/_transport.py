@@ -202,8 +202,8 @@ class Transport:
         like after a dropped connection, and the last such error raised.
 
         An error raised for a request with a body carries `stored`: `False` if no attempt
-        can have been processed (none reached the server, or each was refused with a 4xx
-        or broke off before its body was complete), otherwise `None`.
+        can have been processed (none reached the server, each was refused with a 4xx, or
+        the caller's stream failed before the body was complete), otherwise `None`.
 
         Raises:
             RequestError: The final answer has a status of 400 or more.
@@ -280,11 +280,15 @@ class Transport:
                     and replayable
                     and attempt < self.max_replays
                     and self._pause(
-                        method, path, attempt, reason, _retry.retry_after(response), deadline
+                        method,
+                        path,
+                        attempt,
+                        reason,
+                        _retry.retry_after(response),
+                        deadline,
+                        release=response,
                     )
                 ):
-                    response.drain_conn()
-                    response.release_conn()
                     attempt += 1
                     continue
                 if status >= 400:
@@ -333,11 +337,19 @@ class Transport:
         reason: str,
         retry_after: float | None,
         deadline: float | None,
+        *,
+        release: urllib3.BaseHTTPResponse | None = None,
     ) -> bool:
-        """Waits before a replay; `False` (without waiting) if it would end past `deadline`."""
+        """Waits before a replay; `False` (without waiting) if it would end past `deadline`.
+
+        A `release`d answer is drained first, so its connection is not held while waiting.
+        """
         delay = _retry.backoff_delay(attempt, retry_after)
         if deadline is not None and time.monotonic() + delay >= deadline:
             return False
+        if release is not None:
+            release.drain_conn()
+            release.release_conn()
         logger.info(
             "retrying %s %s in %.2fs after %s (retry %d of %d)",
             method,
