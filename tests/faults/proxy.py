@@ -74,7 +74,11 @@ def _status(code: int, retry_after: str | None) -> Fault:
 
 FAULTS: tuple[Fault, ...] = (
     Fault("refuse", "refuse", "nothing listens: every connection is refused"),
-    Fault("reset_before_request", "reset_before", "the connection is reset before any byte"),
+    Fault(
+        "reset_before_request",
+        "reset_before",
+        "reset as the request arrives: nothing reaches the server",
+    ),
     Fault(
         "reset_after_request",
         "reset_after",
