@@ -54,14 +54,16 @@ its own (``conf-<random hex>``), so tests never see each other's objects.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ._api import Api, SigningKey, Target, new_signing_key
+from ._api import Api, SigningKey, Target, new_signing_key, uniq
 
 PROFILES = ("production", "filesystem")
 VERSIONS = ("current", "0.2.0")
@@ -198,6 +200,41 @@ def target(request: pytest.FixtureRequest, local_keys: LocalKeys) -> Iterator[Ta
     }
     with LocalServer(**options) as server:
         yield local_keys.target(server.url, profile, version)
+
+
+@dataclass
+class Expired:
+    """Objects past their deadline on one server, and a `manual` one that never expires.
+
+    `spare` is an expired TTL object that tests may overwrite; the others stay untouched.
+    """
+
+    api: Api
+    ttl: str
+    tti: str
+    manual: str
+    spare: str
+    seconds: int
+    """The TTL/TTI duration they were written with."""
+
+
+@pytest.fixture(scope="session")
+def expired(target: Target) -> Expired:
+    """Expired objects, shared by every test of one server so that it sleeps only once.
+
+    0.2.0: written with 2 s policies, read 2.5 s later. Today's server rounds the request
+    time up to a whole second (protocol §5.5) and expiry is strict (`expires < now`): 1 s
+    policies are surely past after 2.2 s.
+    """
+    api = Api(target)
+    seconds = 1 if target.current else 2
+    ttl, tti, manual, spare = uniq("ttl"), uniq("tti"), uniq("manual"), uniq("spare")
+    api.put_ok(ttl, b"ttl", {"x-sn-expiration": f"ttl:{seconds}s"})
+    api.put_ok(tti, b"tti", {"x-sn-expiration": f"tti:{seconds}s"})
+    api.put_ok(manual, b"manual")
+    api.put_ok(spare, b"spare", {"x-sn-expiration": f"ttl:{seconds}s"})
+    time.sleep(2.2 if target.current else 2.5)
+    return Expired(api, ttl, tti, manual, spare, seconds)
 
 
 @pytest.fixture

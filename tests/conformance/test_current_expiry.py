@@ -15,6 +15,7 @@ import pytest
 
 from . import _formdata as fd
 from ._api import Api, assert_empty, assert_json_error, parse_ts, uniq
+from .conftest import Expired
 
 pytestmark = pytest.mark.server_version("current")
 
@@ -23,12 +24,9 @@ INVALID_QUERY = "client error: invalid query parameters"
 
 
 @FS
-def test_expired_objects_are_missing(api: Api) -> None:
+def test_expired_objects_are_missing(expired: Expired) -> None:
     """Protocol §9.2: expired objects are 404 on GET, HEAD and batch reads, also on FS."""
-    ttl, tti = uniq("ttl"), uniq("tti")
-    api.put_ok(ttl, b"t", {"x-sn-expiration": "ttl:1s"})
-    api.put_ok(tti, b"i", {"x-sn-expiration": "tti:1s"})
-    time.sleep(2.2)  # whole-second request times (protocol §5.5): surely past the deadline
+    api, ttl, tti = expired.api, expired.ttl, expired.tti
     for key in (ttl, tti):
         assert_empty(api.get(key), 404)
         assert_empty(api.head(key), 404)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import urllib3
@@ -74,7 +75,7 @@ def test_unknown_version_is_a_config_error() -> None:
         pytest.param({"extend_expiry": False}, "GET,HEAD,PUT,DELETE", id="current-without-patch"),
     ],
 )
-def test_patch_follows_the_version_unless_forced(settings: dict[str, object], allow: str) -> None:
+def test_patch_follows_the_version_unless_forced(settings: dict[str, Any], allow: str) -> None:
     with LocalServer(storage="memory", **settings) as server:
         assert _allow(server) == allow
 
