@@ -22,12 +22,13 @@ import io
 import logging
 import time
 import zlib
+from datetime import UTC, datetime, timedelta
 from typing import IO, Literal, cast
 
 from objectstore_client import _retry
 from objectstore_client._context import RequestContext
 from objectstore_client._plans import resumable as plans
-from objectstore_client._plans.objects import PutPlan
+from objectstore_client._plans.objects import PutPlan, plan_head, read_head
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client._zstd import compress
 from objectstore_client.errors import (
@@ -180,11 +181,13 @@ def put(context: RequestContext, plan: PutPlan, threshold: int | Literal["none"]
     if body is None or size is None or size == 0 or isinstance(threshold, str) or size < threshold:
         return None
     with FramedSource(body.contents, size, zstd=body.compression == "zstd") as source:
+        # Objects stamp their creation in whole seconds (protocol §5.5): a second of margin.
+        opened = datetime.now(UTC) - timedelta(seconds=1)
         created = _create(context, request, source.length)
         if created is None:
             return None
         with context.measure("put", created.key) as (span, emitter):
-            key = _send(context, created, source)
+            key = _send(context, created, source, opened)
             if plan.precompressed:
                 emitter.record_compressed_size(size, plan.compression)
             else:
@@ -221,8 +224,12 @@ def _create(context: RequestContext, request: RequestPlan, length: int) -> plans
     return created
 
 
-def _send(context: RequestContext, created: plans.Created, source: FramedSource) -> str:
+def _send(
+    context: RequestContext, created: plans.Created, source: FramedSource, opened: datetime
+) -> str:
     offset, failures, probe = 0, 0, False
+    # Whether a write carrying the last byte went out: its answer may be what was lost.
+    sent_last_byte = False
     while True:
         try:
             if probe:
@@ -232,12 +239,17 @@ def _send(context: RequestContext, created: plans.Created, source: FramedSource)
                 plan = plans.plan_write(
                     created.key, created.session, offset, BodyPlan(cast(IO[bytes], source), "none")
                 )
+            sent_last_byte = sent_last_byte or not probe
             with context.measure(plan.operation, created.key):
                 path = context.target(plan)
                 response, _ = context.send(plan, path)
                 result = plans.read_progress(response, path)
         except (RequestError, TransportError) as exc:
             status = exc.status if isinstance(exc, RequestError) else None
+            if status == 404 and sent_last_byte and _published(context, created, source, opened):
+                # The session completed and is gone (protocol §23.5): the answer of the
+                # write that published the object was lost on the way back.
+                return created.key
             if status == 409 and not probe:
                 probe = True  # the server holds other bytes than assumed: ask where
                 continue
@@ -266,6 +278,27 @@ def _send(context: RequestContext, created: plans.Created, source: FramedSource)
                 _cancel(context, created, None)
                 raise ProtocolError(f"{path}: the upload made no progress at offset {offset}")
         offset, probe = result.offset, False
+
+
+def _published(
+    context: RequestContext, created: plans.Created, source: FramedSource, opened: datetime
+) -> bool:
+    """Whether this session's object is stored: the key, created since, with its size.
+
+    Only asked when the session is gone after the last byte was sent. An object written
+    under the same key by someone else in the meantime with the very same stored size
+    cannot be told apart; the server offers nothing better (no session id on objects).
+    """
+    try:
+        response, _ = context.send(plan_head(created.key))
+    except (RequestError, TransportError):
+        return False
+    metadata = read_head(response)
+    return (
+        metadata.size == source.length
+        and metadata.time_created is not None
+        and metadata.time_created >= opened
+    )
 
 
 def _cancel(context: RequestContext, created: plans.Created, status: int | None) -> None:

@@ -6,6 +6,7 @@ timeout, a server that declines or ignores the request) against scripted servers
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -18,9 +19,11 @@ from objectstore_client._resumable import FRAME_INPUT, FramedSource
 from objectstore_client.errors import (
     InvalidArgument,
     InvalidArgumentType,
+    ObjectNotFound,
     ProtocolError,
     ServerError,
 )
+from tests.faults.proxy import FAULTS, FaultProxy
 
 KIB = 1024
 DATA = (b"resumable " * 3000 + os.urandom(2000)) * 20  # ~640 KB, compressible
@@ -325,3 +328,52 @@ def test_spool_dir_is_accepted_and_left_empty(objectstore_url, tmp_path):
         key = session.put(io.BytesIO(DATA), key="spooled")
         assert session.get(key).payload.read() == DATA
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "fault", ["reset_after_request", "stall_before_response", "status_502_after_store"]
+)
+def test_a_lost_answer_to_the_last_write_finds_the_object_stored(objectstore_server, fault):
+    # The server published the object and dropped the session; the answer never arrived,
+    # so the offset query gets a 404 (protocol §23.5). The upload succeeded: say so.
+    chosen = dataclasses.replace(next(f for f in FAULTS if f.name == fault), skip=1)
+    port = int(objectstore_server.url.rsplit(":", 1)[1])
+    with FaultProxy(("127.0.0.1", port), chosen) as proxy:
+        session, _ = session_on(proxy.url, timeout_ms=1500)
+        assert session.put(DATA, key="lost-answer") == "lost-answer"
+        assert proxy.applied
+    plain = Client(objectstore_server.url).session(Usecase("u"), org=1)
+    assert plain.get("lost-answer").payload.read() == DATA
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param({"x-sn-size": "5", "x-sn-time-created": "2099-01-01T00:00:00Z"}, id="size"),
+        pytest.param(
+            {"x-sn-size": str(len(DATA)), "x-sn-time-created": "2001-01-01T00:00:00Z"},
+            id="older",
+        ),
+        pytest.param({"x-sn-time-created": "2099-01-01T00:00:00Z"}, id="no-size"),
+    ],
+)
+def test_a_gone_session_is_not_taken_for_another_object(scripted, head):
+    # The write broke, the session is gone (cancelled elsewhere) and the key holds an object
+    # that is not this upload's: the upload failed, and the error says so.
+    steps = iter(["create", "drop", "gone", "head"])
+
+    def script(request, index):
+        step = next(steps)
+        if step == "create":
+            return created(scripted)
+        if step == "drop":
+            return scripted.Reply(drop=True)
+        if step == "gone":
+            return scripted.Reply(404)
+        return scripted.Reply(200, head)
+
+    server = scripted.start(script)
+    session, _ = session_on(server.url, compression="none")
+    with pytest.raises(ObjectNotFound):
+        session.put(DATA, key="k")
+    assert [r.method for r in server.requests] == ["PUT", "PUT", "PUT", "HEAD"]
