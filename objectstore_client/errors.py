@@ -20,8 +20,9 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
     │   └── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
-    └── DecodeError                    a downloaded payload could not be decoded
-        └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
+    ├── DecodeError                    a downloaded payload could not be decoded
+    │   └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
+    └── IntegrityError                 what came back does not match what was sent or announced
 
 Errors raised by the caller's own upload stream (for example an `OSError` from a file) are
 not wrapped: they propagate unchanged.
@@ -48,6 +49,7 @@ __all__ = [
     "DecodeError",
     "ExpiryExtensionRejected",
     "ExpiryExtensionUnsupported",
+    "IntegrityError",
     "InvalidArgument",
     "InvalidArgumentType",
     "ObjectNotFound",
@@ -204,6 +206,14 @@ class ExpiryExtensionUnsupported(RequestError):
 
 class DecodeError(ObjectstoreError):
     """A downloaded payload could not be decoded (for example corrupt zstd data)."""
+
+
+class IntegrityError(ObjectstoreError):
+    """What came back does not match what was sent or announced.
+
+    For example the answer to a `PUT` names another key than the one sent: the answer
+    was corrupted on the way, or came from something other than the server asked.
+    """
 
 
 class UnsupportedCompression(DecodeError, NotImplementedError):

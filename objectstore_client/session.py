@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Literal
 
+import urllib3
+
 from objectstore_client._access import SharingVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._measure import record_upload
@@ -148,8 +150,9 @@ class Session(SharingVerbs):
         Uncompressed objects are returned as they are either way.
 
         Read the payload to the end, close it or use the response as a context manager to
-        release the connection. The request is retried as described in `Client`; reading
-        the payload is not.
+        release the connection. The request is retried as described in `Client`; a
+        connection that breaks while the payload is read is resumed where it broke with a
+        `Range` request (up to 3 times), after checking that the object did not change.
 
         Raises:
             ObjectNotFound: The object does not exist or has expired (status 404, also a
@@ -165,7 +168,11 @@ class Session(SharingVerbs):
         path = context.target(plan.request)
         with context.measure("get", plan.request.key):
             response, _ = context.send(plan.request, path)
-        return objects.read_get(response, plan, path, context.translator("GET", path))
+
+        def reopen(offset: int) -> urllib3.BaseHTTPResponse:
+            return context.send(objects.plan_resume_get(plan, offset), path)[0]
+
+        return objects.read_get(response, plan, path, context.translator("GET", path), reopen)
 
     def get_or_none(
         self,

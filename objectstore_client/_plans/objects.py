@@ -9,7 +9,7 @@ from typing import IO, cast
 import urllib3
 
 from objectstore_client import _protocol, _validation
-from objectstore_client._download import GetResponse, Payload, Translate
+from objectstore_client._download import GetResponse, Payload, Reopen, Translate
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client.errors import InvalidArgument, UnsupportedCompression
 from objectstore_client.metadata import Compression, Metadata
@@ -22,6 +22,7 @@ __all__ = [
     "plan_get",
     "plan_head",
     "plan_put",
+    "plan_resume_get",
     "read_get",
     "read_head",
     "read_put",
@@ -140,14 +141,24 @@ def plan_get(key: object, decompress: object, accept_encoding: object) -> GetPla
     return GetPlan(request, bool(decompress), accepted)
 
 
+def plan_resume_get(plan: GetPlan, offset: int) -> RequestPlan:
+    """The GET of the stored bytes from `offset` on, to resume a broken download (protocol §7)."""
+    return dataclasses.replace(plan.request, headers={"Range": f"bytes={offset}-"})
+
+
 def read_get(
-    response: urllib3.BaseHTTPResponse, plan: GetPlan, path: str, translate: Translate
+    response: urllib3.BaseHTTPResponse,
+    plan: GetPlan,
+    path: str,
+    translate: Translate,
+    reopen: Reopen | None = None,
 ) -> GetResponse:
     """Wraps a successful GET's streaming response as a `GetResponse` (protocol §8).
 
     zstd payloads are decoded as they are read unless the caller accepts zstd (then
     `metadata.compression` says so); the returned metadata says `None` for a payload
-    decoded here. `translate` turns network errors while reading into the SDK's.
+    decoded here. `translate` turns network errors while reading into the SDK's;
+    `reopen` (see `plan_resume_get`) lets the payload resume after a broken connection.
 
     Raises:
         UnsupportedCompression: The payload uses an encoding other than zstd and is to be
@@ -165,7 +176,7 @@ def read_get(
                 f"GET {path}: cannot decompress {metadata.compression!r}; use decompress=False"
             )
         metadata = dataclasses.replace(metadata, compression=None)
-    payload = Payload(response, decompress=decompressing, translate=translate)
+    payload = Payload(response, decompress=decompressing, translate=translate, reopen=reopen)
     return GetResponse(metadata, cast(IO[bytes], payload))
 
 

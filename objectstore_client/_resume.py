@@ -1,0 +1,159 @@
+"""The stored bytes of a download: length-checked, and resumed with a `Range` after a break.
+
+A GET whose connection breaks (reset, timeout, cut short) while its body is read is
+continued with `Range: bytes=<received>-` (protocol §7): ranges address the stored bytes,
+compressed or not, so a zstd decoder reading these bytes continues on the concatenated
+stream as if nothing happened. The protocol has no `ETag` or `If-Match` (protocol §5.2,
+§6.3), so a resumed answer is checked against the first by what identifies a stored
+object: `x-sn-time-created` (reset by every write, protocol §5.5), `content-encoding`, and
+the stored size (`x-sn-size`, or the total of `content-range`). A write within the same
+second as the first answer's with the same encoding and size is the one change this
+cannot see; the zstd checksum of each frame still catches a splice inside a frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+import urllib3
+
+from objectstore_client import _retry
+from objectstore_client.errors import IntegrityError
+
+logger = logging.getLogger(__name__)
+
+Reopen = Callable[[int], urllib3.BaseHTTPResponse]
+"""Sends the download again for the stored bytes from an offset on: a `Range` request.
+
+Returns the successful response, unread; raises the SDK's errors like any request.
+"""
+
+MAX_RESUMES = 3
+"""How many times one download is resumed after its connection broke."""
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+def _stored_size(response: urllib3.BaseHTTPResponse) -> int | None:
+    """The whole stored size the answer announces, if it announces one."""
+    headers = response.headers
+    size = headers.get("x-sn-size")
+    if size is None and response.status == 200:
+        # A 200 without `x-sn-size` (0.2.0 servers send neither, protocol §19.3) may
+        # still carry the length of its body, which is then the whole object.
+        size = headers.get("content-length")
+    return int(size) if size is not None and size.isdigit() else None
+
+
+def _identity(response: urllib3.BaseHTTPResponse) -> tuple[str | None, str | None]:
+    headers = response.headers
+    return headers.get("x-sn-time-created"), headers.get("content-encoding")
+
+
+class StoredBytes:
+    """Reads the stored bytes of a GET's answer, as a file object with `read(size)`.
+
+    Checks that the bytes come to the announced size (`x-sn-size`, or `content-length`
+    of a 200) and resumes the download after a dropped connection or a timeout, up to
+    `resumes` times, when it has a `reopen` callable.
+
+    Raises (from `read`):
+        IntegrityError: More or fewer bytes than announced, or a resumed answer that
+            belongs to another version of the object or starts elsewhere.
+        urllib3.exceptions.HTTPError, OSError: The connection broke and may not be
+            resumed (no `reopen`, no resumes left, or not a replayable failure).
+        ObjectstoreError: Resuming failed (what `reopen` raises).
+    """
+
+    def __init__(
+        self, response: urllib3.BaseHTTPResponse, reopen: Reopen | None, resumes: int
+    ) -> None:
+        self.response = response
+        self.received = 0
+        """Bytes returned by `read` so far: where a resumed download starts."""
+        self.expected = _stored_size(response)
+        """The stored size, when the answer announced it."""
+        self._identity = _identity(response)
+        self._reopen = reopen
+        self._resumes_left = resumes if reopen is not None else 0
+        self._prefix = b""
+
+    def unread(self, data: bytes) -> None:
+        """Puts `data`, the bytes the last `read` returned, back in front of the stream."""
+        self._prefix = data
+        self.received -= len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        """Returns up to `size` bytes (all that is left if `size` < 0); b"" at the end."""
+        if self._prefix:
+            data, self._prefix = self._prefix, b""
+            self.received += len(data)
+            return data
+        while True:
+            try:
+                data = self.response.read(None if size < 0 else size)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if not (self._resumes_left and _retry.replayable_error(exc)):
+                    raise
+                self._resume(exc)
+                continue
+            if data:
+                self.received += len(data)
+                if self.expected is not None and self.received > self.expected:
+                    raise IntegrityError(
+                        f"the payload is longer than the {self.expected} bytes announced"
+                    )
+                return data
+            if self.expected is None or self.received == self.expected:
+                return b""
+            # Ended early without an error: a body whose length the transport did not
+            # check (no `content-length`) was cut short. The rest may still come.
+            short = IntegrityError(
+                f"the payload ended after {self.received} of the {self.expected} bytes announced"
+            )
+            if not self._resumes_left:
+                raise short
+            self._resume(short)
+
+    def _resume(self, failure: Exception) -> None:
+        """Continues the download from `received` with a `Range` request.
+
+        Raises:
+            Exception: `failure` again, if the server does not resume where asked.
+            IntegrityError: The object changed since the first answer.
+        """
+        assert self._reopen is not None
+        self._resumes_left -= 1
+        logger.info("resuming a download at byte %d after: %s", self.received, failure)
+        previous = self.response
+        previous.close()
+        previous.release_conn()
+        response = self._reopen(self.received)
+        self.response = response
+        try:
+            self._check_resumed(response, failure)
+        except BaseException:
+            response.close()
+            response.release_conn()
+            raise
+
+    def _check_resumed(self, response: urllib3.BaseHTTPResponse, failure: Exception) -> None:
+        """Raises unless a resumed answer continues the first one."""
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", ""))
+        if response.status != 206 or match is None or int(match[1]) != self.received:
+            # Not a continuation (a server or proxy that ignores ranges): what broke the
+            # download is the error to report.
+            raise failure
+        total = int(match[3])
+        changed = _identity(response) != self._identity
+        size = _stored_size(response) or total
+        if self.expected is not None and (size != self.expected or total != self.expected):
+            changed = True
+        if changed:
+            raise IntegrityError(
+                f"cannot resume the download at byte {self.received}: the object changed "
+                "since the download started"
+            )
+        self.expected = total
