@@ -241,7 +241,7 @@ def _read_pieces(body: StoredBytes) -> bytes:
     parts = []
     while data := body.read(size):
         parts.append(data)
-        if body.received == body.expected:
+        if body.at_end():
             break  # spares a read that would find the end
     return parts[0] if len(parts) == 1 else b"".join(parts)
 

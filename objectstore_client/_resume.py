@@ -37,14 +37,27 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 def _stored_size(response: urllib3.BaseHTTPResponse) -> int | None:
-    """The whole stored size the answer announces, if it announces one."""
+    """The whole stored size the answer announces, if it announces one.
+
+    Raises:
+        IntegrityError: A 200 whose `content-length` is not its `x-sn-size`.
+    """
     headers = response.headers
-    size = headers.get("x-sn-size")
-    if size is None and response.status == 200:
-        # A 200 without `x-sn-size` (0.2.0 servers send neither, protocol §19.3) may
-        # still carry the length of its body, which is then the whole object.
-        size = headers.get("content-length")
-    return int(size) if size is not None and size.isdigit() else None
+    size = _number(headers.get("x-sn-size"))
+    if response.status == 200:
+        # The body of a 200 is the whole object (0.2.0 servers send neither header,
+        # protocol §19.3).
+        length = _number(headers.get("content-length"))
+        if size is not None and length is not None and length != size:
+            raise IntegrityError(
+                f"the answer announces {size} stored bytes but a body of {length} bytes"
+            )
+        size = length if size is None else size
+    return size
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _identity(response: urllib3.BaseHTTPResponse) -> tuple[str | None, str | None]:
@@ -73,12 +86,22 @@ class StoredBytes:
         self.response = response
         self.received = 0
         """Bytes returned by `read` so far: where a resumed download starts."""
-        self.expected = _stored_size(response)
-        """The stored size, when the answer announced it."""
+        self._problem: IntegrityError | None = None
+        try:
+            self.expected = _stored_size(response)
+            """The stored size, when the answer announced it."""
+        except IntegrityError as exc:
+            self.expected, self._problem = None, exc
         self._identity = _identity(response)
+        # The transport stops at `content-length`: no byte past it can come.
+        self._bounded = "content-length" in response.headers
         self._reopen = reopen
         self._resumes_left = resumes if reopen is not None else 0
         self._prefix = b""
+
+    def at_end(self) -> bool:
+        """Whether every announced byte was read and no other can follow."""
+        return self._bounded and self.received == self.expected
 
     def unread(self, data: bytes) -> None:
         """Puts `data`, the bytes the last `read` returned, back in front of the stream."""
@@ -87,6 +110,8 @@ class StoredBytes:
 
     def read(self, size: int = -1) -> bytes:
         """Returns up to `size` bytes (all that is left if `size` < 0); b"" at the end."""
+        if self._problem is not None:
+            raise self._problem
         if self._prefix:
             data, self._prefix = self._prefix, b""
             self.received += len(data)
