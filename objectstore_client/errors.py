@@ -37,9 +37,10 @@ All exceptions can be pickled, so they cross process boundaries intact.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import urllib3
+if TYPE_CHECKING:
+    import urllib3
 
 __all__ = [
     "ArgumentError",
@@ -281,6 +282,8 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     Raises:
         RequestError: The subclass chosen by `error_class_for_status`.
     """
+    import urllib3  # on use: `import objectstore_client` does without it
+
     status = response.status
     if status < 400:
         return
