@@ -198,7 +198,7 @@ class _FrameScanner:
 
 
 def _frame_header_length(descriptor: int) -> int:
-    """The length of a frame header after its magic, from its descriptor byte (§3.1.1.1)."""
+    """A frame header's length after its magic, from its descriptor (RFC 8878 §3.1.1.1)."""
     single_segment = (descriptor >> 5) & 1
     content_size = (single_segment, 2, 4, 8)[descriptor >> 6]
     dictionary_id = (0, 1, 2, 4)[descriptor & 3]
