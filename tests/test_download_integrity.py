@@ -6,9 +6,12 @@ then the connection closes) and answers the `Range` request that resumes it (pro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import random
+import socket
+import threading
 
 import pytest
 import urllib3
@@ -215,3 +218,77 @@ def test_a_body_without_length_is_checked_against_the_stored_size(how, size, mat
         else:
             while payload.read(3):
                 pass
+
+
+class _CuttingProxy:
+    """A loopback TCP proxy to `target` that cuts the first answer after `limit` bytes.
+
+    Later connections pass everything through. Bounded: sockets time out after 10 s.
+    """
+
+    def __init__(self, target: str, limit: int) -> None:
+        host, port = target.removeprefix("http://").rsplit(":", 1)
+        self._target = (host, int(port))
+        self._limit: int | None = limit
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(10)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.connections = 0
+        self._threads: list[threading.Thread] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            limit, self._limit = self._limit, None
+            self.connections += 1
+            upstream = socket.create_connection(self._target, timeout=10)
+            client.settimeout(10)
+            for source, sink, cap in ((client, upstream, None), (upstream, client, limit)):
+                thread = threading.Thread(
+                    target=self._pipe, args=(source, sink, cap, client, upstream), daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    @staticmethod
+    def _pipe(source, sink, cap, *both) -> None:
+        sent = 0
+        try:
+            while data := source.recv(65536):
+                if cap is not None and sent + len(data) >= cap:
+                    sink.sendall(data[: cap - sent])
+                    break
+                sink.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for sock in both:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.mark.parametrize("how", ["whole", "streamed"])
+def test_a_cut_download_from_the_local_server_resumes(objectstore_server, how):
+    data = random.Random(5).randbytes(3_000_000)
+    with Client(objectstore_server.url) as direct:
+        key = direct.session(Usecase("u"), org=1).put(data)
+    proxy = _CuttingProxy(objectstore_server.url, limit=1_000_000)
+    try:
+        with Client(proxy.url) as client:
+            payload = client.session(Usecase("u"), org=1).get(key).payload
+            if how == "whole":
+                got = payload.read()
+            else:
+                got = b"".join(iter(lambda: payload.read(100_000), b""))
+    finally:
+        proxy.close()
+    assert _sha(got) == _sha(data)
+    assert proxy.connections == 2  # the GET, cut, and the Range request that resumed it
