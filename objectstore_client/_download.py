@@ -159,9 +159,16 @@ class Payload(io.BufferedIOBase):
         return data
 
     def _decode_whole(self) -> bytes:
-        """Decodes a large zstd body as it arrives, without holding the stored bytes."""
+        """Decodes a large or unsized zstd body, holding at most 8 MiB of stored bytes.
+
+        Bodies up to `_WHOLE_PIECE` are read, then decoded in one call with the thread's
+        context (a new stream context costs more than decoding a small body); larger
+        ones are decoded as they arrive.
+        """
         body = self._body
-        head = body.read(STREAM_READ_SIZE)
+        head = _read_up_to(body, _WHOLE_PIECE)
+        if len(head) < _WHOLE_PIECE:
+            return decompress_all(head)
         body.unread(head)
         stream = ZstdStream(cast(IO[bytes], body))
         # The first frame's declared size lets the decoder fill one buffer of that size.
@@ -232,6 +239,19 @@ class Payload(io.BufferedIOBase):
         super().close()
 
 
+def _read_up_to(body: StoredBytes, size: int) -> bytes:
+    """Up to `size` bytes of `body`, fewer only at its end."""
+    parts = []
+    have = 0
+    # `at_end` spares the read that would only find the end.
+    while have < size and (data := body.read(size - have)):
+        parts.append(data)
+        have += len(data)
+        if body.at_end():
+            break
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def _read_pieces(body: StoredBytes) -> bytes:
     """Everything left in `body`, read in pieces of at most `_WHOLE_PIECE` bytes."""
     size = _WHOLE_PIECE
@@ -242,7 +262,7 @@ def _read_pieces(body: StoredBytes) -> bytes:
     while data := body.read(size):
         parts.append(data)
         if body.at_end():
-            break  # spares a read that would find the end
+            break  # spares the read that would only find the end
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 

@@ -36,23 +36,20 @@ MAX_RESUMES = 3
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
-def _stored_size(response: urllib3.BaseHTTPResponse) -> int | None:
-    """The whole stored size the answer announces, if it announces one.
+def _stored_size(status: int, size: int | None, length: int | None) -> int | None:
+    """The whole stored size an answer announces (`x-sn-size`, `content-length`), if any.
 
     Raises:
         IntegrityError: A 200 whose `content-length` is not its `x-sn-size`.
     """
-    headers = response.headers
-    size = _number(headers.get("x-sn-size"))
-    if response.status == 200:
+    if status == 200:
         # The body of a 200 is the whole object (0.2.0 servers send neither header,
         # protocol §19.3).
-        length = _number(headers.get("content-length"))
         if size is not None and length is not None and length != size:
             raise IntegrityError(
                 f"the answer announces {size} stored bytes but a body of {length} bytes"
             )
-        size = length if size is None else size
+        return length if size is None else size
     return size
 
 
@@ -60,7 +57,7 @@ def _number(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def _identity(response: urllib3.BaseHTTPResponse) -> tuple[str | None, str | None]:
+def _identity(response: urllib3.BaseHTTPResponse) -> tuple[str | None, ...]:
     headers = response.headers
     return headers.get("x-sn-time-created"), headers.get("content-encoding")
 
@@ -86,21 +83,33 @@ class StoredBytes:
         self.response = response
         self.received = 0
         """Bytes returned by `read` so far: where a resumed download starts."""
+        # urllib3 parsed `content-length` already (None for a chunked body).
+        length = response.length_remaining
         self._problem: IntegrityError | None = None
         try:
-            self.expected = _stored_size(response)
+            size = _number(response.headers.get("x-sn-size"))
+            self.expected = _stored_size(response.status, size, length)
             """The stored size, when the answer announced it."""
         except IntegrityError as exc:
             self.expected, self._problem = None, exc
-        self._identity = _identity(response)
         # The transport stops at `content-length`: no byte past it can come.
-        self._bounded = "content-length" in response.headers
+        self._bounded = length is not None
+        # What identifies the object is only compared after a break: kept, not parsed.
+        self._first = response
         self._reopen = reopen
         self._resumes_left = resumes if reopen is not None else 0
         self._prefix = b""
 
     def at_end(self) -> bool:
-        """Whether every announced byte was read and no other can follow."""
+        """Whether the body is known to be over, so that a read would return b"".
+
+        `False` means "maybe not": a read tells.
+        """
+        if self._prefix:
+            return False
+        if self.expected is None:
+            # A body of unknown size (chunked) is over once urllib3 closed it.
+            return self.response.closed
         return self._bounded and self.received == self.expected
 
     def unread(self, data: bytes) -> None:
@@ -172,8 +181,8 @@ class StoredBytes:
             # download is the error to report.
             raise failure
         total = int(match[3])
-        changed = _identity(response) != self._identity
-        size = _stored_size(response) or total
+        changed = _identity(response) != _identity(self._first)
+        size = _number(response.headers.get("x-sn-size")) or total
         if self.expected is not None and (size != self.expected or total != self.expected):
             changed = True
         if changed:
