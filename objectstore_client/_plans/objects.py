@@ -143,7 +143,8 @@ def plan_get(key: object, decompress: object, accept_encoding: object) -> GetPla
 
 def plan_resume_get(plan: GetPlan, offset: int) -> RequestPlan:
     """The GET of the stored bytes from `offset` on, to resume a broken download (protocol §7)."""
-    return dataclasses.replace(plan.request, headers={"Range": f"bytes={offset}-"})
+    headers = {**plan.request.headers, "Range": f"bytes={offset}-"}
+    return dataclasses.replace(plan.request, headers=headers)
 
 
 def read_get(
