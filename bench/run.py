@@ -70,16 +70,21 @@ def log(message: str) -> None:
 # --- the upstream virtualenv ----------------------------------------------------------------
 
 
-def ensure_upstream(upgrade: bool) -> str:
-    """Creates or upgrades the virtualenv with PyPI's latest release; returns its version."""
-    if not VENV_PYTHON.exists():
-        log(f"creating {VENV.relative_to(BENCH.parent)} ...")
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+def ensure_upstream(upgrade: bool, venv: Path = VENV, requirement: str = UPSTREAM_PACKAGE) -> str:
+    """Creates or upgrades the virtualenv with PyPI's latest release; returns its version.
+
+    `venv` and `requirement` (e.g. `objectstore-client==0.2.10`) let other benchmarks
+    keep a pinned release in a virtualenv of their own.
+    """
+    python = venv / "bin" / "python"
+    if not python.exists():
+        log(f"creating {venv.relative_to(BENCH.parent)} ...")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         upgrade = True
     if upgrade:
-        log(f"pip install --upgrade {UPSTREAM_PACKAGE} (latest from PyPI) ...")
+        log(f"pip install --upgrade {requirement} (from PyPI) ...")
         pip = subprocess.run(
-            [str(VENV_PYTHON), "-m", "pip", "install", "-q", "--upgrade", UPSTREAM_PACKAGE],
+            [str(python), "-m", "pip", "install", "-q", "--upgrade", requirement],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -87,19 +92,19 @@ def ensure_upstream(upgrade: bool) -> str:
         )
         if pip.returncode != 0:
             log(pip.stdout)
-            if not _upstream_version():
+            if not _upstream_version(python):
                 raise SystemExit("could not install objectstore-client into the virtualenv")
             log("pip failed; measuring the release already installed in the virtualenv")
-    version = _upstream_version()
+    version = _upstream_version(python)
     if not version:
-        raise SystemExit(f"{UPSTREAM_PACKAGE} is not installed in {VENV}")
+        raise SystemExit(f"{UPSTREAM_PACKAGE} is not installed in {venv}")
     return version
 
 
-def _upstream_version() -> str:
+def _upstream_version(python: Path = VENV_PYTHON) -> str:
     probe = subprocess.run(
         [
-            str(VENV_PYTHON),
+            str(python),
             "-c",
             f"import importlib.metadata as m; print(m.version({UPSTREAM_PACKAGE!r}))",
         ],

@@ -24,18 +24,20 @@ from objectstore_client.auth import Permission, SecretKey, TokenGenerator, Token
 from objectstore_client.errors import (
     ArgumentError,
     AuthError,
+    BatchFailed,
     ConnectError,
     ConnectTimeout,
     DecodeError,
+    EndpointNotFound,
     ExpiryExtensionRejected,
     ExpiryExtensionUnsupported,
-    IntegrityError,
     InvalidArgument,
     InvalidArgumentType,
     ObjectNotFound,
     ObjectstoreError,
     PermissionDenied,
     ProtocolError,
+    RangeNotSatisfiable,
     RateLimited,
     RequestError,
     ServerError,
@@ -53,6 +55,7 @@ from objectstore_client.metadata import (
     TimeToLive,
 )
 from objectstore_client.metrics import MetricsBackend, NoOpMetricsBackend
+from objectstore_client.progress import Progress, ProgressCallback
 from objectstore_client.scope import Scope
 from objectstore_client.usecase import Usecase
 from objectstore_client.utils import parse_accept_encoding
@@ -73,16 +76,17 @@ _LAZY = {
 __all__ = [
     "ArgumentError",
     "AuthError",
+    "BatchFailed",
     "Client",
     "Compression",
     "ConnectError",
     "ConnectTimeout",
     "DecodeError",
+    "EndpointNotFound",
     "ExpirationPolicy",
     "ExpiryExtensionRejected",
     "ExpiryExtensionUnsupported",
     "GetResponse",
-    "IntegrityError",
     "InvalidArgument",
     "InvalidArgumentType",
     "Manual",
@@ -93,7 +97,10 @@ __all__ = [
     "ObjectstoreError",
     "Permission",
     "PermissionDenied",
+    "Progress",
+    "ProgressCallback",
     "ProtocolError",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequestError",
     "Scope",

@@ -18,10 +18,11 @@ import urllib3
 from objectstore_client import _protocol
 from objectstore_client._download import Translate
 from objectstore_client._measure import measure
-from objectstore_client._plans.request import Endpoint, RequestPlan
+from objectstore_client._plans.request import CREATING_OPERATIONS, Endpoint, RequestPlan
 from objectstore_client._transport import Transport, translate_error
 from objectstore_client._upload import UploadBody
 from objectstore_client.auth import TokenGenerator, TokenProvider
+from objectstore_client.errors import EndpointNotFound, ObjectNotFound
 from objectstore_client.metrics import MetricsBackend, StorageMetricEmitter
 from objectstore_client.scope import Scope
 from objectstore_client.tracing import trace_propagation_headers
@@ -143,14 +144,24 @@ class RequestContext:
         headers = self.headers()
         if plan.headers:
             headers.update(plan.headers)
-        response = self.transport.request(
-            plan.method,
-            target or self.target(plan),
-            headers,
-            body,
-            stream=plan.stream,
-            idempotent=plan.idempotent,
-        )
+        try:
+            response = self.transport.request(
+                plan.method,
+                target or self.target(plan),
+                headers,
+                body,
+                stream=plan.stream,
+                idempotent=plan.idempotent,
+            )
+        except ObjectNotFound as exc:
+            if plan.operation not in CREATING_OPERATIONS:
+                raise
+            raise EndpointNotFound(
+                f"{exc} (no Objectstore endpoint at this path: "
+                "check the base URL's path and the usecase)",
+                exc.status,
+                exc.response,
+            ) from exc
         return response, body
 
     @staticmethod

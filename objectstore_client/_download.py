@@ -55,9 +55,9 @@ class Payload(io.BufferedIOBase):
     breaks while the body is read is resumed with a `Range` request (see `_resume`),
     up to `MAX_RESUMES` times per download.
 
-    Errors while reading raise `TransportError` (network), `DecodeError` (corrupt, empty
-    or truncated zstd data) or `IntegrityError` (sizes that do not match, or an object
-    that changed between a break and its resumption).
+    Errors while reading raise `TransportError` (network; `ProtocolError` also for sizes
+    that do not match and for an object that changed between a break and its
+    resumption) or `DecodeError` (corrupt, empty or truncated zstd data).
     """
 
     def __init__(
@@ -109,12 +109,13 @@ class Payload(io.BufferedIOBase):
         except zstandard.ZstdError as exc:
             self._release(reusable=False)
             raise DecodeError(f"the payload is not valid zstd data: {exc}") from exc
+        except ObjectstoreError:
+            # First: the SDK's network errors are instances of urllib3's too.
+            self._release(reusable=False)
+            raise
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             self._release(reusable=False)
             raise self._translate(exc) from exc
-        except ObjectstoreError:
-            self._release(reusable=False)
-            raise
 
     def read(self, size: int | None = -1) -> bytes:
         """Reads up to `size` bytes, fewer only at the end; everything if `size` < 0."""

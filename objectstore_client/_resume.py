@@ -9,48 +9,48 @@ object: `x-sn-time-created` (reset by every write, protocol §5.5), `content-enc
 the stored size (`x-sn-size`, or the total of `content-range`). A write within the same
 second as the first answer's with the same encoding and size is the one change this
 cannot see; the zstd checksum of each frame still catches a splice inside a frame.
+
+A body that does not come to the announced size, and an object that changed between a
+break and its resumption, raise `ProtocolError` (as `_ranged.RangeReader` does): the
+answers cannot be trusted, and the download as a whole may be tried again.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
 import urllib3
 
 from objectstore_client import _retry
-from objectstore_client.errors import IntegrityError
+from objectstore_client._plans.ranges import parse_content_range
+from objectstore_client.errors import ObjectstoreError, ProtocolError
 
 logger = logging.getLogger(__name__)
 
-Reopen = Callable[[int], urllib3.BaseHTTPResponse]
-"""Sends the download again for the stored bytes from an offset on: a `Range` request.
-
-Returns the successful response, unread; raises the SDK's errors like any request.
+Reopen = Callable[[int, int | None], urllib3.BaseHTTPResponse]
+"""Sends the download again for stored bytes `first` to `last` (inclusive; `None`: to the
+end): a `Range` request. Returns the successful response, unread; raises the SDK's errors
+like any request.
 """
 
 MAX_RESUMES = 3
 """How many times one download is resumed after its connection broke."""
 
-_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
-
-def _stored_size(status: int, size: int | None, length: int | None) -> int | None:
-    """The whole stored size an answer announces (`x-sn-size`, `content-length`), if any.
+def _stored_size(size: int | None, length: int | None) -> int | None:
+    """The stored size a 200 announces (`x-sn-size`, `content-length`), if any.
 
     Raises:
-        IntegrityError: A 200 whose `content-length` is not its `x-sn-size`.
+        ProtocolError: Its `content-length` is not its `x-sn-size`.
     """
-    if status == 200:
-        # The body of a 200 is the whole object (0.2.0 servers send neither header,
-        # protocol §19.3).
-        if size is not None and length is not None and length != size:
-            raise IntegrityError(
-                f"the answer announces {size} stored bytes but a body of {length} bytes"
-            )
-        return length if size is None else size
-    return size
+    # The body of a 200 is the whole object (0.2.0 servers send neither header,
+    # protocol §19.3).
+    if size is not None and length is not None and length != size:
+        raise ProtocolError(
+            f"the answer announces {size} stored bytes but a body of {length} bytes"
+        )
+    return length if size is None else size
 
 
 def _number(value: str | None) -> int | None:
@@ -65,12 +65,12 @@ def _identity(response: urllib3.BaseHTTPResponse) -> tuple[str | None, ...]:
 class StoredBytes:
     """Reads the stored bytes of a GET's answer, as a file object with `read(size)`.
 
-    Checks that the bytes come to the announced size (`x-sn-size`, or `content-length`
-    of a 200) and resumes the download after a dropped connection or a timeout, up to
-    `resumes` times, when it has a `reopen` callable.
+    Checks that the bytes come to the announced size (`x-sn-size` or `content-length` of a
+    200, the `content-range` of a 206) and resumes the download after a dropped
+    connection or a timeout, up to `resumes` times, when it has a `reopen` callable.
 
     Raises (from `read`):
-        IntegrityError: More or fewer bytes than announced, or a resumed answer that
+        ProtocolError: More or fewer bytes than announced, or a resumed answer that
             belongs to another version of the object or starts elsewhere.
         urllib3.exceptions.HTTPError, OSError: The connection broke and may not be
             resumed (no `reopen`, no resumes left, or not a replayable failure).
@@ -85,12 +85,30 @@ class StoredBytes:
         """Bytes returned by `read` so far: where a resumed download starts."""
         # urllib3 parsed `content-length` already (None for a chunked body).
         length = response.length_remaining
-        self._problem: IntegrityError | None = None
+        self._start = 0  # where the body starts in the stored bytes
+        self._last: int | None = None  # the last stored byte asked for (None: the end)
+        self._total: int | None = None  # the stored size
+        self._problem: ObjectstoreError | None = None
+        self.expected: int | None = None
+        """The body's size, when the answer announced it."""
         try:
             size = _number(response.headers.get("x-sn-size"))
-            self.expected = _stored_size(response.status, size, length)
-            """The stored size, when the answer announced it."""
-        except IntegrityError as exc:
+            content_range = parse_content_range(response.status, response.headers)
+            if content_range is not None:
+                # A 206: part of the object, or all of it (a ranged get).
+                self._start, self._last = content_range.first, content_range.last
+                self._total = content_range.total
+                self.expected = content_range.last - content_range.first + 1
+                if (size is not None and size != self._total) or (
+                    length is not None and length != self.expected
+                ):
+                    raise ProtocolError(
+                        f"the answer's content-range ({content_range}) does not match its "
+                        f"x-sn-size ({size}) or content-length ({length})"
+                    )
+            elif response.status == 200:
+                self.expected = self._total = _stored_size(size, length)
+        except ObjectstoreError as exc:
             self.expected, self._problem = None, exc
         # The transport stops at `content-length`: no byte past it can come.
         self._bounded = length is not None
@@ -136,7 +154,7 @@ class StoredBytes:
             if data:
                 self.received += len(data)
                 if self.expected is not None and self.received > self.expected:
-                    raise IntegrityError(
+                    raise ProtocolError(
                         f"the payload is longer than the {self.expected} bytes announced"
                     )
                 return data
@@ -144,7 +162,7 @@ class StoredBytes:
                 return b""
             # Ended early without an error: a body whose length the transport did not
             # check (no `content-length`) was cut short. The rest may still come.
-            short = IntegrityError(
+            short = ProtocolError(
                 f"the payload ended after {self.received} of the {self.expected} bytes announced"
             )
             if not self._resumes_left:
@@ -156,7 +174,7 @@ class StoredBytes:
 
         Raises:
             Exception: `failure` again, if the server does not resume where asked.
-            IntegrityError: The object changed since the first answer.
+            ProtocolError: The object changed since the first answer.
         """
         assert self._reopen is not None
         self._resumes_left -= 1
@@ -164,7 +182,7 @@ class StoredBytes:
         previous = self.response
         previous.close()
         previous.release_conn()
-        response = self._reopen(self.received)
+        response = self._reopen(self._start + self.received, self._last)
         self.response = response
         try:
             self._check_resumed(response, failure)
@@ -175,19 +193,28 @@ class StoredBytes:
 
     def _check_resumed(self, response: urllib3.BaseHTTPResponse, failure: Exception) -> None:
         """Raises unless a resumed answer continues the first one."""
-        match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", ""))
-        if response.status != 206 or match is None or int(match[1]) != self.received:
+        first = self._start + self.received
+        try:
+            content_range = parse_content_range(response.status, response.headers)
+        except ObjectstoreError:
+            content_range = None
+        if content_range is None or content_range.first != first:
             # Not a continuation (a server or proxy that ignores ranges): what broke the
             # download is the error to report.
             raise failure
-        total = int(match[3])
-        changed = _identity(response) != _identity(self._first)
-        size = _number(response.headers.get("x-sn-size")) or total
-        if self.expected is not None and (size != self.expected or total != self.expected):
-            changed = True
-        if changed:
-            raise IntegrityError(
-                f"cannot resume the download at byte {self.received}: the object changed "
-                "since the download started"
+        total = content_range.total
+        size = _number(response.headers.get("x-sn-size"))
+        last = total - 1 if self._last is None else self._last
+        if (
+            _identity(response) != _identity(self._first)
+            or (self._total is not None and total != self._total)
+            or (size is not None and size != total)
+            or content_range.last != last
+        ):
+            raise ProtocolError(
+                f"cannot resume the download at byte {first}: the object changed since the "
+                "download started"
             )
-        self.expected = total
+        if self.expected is None:
+            self._total = total
+            self.expected = total - self._start

@@ -7,10 +7,13 @@ concept. The state lives here, once: the session's `RequestContext`.
 
 from __future__ import annotations
 
+from os import PathLike
+
 from urllib3.connectionpool import HTTPConnectionPool
 
 from objectstore_client import _retry
 from objectstore_client._context import AuthHeader, RequestContext
+from objectstore_client._missing import MissingMode
 from objectstore_client._transport import Transport
 from objectstore_client.auth import TokenProvider
 from objectstore_client.metrics import MetricsBackend
@@ -32,10 +35,14 @@ class SessionBase:
         usecase: Usecase,
         scope: Scope,
         token: TokenProvider | None = None,
+        spool_dir: str | PathLike[str] | None = None,
         *,
         _context: RequestContext | None = None,
         _auth_header: AuthHeader = "authorization",
+        _missing: MissingMode = "raise",
     ) -> None:
+        # What `get` and `head` do about a missing object (`Client(missing=...)`).
+        self._missing = _missing
         self._context = _context or RequestContext(
             transport=Transport(pool, _retry.replays_for_pool(pool.retries)),
             base_path=base_path,

@@ -118,7 +118,12 @@ def _plain_host(match: re.Match[str]) -> str:
 
 
 def translate_error(exc: Exception, method: str, path: str) -> TransportError:
-    """Maps a urllib3 or socket exception to the matching `TransportError`."""
+    """Maps a urllib3 or socket exception to the matching `TransportError`.
+
+    The result is also an instance of `exc`'s class (and of its `reason`'s, for a
+    `MaxRetryError`): see `TransportError.from_urllib3`.
+    """
+    original = exc
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     cause = exc.args[1] if isinstance(exc, Urllib3ProtocolError) and len(exc.args) > 1 else None
@@ -136,7 +141,8 @@ def translate_error(exc: Exception, method: str, path: str) -> TransportError:
     else:
         error_type, what = ProtocolError, "connection failed"
     detail = _CONNECTION_REPR.sub(_plain_host, str(exc))
-    return error_type(f"{method} {path}: {what}: {detail}")
+    # Also an instance of what urllib3 raised (0.2.x let that through), for old handlers.
+    return error_type.from_urllib3(f"{method} {path}: {what}: {detail}", original)
 
 
 class Transport:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterable
 from typing import IO, cast
 
 import zstandard
@@ -307,3 +308,46 @@ def first_frame_size(head: bytes) -> int:
     except zstandard.ZstdError:
         return 0
     return max(size, 0)
+
+
+def compress_bound(size: int) -> int:
+    """The most bytes zstd can produce for `size` input bytes in one frame.
+
+    zstd's `ZSTD_COMPRESSBOUND` (incompressible data grows by about 1/256), plus room for
+    the frame header and checksum, so that a size decided before compressing is never
+    exceeded after.
+    """
+    small_input_margin = ((128 * 1024 - size) >> 11) if size < 128 * 1024 else 0
+    return size + (size >> 8) + small_input_margin + 32
+
+
+def is_whole_frames(data: bytes | bytearray | memoryview) -> bool:
+    """Whether `data` is one or more complete zstd frames, judged by their headers.
+
+    Block contents are not decoded: this tells data that was compressed (and not cut)
+    from other data, quickly; it does not prove the frames decode.
+    """
+    if not starts_with_frame(bytes(data[:4])):
+        return False
+    scanner = _FrameScanner()
+    try:
+        scanner.feed(bytes(data) if not isinstance(data, bytes) else data)
+        scanner.finish()
+    except zstandard.ZstdError:
+        return False
+    return True
+
+
+def compress_chunks(chunks: Iterable[bytes], size: int) -> bytes:
+    """Compresses `size` bytes arriving in `chunks` into one frame, in memory.
+
+    Only the compressed output is kept whole: the input can be read a piece at a time,
+    so compressing a large part costs its compressed size in memory, not twice its size.
+    """
+    compressobj = compressor().compressobj(size=size)
+    # BytesIO hands its buffer over without a copy when it is read once at the end.
+    output = io.BytesIO()
+    for chunk in chunks:
+        output.write(compressobj.compress(chunk))
+    output.write(compressobj.flush())
+    return output.getvalue()

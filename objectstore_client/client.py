@@ -9,55 +9,82 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from os import PathLike
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self
 
 import urllib3
 from urllib3.connectionpool import HTTPConnectionPool
 
 from objectstore_client import _retry, _validation
 from objectstore_client._context import AuthHeader, RequestContext
+from objectstore_client._missing import MissingT
 from objectstore_client._retry import DEFAULT_RETRIES
 from objectstore_client._transport import USER_AGENT, Transport, build_pool
-from objectstore_client.auth import TokenProvider
-from objectstore_client.errors import InvalidArgumentType, RequestError, raise_for_status
+from objectstore_client.auth import Permission, SecretKey, TokenProvider
+from objectstore_client.errors import (
+    ExpiryExtensionRejected,
+    InvalidArgumentType,
+    ObjectNotFound,
+    RequestError,
+    raise_for_status,
+)
 from objectstore_client.metadata import (
     HEADER_EXPIRATION,
+    HEADER_FILENAME,
     HEADER_META_PREFIX,
     HEADER_ORIGIN,
+    Compression,
+    ExpirationPolicy,
     Metadata,
     format_expiration,
+    format_timedelta,
 )
 from objectstore_client.metrics import (
     MetricsBackend,
     NoOpMetricsBackend,
     measure_storage_operation,
 )
+from objectstore_client.multipart import MultipartUpload
 from objectstore_client.presign import PARAM_AUTH
 from objectstore_client.scope import Scope
 from objectstore_client.session import GetResponse, Session
+from objectstore_client.tracing import storage_span
 from objectstore_client.usecase import Usecase
 
 # 0.0.19's client module imported `HEADER_*`, `Metadata`, `format_expiration` and
-# `measure_storage_operation` at module level; callers import or patch them from here.
+# `measure_storage_operation` at module level, 0.2.x's also `SecretKey`, `Permission`,
+# `ObjectNotFound`, `ExpiryExtensionRejected`, `HEADER_FILENAME`, `format_timedelta`,
+# `storage_span`, `Compression`, `ExpirationPolicy` and `MultipartUpload`; callers import
+# or patch them here.
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_RETRIES",
     "HEADER_EXPIRATION",
+    "HEADER_FILENAME",
     "HEADER_META_PREFIX",
     "HEADER_ORIGIN",
     "PARAM_AUTH",
     "USER_AGENT",
     "Client",
+    "Compression",
+    "ExpirationPolicy",
+    "ExpiryExtensionRejected",
     "GetResponse",
     "Metadata",
+    "MultipartUpload",
+    "ObjectNotFound",
+    "Permission",
     "RequestError",
+    "SecretKey",
     "Session",
     "Usecase",
     "format_expiration",
+    "format_timedelta",
     "measure_storage_operation",
     "raise_for_status",
+    "storage_span",
 ]
 
 logger = logging.getLogger(__name__)
@@ -91,7 +118,7 @@ class _ConnectionDefaults:
     """Never wait for a free connection: past `maxsize`, extra ones are opened and closed."""
 
 
-class Client:
+class Client(Generic[MissingT]):
     """A client for one Objectstore server; create it once and share it.
 
     The client is thread-safe: any number of threads may use it and its sessions at the
@@ -131,6 +158,12 @@ class Client:
         user_agent: The `User-Agent` header; default `objectstore-client/<version>`.
         pool: Use this urllib3 pool (its timeouts and retries) instead of creating one; it
             must point at the host of `base_url`. `close()` leaves it open.
+        spool_dir: Accepted as in 0.2.x, and not needed: large uploads never spool to
+            disk here (see `Session.put`).
+        missing: What `get` and `head` do about a missing object: `"raise"` (default)
+            raises `ObjectNotFound`, as in 0.0.19; `"none"` returns `None`, as in 0.2.x.
+            Type checkers see the mode: `Client(url, missing="none")` is a
+            `Client[Literal["none"]]`, its sessions' `get` returns `GetResponse | None`.
 
     Raises:
         InvalidArgument: An argument breaks a rule (URL without http(s) scheme or host,
@@ -148,11 +181,17 @@ class Client:
         connection_kwargs: Mapping[str, Any] | None = None,
         token: TokenProvider | None = None,
         *,
+        spool_dir: str | PathLike[str] | None = None,
         auth_header: AuthHeader = "authorization",
         max_connections: int | None = None,
         user_agent: str | None = None,
         pool: HTTPConnectionPool | None = None,
+        # The default is "raise"; typed by the type variable's default (see `_missing`).
+        missing: MissingT = "raise",  # type: ignore[assignment]
     ) -> None:
+        _validation.check_missing(missing)
+        self._missing: MissingT = missing
+        self._spool_dir = spool_dir
         base_origin, base_path = _validation.check_base_url(base_url)
         if retries is not None:
             retries = _validation.check_count(retries, "retries", 0)
@@ -188,7 +227,7 @@ class Client:
         self._transport = Transport(self._pool, replays, user_agent=user_agent)
         logger.debug("objectstore client for %s%s", base_origin, base_path)
 
-    def session(self, usecase: Usecase, **scopes: str | int | bool) -> Session:
+    def session(self, usecase: Usecase, **scopes: str | int | bool) -> Session[MissingT]:
         """Returns a `Session` for the objects of `usecase` within the given scope.
 
         The scope is an ordered namespace given as keyword arguments, conventionally
@@ -220,7 +259,9 @@ class Client:
             usecase,
             context.scope,
             self._token,
+            self._spool_dir,
             _context=context,
+            _missing=self._missing,
         )
 
     def close(self) -> None:

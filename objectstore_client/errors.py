@@ -13,16 +13,19 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   └── ProtocolError              connection dropped, or a malformed response
     ├── RequestError                   the server answered with an error status (as in 0.0.19)
     │   ├── ObjectNotFound             (also FileNotFoundError) 404: missing or expired
+    │   ├── EndpointNotFound           404 to an upload: wrong base URL or usecase
     │   ├── AuthError                  the request was not authorized
     │   │   ├── Unauthenticated        400 without a usable token, 401 invalid token
     │   │   └── PermissionDenied       403: token lacks permission, or a killswitch
     │   ├── RateLimited                429: rate limited or server at capacity
     │   ├── ServerError                5xx
     │   ├── ExpiryExtensionRejected    409 to extend_expiry: the object never expires
-    │   └── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
-    ├── DecodeError                    a downloaded payload could not be decoded
-    │   └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
-    └── IntegrityError                 what came back does not match what was sent or announced
+    │   ├── ExpiryExtensionUnsupported 405 to extend_expiry: the server predates it
+    │   ├── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
+    │   └── RangeNotSatisfiable        416: a requested byte range starts past the end
+    ├── BatchFailed                    `BatchResults.error_for_failures`: operations failed
+    └── DecodeError                    a downloaded payload could not be decoded
+        └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
 
 Errors raised by the caller's own upload stream (for example an `OSError` from a file) are
 not wrapped: they propagate unchanged.
@@ -36,27 +39,33 @@ All exceptions can be pickled, so they cross process boundaries intact.
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Self
 
-if TYPE_CHECKING:
-    import urllib3
+import urllib3
+from urllib3.exceptions import MaxRetryError
+
+from objectstore_client._error_body import MAX_DETAIL_CHARS as _MAX_DETAIL_CHARS
+from objectstore_client._error_body import json_detail as _json_detail
+from objectstore_client._urllib3_mirror import mirror_class, set_urllib3_attributes
 
 __all__ = [
     "ArgumentError",
     "AuthError",
+    "BatchFailed",
     "ConnectError",
     "ConnectTimeout",
     "DecodeError",
+    "EndpointNotFound",
     "ExpiryExtensionRejected",
     "ExpiryExtensionUnsupported",
-    "IntegrityError",
     "InvalidArgument",
     "InvalidArgumentType",
+    "MultipartCompleteError",
     "ObjectNotFound",
     "ObjectstoreError",
     "PermissionDenied",
     "ProtocolError",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequestError",
     "ServerError",
@@ -67,9 +76,6 @@ __all__ = [
     "error_class_for_status",
     "raise_for_status",
 ]
-
-# Error bodies are echoed into messages; a huge HTML page from a proxy must not be.
-_MAX_DETAIL_CHARS = 300
 
 
 class ObjectstoreError(Exception):
@@ -102,7 +108,46 @@ class InvalidArgumentType(ArgumentError, TypeError):
 
 
 class TransportError(ObjectstoreError):
-    """No usable HTTP response was received; the cause is chained as `__cause__`."""
+    """No usable HTTP response was received; the cause is chained as `__cause__`.
+
+    The errors the SDK raises for network failures are created by `from_urllib3`, so they
+    are also instances of the urllib3 exceptions objectstore-client 0.2.x let through for
+    the same failure (see there): handlers written for it keep working.
+    """
+
+    @classmethod
+    def from_urllib3(cls, message: str, error: BaseException) -> Self:
+        """Returns a `cls` that is also an instance of urllib3's `error`, for old handlers.
+
+        objectstore-client 0.2.x let urllib3's exceptions through: a refused connection
+        raised `MaxRetryError` whose `reason` is a `NewConnectionError`, a read timeout
+        `MaxRetryError` (`reason` a `ReadTimeoutError`) or, for a POST or while reading a
+        download, the bare `ReadTimeoutError`; a dropped connection `ProtocolError`,
+        likewise. The returned error is an instance of `type(error)` and, if `error` is a
+        `MaxRetryError`, of the type of its `reason` as well, with urllib3's attributes
+        (`reason`, `url`; `pool` and `conn` are `None`). So `except
+        urllib3.exceptions.HTTPError`, `except MaxRetryError` followed by a look at
+        `reason`, and `except ReadTimeoutError` catch what they caught before, while the
+        error is still the `cls` of this SDK's tree. None of urllib3's exceptions is an
+        `OSError`, so neither is the result (unless `error` itself was one).
+
+        Args:
+            message: The message; `str()` of the result.
+            error: The exception urllib3 raised.
+        """
+        reason = getattr(error, "reason", None) if isinstance(error, MaxRetryError) else None
+        theirs: list[type[BaseException]] = []
+        for candidate in (error, reason):
+            if not isinstance(candidate, urllib3.exceptions.HTTPError | OSError):
+                continue
+            kind = type(candidate)
+            if not any(issubclass(known, kind) for known in theirs):
+                theirs.append(kind)
+        mirror = mirror_class(cls, tuple(theirs))
+        copy = mirror(message)
+        if mirror is not cls:
+            set_urllib3_attributes(copy, getattr(error, "url", None), reason)
+        return copy
 
 
 class ConnectError(TransportError):
@@ -162,6 +207,15 @@ class ObjectNotFound(RequestError, FileNotFoundError):
     """404: the object does not exist or has expired (also a `FileNotFoundError`)."""
 
 
+class EndpointNotFound(RequestError):
+    """404 to an upload: no route at the path, so the base URL (its path) or usecase is wrong.
+
+    Uploads never miss their object. Not an `ObjectNotFound`, so it is not taken for one.
+    """
+
+    _hint = "no Objectstore endpoint at this path: check the base URL's path and the usecase"
+
+
 class AuthError(RequestError):
     """The server refused to authorize the request."""
 
@@ -205,16 +259,51 @@ class ExpiryExtensionUnsupported(RequestError):
     )
 
 
+class RangeNotSatisfiable(RequestError):
+    """416: a byte range (named in the message) starts past the end of the stored bytes."""
+
+
+class BatchFailed(ObjectstoreError):
+    """Raised by `BatchResults.error_for_failures` when operations of a batch failed.
+
+    Attributes:
+        errors: `(index, error)` for each failed operation, in the caller's order.
+        total: How many operations the batch had.
+    """
+
+    def __init__(self, errors: list[tuple[int, ObjectstoreError | None]], total: int) -> None:
+        first = f": operation {errors[0][0]}: {errors[0][1]}" if errors else ""
+        super().__init__(f"{len(errors)} of {total} batch operations failed{first}")
+        self.errors = errors
+        self.total = total
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors, self.total))
+
+
+class MultipartCompleteError(RequestError):
+    """Completing a multipart upload failed; the server said so in its 200 answer's body.
+
+    The completion answer's status is always 200 (protocol §11.4); the outcome is the JSON
+    document that follows, here `{"error": {"code": ..., "message": ...}}`. Nothing was
+    written and the upload stays open, so completing it again (with corrected parts) is
+    possible. Names and attributes are those of objectstore-client 0.2.x.
+
+    Args:
+        code: The server's error code, e.g. `"InvalidPart"` or `"internal error"`.
+        message: The server's description; also `response`.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"Multipart upload completion failed ({code}): {message}", 200, message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.response))
+
+
 class DecodeError(ObjectstoreError):
     """A downloaded payload could not be decoded (for example corrupt zstd data)."""
-
-
-class IntegrityError(ObjectstoreError):
-    """What came back does not match what was sent or announced.
-
-    For example the answer to a `PUT` names another key than the one sent: the answer
-    was corrupted on the way, or came from something other than the server asked.
-    """
 
 
 class UnsupportedCompression(DecodeError, NotImplementedError):
@@ -223,17 +312,6 @@ class UnsupportedCompression(DecodeError, NotImplementedError):
     Also a `NotImplementedError`, which objectstore-client 0.0.19 raised in this case.
     Download with `decompress=False` to receive the stored bytes as they are.
     """
-
-
-def _json_detail(body: str) -> str | None:
-    if not body.startswith("{"):
-        return None
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return None
-    detail = parsed.get("detail") if isinstance(parsed, dict) else None
-    return detail if isinstance(detail, str) else None
 
 
 def error_class_for_status(
@@ -249,13 +327,15 @@ def error_class_for_status(
             `Unauthenticated` (the server answers 400 when no token was sent).
         method: The request method. `PATCH` is only used to extend expiry, so a 405 to it
             means the server lacks that endpoint and a 409 that it refused the extension.
+            A 404 to a `POST` is `EndpointNotFound` (`RequestContext.send` maps others').
     """
     if method == "PATCH" and status == 405:
         return ExpiryExtensionUnsupported
     if method == "PATCH" and status == 409:
         return ExpiryExtensionRejected
     if status == 404:
-        return ObjectNotFound
+        # Every POST creates something (object, batch, upload): 404 means no such route.
+        return EndpointNotFound if method == "POST" else ObjectNotFound
     if status == 401:
         return Unauthenticated
     if status == 400 and (_json_detail(response) or "").startswith("auth error"):
@@ -264,12 +344,19 @@ def error_class_for_status(
         return PermissionDenied
     if status == 429:
         return RateLimited
+    if status == 416:
+        return RangeNotSatisfiable
     if status >= 500:
         return ServerError
     return RequestError
 
 
-def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = None) -> None:
+def raise_for_status(
+    response: urllib3.BaseHTTPResponse,
+    method: str | None = None,
+    *,
+    error_type: type[RequestError] = RequestError,
+) -> None:
     """Raises the matching `RequestError` if `response` has a status of 400 or more.
 
     Reads the rest of the response body to include it in the error. The signature of
@@ -278,12 +365,14 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     Args:
         response: A urllib3 response.
         method: The request method, named in the message when given.
+        error_type: The class to raise (0.2.x's argument). The class chosen by
+            `error_class_for_status` is raised if it is a subclass of `error_type` (so the
+            default `RequestError` raises e.g. `ObjectNotFound` for a 404); otherwise
+            `error_type` itself, as 0.2.x does.
 
     Raises:
-        RequestError: The subclass chosen by `error_class_for_status`.
+        RequestError: An instance of `error_type`, as above.
     """
-    import urllib3  # on use: `import objectstore_client` does without it
-
     status = response.status
     if status < 400:
         return
@@ -292,7 +381,9 @@ def raise_for_status(response: urllib3.BaseHTTPResponse, method: str | None = No
     except (urllib3.exceptions.HTTPError, OSError):
         # The body is a courtesy; the status alone is the error.
         body = ""
-    error_type = error_class_for_status(status, body, method)
+    by_status = error_class_for_status(status, body, method)
+    if issubclass(by_status, error_type):
+        error_type = by_status
     target = " ".join(part for part in (method, (response.url or "").split("?")[0]) if part)
     message = f"{target or 'request'} failed with status {status}"
     if response.reason:

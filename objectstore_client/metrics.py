@@ -86,6 +86,7 @@ class StorageMetricEmitter:
         self.usecase = usecase
         self.start: int | None = None
         self.elapsed: float | None = None
+        self.size: int | None = None
         self.uncompressed_size: int | None = None
         self.compressed_size: int | None = None
         self.compression: str = "unknown"
@@ -101,6 +102,12 @@ class StorageMetricEmitter:
         """Records the payload size before compression, in bytes."""
         self._record_size(value, "none")
         self.uncompressed_size = value
+
+    def record_size(self, value: int) -> None:
+        """Records a payload size with no compression tag (a part or chunk), in bytes."""
+        tags = {"usecase": self.usecase}
+        self.backend.distribution(f"storage.{self.operation}.size", value, tags=tags, unit="byte")
+        self.size = value
 
     def record_compressed_size(self, value: int, compression: str = "unknown") -> None:
         """Records the payload size as sent, compressed with `compression`, in bytes."""
@@ -127,13 +134,17 @@ class StorageMetricEmitter:
         """Records throughput and inverse throughput for every known non-zero size."""
         if not self.elapsed or self.elapsed <= 0:
             return
-        sizes = []
+        sizes: list[tuple[int, str | None]] = []
+        if self.size:
+            sizes.append((self.size, None))
         if self.uncompressed_size:
             sizes.append((self.uncompressed_size, "none"))
         if self.compressed_size:
             sizes.append((self.compressed_size, self.compression))
         for size, compression in sizes:
-            tags = {"usecase": self.usecase, "compression": compression}
+            tags = {"usecase": self.usecase}
+            if compression is not None:
+                tags["compression"] = compression
             self.backend.distribution(
                 f"storage.{self.operation}.throughput", size / self.elapsed, tags=tags
             )

@@ -8,25 +8,38 @@ reads the result. See docs/architecture.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import IO, Literal
+from typing import IO, Generic, Literal, cast, overload
 
 import urllib3
 
+from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
+from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
-from objectstore_client._measure import record_upload
-from objectstore_client._plans import expiry, objects
-from objectstore_client.errors import ObjectNotFound
+from objectstore_client._missing import MissingMode, MissingT
+from objectstore_client._plans import expiry, objects, ranges
+from objectstore_client._progress import ProgressReader
+from objectstore_client._put import send_put
+from objectstore_client._sources import upload_source
+from objectstore_client._transfers import TransferVerbs
+from objectstore_client._upload_file import UploadFileVerbs
+from objectstore_client.errors import ObjectNotFound, RangeNotSatisfiable
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual, Metadata
+from objectstore_client.multipart import MultipartVerbs
+from objectstore_client.progress import ProgressCallback
+from objectstore_client.ranges import ByteRange, RangeSpec
 
 __all__ = ["GetResponse", "Session"]
 
 logger = logging.getLogger(__name__)
 
 
-class Session(SharingVerbs):
+class Session(
+    SharingVerbs, BatchVerbs, TransferVerbs, UploadFileVerbs, MultipartVerbs, Generic[MissingT]
+):
     """The objects of one usecase and scope; create it with `Client.session`.
 
     A session holds no connection of its own and no mutable state: it is cheap to create
@@ -49,13 +62,17 @@ class Session(SharingVerbs):
     (`object_url(key, token_validity=...)`), a presigned URL (`presigned_object_url`) or a
     token (`mint_token`); these need a `TokenGenerator` (`SecretKey`) on the client.
 
-    The constructor is that of objectstore-client 0.0.19. A session built directly from a
-    pool uses that pool's settings, its `Retry` bounding replays (see `_retry`).
+    On a `Client(missing="none")`, `get` and `head` return `None` for a missing object
+    (the session is then a `Session[Literal["none"]]`, for type checkers).
+
+    The constructor is that of objectstore-client 0.0.19, and 0.2.x's `spool_dir` (unused:
+    see `put`). A session built directly from a pool uses that pool's settings, its `Retry`
+    bounding replays (see `_retry`).
     """
 
     def put(
         self,
-        contents: bytes | bytearray | memoryview | IO[bytes],
+        contents: bytes | bytearray | memoryview | IO[bytes] | os.PathLike[str] | Iterator[bytes],
         key: str | None = None,
         compression: Compression | Literal["none"] | None = None,
         content_type: str | None = None,
@@ -66,6 +83,8 @@ class Session(SharingVerbs):
         filename: str | None = None,
         compress: Compression | Literal["none"] | None = None,
         precompressed: Compression | Literal["none"] | None = None,
+        resumable_threshold_bytes: int | Literal["none"] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> str:
         """Uploads `contents` and returns the key it is stored under.
 
@@ -76,10 +95,20 @@ class Session(SharingVerbs):
         or a readable binary file object, including non-seekable pipes (streamed in
         chunks, never read into memory as a whole, read from its current position to the
         end). The stream is not closed, and after the upload its position is not looked at.
+        A `pathlib.Path` (any `os.PathLike`) is opened, streamed and closed; an iterator of
+        byte chunks (a generator, `iter(chunks)`) is streamed as it goes, and never retried.
+        For files of many MiB, `upload_file` sends parts in parallel.
 
         Retries: a PUT is sent again after a dropped connection, a timeout or a 429/5xx
         answer (see `Client`) if `contents` is bytes-like or a seekable stream (rewound to
         where it started). A POST is never sent twice.
+
+        Contents of known size (bytes-like, seekable streams) of at least
+        `resumable_threshold_bytes` (default: the usecase's, 256 MiB) go over the resumable
+        protocol (`_resumable`): after failures it continues where the server stopped. If
+        the server declines, they go as a plain upload. To learn the compressed size the
+        protocol needs first, compression runs twice instead of spooling to disk as 0.2.x
+        does (so `spool_dir` is not needed).
 
         Args:
             contents: The object's bytes.
@@ -99,10 +128,17 @@ class Session(SharingVerbs):
             precompressed: `"zstd"` if `contents` is already zstd-compressed: it is sent
                 as is and recorded as zstd, so `get` decompresses it. Excludes
                 `compression`/`compress`. Bytes-like contents must start with a zstd frame.
+            resumable_threshold_bytes: Overrides the usecase's threshold for this upload.
+            progress: Called with a `Progress` as the contents are read (uncompressed
+                bytes; the total when the size is known), on this thread. Bytes-like
+                contents report once, when sent.
 
         Raises:
-            InvalidArgument: An argument breaks a rule (for keys, see `Session`).
+            InvalidArgument: An argument breaks a rule (for keys, see `Session`), or the
+                metadata would not fit the server's request head limits (protocol §14).
             InvalidArgumentType: An argument has the wrong type.
+            EndpointNotFound: 404: no Objectstore route at the URL; the client's base URL
+                or the usecase is wrong (an upload never misses its object).
             RequestError: The server rejected the upload.
             TransportError: The upload failed on the network (a timeout, a dropped
                 connection). Without a `key`, the server may still have stored the
@@ -111,34 +147,71 @@ class Session(SharingVerbs):
                 With a `key`, sending the same `put` again is safe; it replaces the
                 object if it was stored.
         """
-        plan = objects.plan_put(
-            self._context.usecase,
-            contents,
-            key,
-            compression=compression,
-            compress=compress,
-            precompressed=precompressed,
-            content_type=content_type,
-            metadata=metadata,
-            expiration_policy=expiration_policy,
-            origin=origin,
-            filename=filename,
-        )
-        request = plan.request
-        context = self._context
-        with context.measure("put", request.key) as (span, emitter):
-            path = context.target(request)
-            response, body = context.send(request, path)
-            stored_key = objects.read_put(response, request, path)
-            record_upload(span, emitter, body, plan.compression, plan.precompressed, stored_key)
+        with upload_source(contents, progress) as source:
+            plan = objects.plan_put(
+                self._context.usecase,
+                source.contents,
+                key,
+                compression=compression,
+                compress=compress,
+                precompressed=precompressed,
+                content_type=content_type,
+                metadata=metadata,
+                expiration_policy=expiration_policy,
+                origin=origin,
+                filename=filename,
+            )
+            threshold = (
+                self._context.usecase.resumable_threshold_bytes
+                if resumable_threshold_bytes is None
+                else _validation.check_resumable_threshold(resumable_threshold_bytes)
+            )
+            if (stored := _resumable.put(self._context, plan, threshold)) is not None:
+                source.sent()
+                return stored
+            stored_key, _ = send_put(self._context, plan)
+            source.sent()
         return stored_key
 
+    @overload
+    def get(
+        self: Session[Literal["raise"]],
+        key: str,
+        decompress: bool = True,
+        accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> GetResponse: ...
+    @overload
+    def get(
+        self: Session[Literal["none"]],
+        key: str,
+        decompress: bool = True,
+        accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> GetResponse | None: ...
+    @overload
+    def get(
+        self: Session[MissingMode],
+        key: str,
+        decompress: bool = True,
+        accept_encoding: Sequence[str] | None = None,
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> GetResponse | None: ...
     def get(
         self,
         key: str,
         decompress: bool = True,
         accept_encoding: Sequence[str] | None = None,
-    ) -> GetResponse:
+        *,
+        range: RangeSpec | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> GetResponse | None:
         """Downloads an object; its bytes stream in as `payload` is read.
 
         zstd-compressed objects are decompressed on the fly (across frames) unless
@@ -149,30 +222,66 @@ class Session(SharingVerbs):
         `metadata.compression` then says how they are encoded. `"*"` accepts any encoding.
         Uncompressed objects are returned as they are either way.
 
+        `range` asks for part of the stored bytes, like a slice: `(start, end)` (end
+        exclusive), `(start, None)` to the end, `(-n, None)` for the last `n` bytes (see
+        `objectstore_client.ranges`). Ranges address the stored bytes: a range of a
+        zstd-compressed object comes back as stored (`metadata.compression == "zstd"`)
+        unless it covers the whole object. An end past the object's end is cut to it.
+
         Read the payload to the end, close it or use the response as a context manager to
         release the connection. The request is retried as described in `Client`; a
         connection that breaks while the payload is read is resumed where it broke with a
         `Range` request (up to 3 times), after checking that the object did not change.
+        `progress` is called with a `Progress` on the thread that reads the payload, after
+        each read (the total is known unless decoding).
 
         Raises:
             ObjectNotFound: The object does not exist or has expired (status 404, also a
-                `RequestError`, as in 0.0.19). Use `get_or_none` to get `None` instead.
+                `RequestError`, as in 0.0.19), unless the client has `missing="none"`: then
+                `None` is returned. `get_or_none` returns `None` in either mode.
+            RangeNotSatisfiable: The range starts at or past the end of the stored bytes
+                (416); the message names it.
             UnsupportedCompression: The object uses an encoding other than zstd and
                 `decompress` is true.
-            InvalidArgument: The key breaks a rule.
+            InvalidArgument: The key breaks a rule, or the range is reversed or empty.
             RequestError: Another error status.
             TransportError: The request failed on the network.
         """
-        plan = objects.plan_get(key, decompress, accept_encoding)
+        try:
+            return self._get(key, decompress, accept_encoding, range, progress)
+        except ObjectNotFound:
+            if self._missing == "none":
+                return None
+            raise
+
+    def _get(
+        self,
+        key: str,
+        decompress: bool,
+        accept_encoding: object,
+        byte_range: object = None,
+        progress: ProgressCallback | None = None,
+    ) -> GetResponse:
+        plan = objects.plan_get(key, decompress, accept_encoding, byte_range)
         context = self._context
         path = context.target(plan.request)
         with context.measure("get", plan.request.key):
-            response, _ = context.send(plan.request, path)
+            try:
+                response, _ = context.send(plan.request, path)
+            except RangeNotSatisfiable as exc:
+                raise ranges.unsatisfiable(exc, plan.range or ByteRange(0), path) from exc
 
-        def reopen(offset: int) -> urllib3.BaseHTTPResponse:
-            return context.send(objects.plan_resume_get(plan, offset), path)[0]
+        def reopen(first: int, last: int | None) -> urllib3.BaseHTTPResponse:
+            return context.send(objects.plan_resume_get(plan, first, last), path)[0]
 
-        return objects.read_get(response, plan, path, context.translator("GET", path), reopen)
+        translate = context.translator("GET", path)
+        result = objects.read_get(response, plan, path, translate, reopen)
+        if progress is None:
+            return result
+        decoded = result.metadata.compression != response.headers.get("content-encoding")
+        total = ranges.download_total(response, result.metadata.size, decoded)
+        tracked = ProgressReader(result.payload, progress, total, owns=True)
+        return result._replace(payload=cast(IO[bytes], tracked))
 
     def get_or_none(
         self,
@@ -182,22 +291,37 @@ class Session(SharingVerbs):
     ) -> GetResponse | None:
         """Like `get`, but returns `None` when the object does not exist or has expired."""
         try:
-            return self.get(key, decompress, accept_encoding)
+            return self._get(key, decompress, accept_encoding)
         except ObjectNotFound:
             return None
 
-    def head(self, key: str) -> Metadata:
+    @overload
+    def head(self: Session[Literal["raise"]], key: str) -> Metadata: ...
+    @overload
+    def head(self: Session[Literal["none"]], key: str) -> Metadata | None: ...
+    @overload
+    def head(self: Session[MissingMode], key: str) -> Metadata | None: ...
+    def head(self, key: str) -> Metadata | None:
         """Returns an object's metadata without its payload.
 
         Counts as an access: it extends a time-to-idle expiration. Accepts the 204 of
         the server described in the spec and the 200 (with the size) of newer servers.
 
         Raises:
-            ObjectNotFound: The object does not exist or has expired (status 404).
+            ObjectNotFound: The object does not exist or has expired (status 404), unless
+                the client has `missing="none"`: then `None` is returned.
             InvalidArgument: The key breaks a rule.
             RequestError: Another error status.
             TransportError: The request failed on the network.
         """
+        try:
+            return self._head(key)
+        except ObjectNotFound:
+            if self._missing == "none":
+                return None
+            raise
+
+    def _head(self, key: str) -> Metadata:
         request = objects.plan_head(key)
         with self._context.measure("head", request.key):
             response, _ = self._context.send(request)
@@ -206,7 +330,7 @@ class Session(SharingVerbs):
     def head_or_none(self, key: str) -> Metadata | None:
         """Like `head`, but returns `None` when the object does not exist or has expired."""
         try:
-            return self.head(key)
+            return self._head(key)
         except ObjectNotFound:
             return None
 

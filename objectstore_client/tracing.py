@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from objectstore_client.scope import Scope
 
@@ -20,6 +20,7 @@ __all__ = [
     "NO_SPAN",
     "SPAN_ORIGIN",
     "SpanAttribute",
+    "SpanAttributeValue",
     "storage_span",
     "trace_propagation_headers",
     "tracing_active",
@@ -30,12 +31,25 @@ SPAN_ORIGIN = "auto.objectstore.client"
 
 SpanAttribute = str | int | float | bool
 
+SpanAttributeValue = str | int | float | bool | list[str] | list[int] | list[float]
+"""What a span attribute may hold (0.2.x's name): a scalar or a list of one kind."""
+
+
+class _Named(Protocol):
+    """A usecase as 0.2.x passes it to `storage_span`: anything with a `name`."""
+
+    @property
+    def name(self) -> str: ...
+
 
 class _NoSpan:
     """Stands in for a span when Sentry is not active, so call sites need no checks."""
 
     def set_data(self, key: str, value: Any) -> None:
         """Discards the attribute."""
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Discards the attribute (0.2.x's name for `set_data`)."""
 
 
 class _GuardedSpan:
@@ -56,6 +70,10 @@ class _GuardedSpan:
         except Exception:
             logger.warning("tracing failed to set span data %s", key, exc_info=True)
 
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Sets the attribute (0.2.x's name for `set_data`)."""
+        self.set_data(key, value)
+
 
 NO_SPAN = _NoSpan()
 """What `storage_span` yields when Sentry is not active; stateless, so shared."""
@@ -74,25 +92,28 @@ def tracing_active() -> bool:
 
 @contextmanager
 def storage_span(
-    operation: str, usecase: str, scope: Scope, **attributes: SpanAttribute | None
+    operation: str, usecase: str | _Named, scope: Scope, **attributes: SpanAttributeValue | None
 ) -> Generator[Any]:
     """Runs the enclosed block in a span `objectstore.<operation>` named after the usecase.
 
     The span carries `objectstore.usecase`, `objectstore.scopes.<name>` for each scope
     component and `objectstore.<name>` for each non-`None` keyword argument. The yielded
     span accepts `set_data(key, value)` for attributes known only later; an error from
-    sentry-sdk while setting an attribute is logged as a warning, never raised. An exception
+    sentry-sdk while setting an attribute is logged as a warning, never raised; it also
+    accepts 0.2.x's `set_attribute(key, value)`. An exception
     leaving the block marks the span as failed and propagates.
 
     Args:
         operation: The operation, e.g. `"put"`.
-        usecase: The usecase name.
+        usecase: The usecase name, or the `Usecase` (as 0.2.x passes it).
         scope: The scope of the session.
         **attributes: Extra span attributes.
     """
     if not tracing_active():
         yield NO_SPAN
         return
+    if not isinstance(usecase, str):
+        usecase = usecase.name
     import sentry_sdk
 
     op = f"objectstore.{operation}"

@@ -5,10 +5,15 @@ Also importable as `objectstore_client.client.Usecase`, its module in objectstor
 
 from __future__ import annotations
 
+from typing import Literal
+
 from objectstore_client import _validation
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 
-__all__ = ["Usecase"]
+__all__ = ["DEFAULT_RESUMABLE_THRESHOLD", "Usecase"]
+
+DEFAULT_RESUMABLE_THRESHOLD = 256 * 1024 * 1024
+"""Uploads of this many bytes or more go resumable by default (as in 0.2.x)."""
 
 
 class Usecase:
@@ -20,9 +25,11 @@ class Usecase:
         compression: Default compression of uploads: `"zstd"` or `"none"`.
         expiration_policy: Default expiration of uploads: `TimeToLive`, `TimeToIdle`,
             `Manual()` or `None` (never expire).
+        resumable_threshold_bytes: Uploads of known size from this many bytes on use the
+            resumable protocol (see `Session.put`); `"none"`: never. Default 256 MiB.
 
     Raises:
-        InvalidArgument: `name` or `compression` breaks a rule.
+        InvalidArgument: `name`, `compression` or `resumable_threshold_bytes` breaks a rule.
         InvalidArgumentType: An argument has the wrong type.
     """
 
@@ -35,8 +42,12 @@ class Usecase:
         name: str,
         compression: Compression = "zstd",
         expiration_policy: ExpirationPolicy | Manual | None = None,
+        resumable_threshold_bytes: int | Literal["none"] = DEFAULT_RESUMABLE_THRESHOLD,
     ) -> None:
         self.name = name
+        self._resumable_threshold_bytes = _validation.check_resumable_threshold(
+            resumable_threshold_bytes
+        )
         self._compression = _validation.check_compression(compression)
         self._expiration_policy = _validation.check_expiration_policy(expiration_policy)
 
@@ -58,6 +69,11 @@ class Usecase:
     def expiration_policy(self) -> ExpirationPolicy | Manual | None:
         """How uploads expire unless `put` says otherwise; `None`: never."""
         return self._expiration_policy
+
+    @property
+    def resumable_threshold_bytes(self) -> int | Literal["none"]:
+        """Uploads of at least this many bytes go resumable; `"none"`: never."""
+        return self._resumable_threshold_bytes
 
     def __repr__(self) -> str:
         return (

@@ -8,6 +8,8 @@ from urllib.parse import quote, unquote
 __all__ = [
     "decode_header_value",
     "encode_header_value",
+    "encode_path",
+    "encode_query",
     "guess_mime_type",
     "parse_accept_encoding",
 ]
@@ -15,6 +17,12 @@ __all__ = [
 # Everything visible in ASCII except `%` stays as is; `%` is escaped so that a literal
 # percent sign is never mistaken for an escape when decoding. Same set as 0.2.10.
 _HEADER_VALUE_SAFE = "".join(chr(b) for b in range(0x21, 0x7F) if b != ord("%")) + " "
+
+# Left unescaped in paths besides RFC 3986's unreserved set: sub-delims, `:`, `@` and `/`,
+# the set urllib3 leaves alone, so the encoding survives on the wire verbatim. Queries
+# also keep `?`. The same sets as 0.2.10 (and as `_protocol`'s key encoding).
+_PATH_SAFE = "/:@!$&'()*+,;="
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 # The encodings `Session.get` can store and pass through; `*` stands for these when some
 # other coding is refused (`parse_accept_encoding`).
@@ -125,3 +133,21 @@ def decode_header_value(value: str) -> str:
         return unquote(value, errors="strict")
     except UnicodeDecodeError:
         return value
+
+
+def encode_path(path: str) -> str:
+    """Percent-encodes a request path as it goes on the wire (as in 0.2.x).
+
+    The input is literal text: every character outside RFC 3986's unreserved set,
+    sub-delims, `:`, `@` and `/` is escaped as UTF-8 `%XX`, including `%` itself.
+    """
+    return quote(path, safe=_PATH_SAFE)
+
+
+def encode_query(query: str) -> str:
+    """Percent-encodes a query string as it goes on the wire (as in 0.2.x).
+
+    Like `encode_path`, and `?` is also left as is; `=` and `&` are kept, so a whole
+    `name=value&name=value` string can be passed.
+    """
+    return quote(query, safe=_QUERY_SAFE)

@@ -314,7 +314,14 @@ def test_0_2_names_are_exported():
         ),
         pytest.param(
             Session.get,
-            [("key", R), ("decompress", True), ("accept_encoding", None)],
+            # 0.2.x's parameters, then keyword-only additions (ranges, progress: issue 10).
+            [
+                ("key", R),
+                ("decompress", True),
+                ("accept_encoding", None),
+                ("range", None),
+                ("progress", None),
+            ],
             id="Session.get",
         ),
         pytest.param(

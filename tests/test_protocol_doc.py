@@ -43,16 +43,6 @@ SUFFIXES = (".py", ".md")
 
 # The protocol texts outside the repository must not be cited: docs/protocol.md replaces them.
 SHARED_SPEC = "objectstore-http-api"
-# Files citing the shared spec path when docs/protocol.md arrived (issue 7 item 5). The citation
-# rewrite removes them; an entry that no longer matches fails below, so the list only shrinks.
-LEGACY_SHARED_SPEC_CITATIONS = frozenset(
-    {
-        "objectstore_client/testing/__init__.py",
-        "tests/conformance/__init__.py",
-        "tests/conformance/_api.py",
-        "tests/conformance/conftest.py",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -246,7 +236,4 @@ def test_the_shared_spec_files_are_not_cited() -> None:
         for path in scanned_files()
         if SHARED_SPEC in path.read_text(encoding="utf-8")
     }
-    new = sorted(citing - LEGACY_SHARED_SPEC_CITATIONS)
-    assert not new, f"cite docs/protocol.md, not the shared spec files: {new}"
-    fixed = sorted(LEGACY_SHARED_SPEC_CITATIONS - citing)
-    assert not fixed, f"no longer cite the shared spec: drop from the legacy list: {fixed}"
+    assert not citing, f"cite docs/protocol.md, not the shared spec files: {sorted(citing)}"

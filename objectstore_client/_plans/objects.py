@@ -10,9 +10,12 @@ import urllib3
 
 from objectstore_client import _protocol, _validation
 from objectstore_client._download import GetResponse, Payload, Reopen, Translate
+from objectstore_client._plans.ranges import parse_content_range
 from objectstore_client._plans.request import BodyPlan, RequestPlan
+from objectstore_client._plans.upload_headers import plan_upload_headers
 from objectstore_client.errors import InvalidArgument, UnsupportedCompression
 from objectstore_client.metadata import Compression, Metadata
+from objectstore_client.ranges import ByteRange
 from objectstore_client.usecase import Usecase
 
 __all__ = [
@@ -85,16 +88,16 @@ def plan_put(
     else:
         chosen = _validation.check_precompressed(checked_contents, precompressed)
         to_compress = "none"
-    headers = _protocol.put_headers(
+    headers = plan_upload_headers(
+        usecase,
         compression=chosen,
-        content_type=_validation.check_content_type(content_type or None),
-        expiration_policy=_validation.check_expiration_policy(
-            expiration_policy or usecase.expiration_policy
-        ),
-        origin=_validation.check_text(origin or None, "origin"),
-        filename=_validation.check_text(filename or None, "filename"),
-        metadata=_validation.check_custom_metadata(metadata),
+        content_type=content_type,
+        metadata=metadata,
+        expiration_policy=expiration_policy,
+        origin=origin,
+        filename=filename,
     )
+    _validation.check_request_head(headers, checked_key)
     request = RequestPlan(
         "put",
         "POST" if checked_key is None else "PUT",
@@ -127,23 +130,35 @@ class GetPlan:
     accepted: frozenset[str]
     """Encodings the caller takes as stored (lower case); `*` takes any."""
 
+    range: ByteRange | None = None
+    """The stored bytes asked for (protocol §7); `None` for the whole object."""
 
-def plan_get(key: object, decompress: object, accept_encoding: object) -> GetPlan:
-    """Validates the arguments of `Session.get` and plans its request (protocol §6.3).
+
+def plan_get(
+    key: object, decompress: object, accept_encoding: object, byte_range: object = None
+) -> GetPlan:
+    """Validates the arguments of `Session.get` and plans its request (protocol §6.3, §7).
 
     Raises:
-        InvalidArgument: The key breaks a rule.
-        InvalidArgumentType: `accept_encoding` is not a list of strings.
+        InvalidArgument: The key or the range breaks a rule.
+        InvalidArgumentType: `accept_encoding` is not a list of strings, or the range is
+            not a range.
     """
     checked_key = _validation.check_key(key)
     accepted = _validation.check_accept_encoding(accept_encoding) or frozenset()
-    request = RequestPlan("get", "GET", checked_key, stream=True)
-    return GetPlan(request, bool(decompress), accepted)
+    checked_range = None if byte_range is None else _validation.check_range(byte_range)
+    headers = {} if checked_range is None else {"Range": checked_range.header}
+    request = RequestPlan("get", "GET", checked_key, headers, stream=True)
+    return GetPlan(request, bool(decompress), accepted, checked_range)
 
 
-def plan_resume_get(plan: GetPlan, offset: int) -> RequestPlan:
-    """The GET of the stored bytes from `offset` on, to resume a broken download (protocol §7)."""
-    headers = {**plan.request.headers, "Range": f"bytes={offset}-"}
+def plan_resume_get(plan: GetPlan, first: int, last: int | None) -> RequestPlan:
+    """The GET that resumes a broken download: stored bytes `first` to `last` (protocol §7).
+
+    `last` is inclusive; `None` asks for everything to the end.
+    """
+    end = "" if last is None else str(last)
+    headers = {**plan.request.headers, "Range": f"bytes={first}-{end}"}
     return dataclasses.replace(plan.request, headers=headers)
 
 
@@ -157,8 +172,9 @@ def read_get(
     """Wraps a successful GET's streaming response as a `GetResponse` (protocol §8).
 
     zstd payloads are decoded as they are read unless the caller accepts zstd (then
-    `metadata.compression` says so); the returned metadata says `None` for a payload
-    decoded here. `translate` turns network errors while reading into the SDK's;
+    `metadata.compression` says so) or the answer is a part of the object (a 206 that
+    does not cover it all: returned as stored); the returned metadata says `None` for a
+    payload decoded here. `translate` turns network errors while reading into the SDK's;
     `reopen` (see `plan_resume_get`) lets the payload resume after a broken connection.
 
     Raises:
@@ -169,6 +185,10 @@ def read_get(
     # A wildcard accepts whatever is stored: decompressing it would be wasted work.
     passthrough = "*" in plan.accepted or metadata.compression in plan.accepted
     decompressing = plan.decompress and metadata.compression is not None and not passthrough
+    content_range = parse_content_range(response.status, response.headers)
+    if content_range is not None and not content_range.whole:
+        # Part of a compressed object cannot be decoded on its own (protocol §7).
+        decompressing = False
     if decompressing:
         if metadata.compression != "zstd":
             response.close()

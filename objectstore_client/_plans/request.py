@@ -9,7 +9,7 @@ from typing import IO, Literal
 from objectstore_client._upload import UploadBody, prepare_body
 from objectstore_client.metadata import Compression
 
-__all__ = ["BodyPlan", "Endpoint", "RequestPlan"]
+__all__ = ["CREATING_OPERATIONS", "BodyPlan", "Endpoint", "RequestPlan"]
 
 Endpoint = Literal[
     "objects",
@@ -19,6 +19,11 @@ Endpoint = Literal[
     "objects:multipart:complete",
 ]
 """The first path segment after `/v1/` (protocol §2.1): which family of routes."""
+
+
+CREATING_OPERATIONS = frozenset({"put", "multipart.initiate", "resumable.create"})
+"""Operations that create an object (protocol §6.1, §6.2, §11.1, §23.2): a 404 answer to
+them cannot mean a missing object, only a path the server has no route for."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence, Set
 from datetime import datetime, timedelta
 from typing import IO, Literal, cast
+from urllib.parse import quote
 
 from objectstore_client._duration import ceil_seconds
 from objectstore_client._zstd import starts_with_frame
@@ -187,6 +188,64 @@ def check_custom_metadata(metadata: object) -> dict[str, str]:
         _require_utf8(value, "metadata")
         checked[name] = value
     return checked
+
+
+# protocol §1, §14: the server answers 431 to a request head (request line and headers) of
+# more than 100 header fields or 8192 + 4096 * 100 bytes, hyper's limits.
+MAX_HEADER_FIELDS = 100
+MAX_REQUEST_HEAD_BYTES = 8192 + 4096 * 100
+# What an upload's metadata may not use: room for the request line and the headers every
+# request carries (host, user agent, framing, the auth token, trace propagation, headers
+# of an injected pool), generously, so that a check that passes never meets a 431.
+RESERVED_HEADER_FIELDS = 16
+RESERVED_HEAD_BYTES = 16 * 1024
+# The server would store a longer header, but it echoes every metadata header on reads, and
+# Python's http.client (under urllib3, so under this SDK) refuses response header lines of
+# more than 65536 bytes: such an object could be written but never read back.
+MAX_HEADER_LINE_BYTES = 65536
+
+
+def check_request_head(headers: Mapping[str, str], key: str | None) -> None:
+    """Checks that an upload's metadata headers fit the server's request head limits.
+
+    `headers` are the upload's own headers as sent (values already percent-encoded),
+    `key` its key (part of the request line). Raises before any I/O instead of letting
+    the server refuse the request with 431 (protocol §14).
+    """
+    fields = len(headers)
+    if fields > MAX_HEADER_FIELDS - RESERVED_HEADER_FIELDS:
+        raise InvalidArgument(
+            "metadata",
+            f"this upload has {fields} headers of its own (custom metadata entries, content "
+            "type and encoding, expiration, origin and filename take one each); at most "
+            f"{MAX_HEADER_FIELDS - RESERVED_HEADER_FIELDS} fit: the server accepts "
+            f"{MAX_HEADER_FIELDS} header fields per request (protocol §14) and "
+            f"{RESERVED_HEADER_FIELDS} are kept for the headers every request carries",
+        )
+    size = 0
+    for name, value in headers.items():
+        line = len(name) + len(value.encode("utf-8")) + 4  # "name: value\r\n"
+        if line > MAX_HEADER_LINE_BYTES:
+            raise InvalidArgument(
+                "metadata",
+                f"the {name} header would take {line} bytes as sent (values are "
+                "percent-encoded); reads echo it, and Python's HTTP client cannot read a "
+                f"header line over {MAX_HEADER_LINE_BYTES} bytes, so the object could not "
+                "be read back: store large values in the payload instead",
+            )
+        size += line
+    if key:
+        size += len(quote(key, safe="/"))
+    limit = MAX_REQUEST_HEAD_BYTES - RESERVED_HEAD_BYTES
+    if size > limit:
+        raise InvalidArgument(
+            "metadata",
+            f"the upload's metadata and key take {size} bytes of request head, more than the "
+            f"{limit} the server's limit of {MAX_REQUEST_HEAD_BYTES} bytes (protocol §14) "
+            f"leaves after {RESERVED_HEAD_BYTES} bytes kept for the request's own headers; "
+            "values are sent percent-encoded, so non-ASCII text takes up to three bytes a "
+            "byte",
+        )
 
 
 def check_contents(contents: object) -> Body:

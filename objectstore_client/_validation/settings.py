@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from objectstore_client import _protocol
+from objectstore_client._missing import MissingMode
 from objectstore_client._validation.arguments import type_name
 from objectstore_client.auth import TokenGenerator
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
@@ -106,3 +107,10 @@ def check_injected_pool(
     actual = _protocol.url_origin(pool.scheme, pool.host, pool.port)
     if base_origin != actual:
         raise InvalidArgument("pool", f"connects to {actual}, but base_url is {base_origin}")
+
+
+def check_missing(missing: object) -> MissingMode:
+    """Checks a client's `missing`: `"raise"` or `"none"`."""
+    if missing == "raise" or missing == "none":
+        return missing
+    raise InvalidArgument("missing", f"must be 'raise' or 'none', got {missing!r}")

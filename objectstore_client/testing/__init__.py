@@ -1,7 +1,7 @@
 """A faithful local Objectstore server, for tests and for the quickstart.
 
 The real server is a Rust service. This package implements its HTTP protocol
-(shared/objectstore-http-api.md) in pure Python so that the SDK's tests, the README
+(docs/protocol.md) in pure Python so that the SDK's tests, the README
 quickstart and *your* test suite can talk to a real server over loopback HTTP.
 
 Start it in one of three ways:
@@ -10,6 +10,15 @@ Start it in one of three ways:
 * `with LocalServer() as server: ... server.url` in-process, in a background thread;
 * the pytest fixtures `objectstore_server` / `objectstore_usecase` (installed automatically
   through the `pytest11` entry point).
+
+Server versions: `server_version="current"` (the default, also of the pytest fixtures and the
+CLI's `--server-version`) speaks today's Objectstore (the "current:" rules of docs/protocol.md):
+HEAD 200 with `content-length` and `x-sn-size`, sized GETs, whole-second timestamps, d/h/m/s
+durations, percent-coded metadata values, `filename*`, gzip, PATCH extend-expiry, one
+`expiration.max` per usecase, and today's error texts. `server_version="0.2.0"` reproduces the
+public 0.2.0 release (HEAD 204, humantime durations, raw metadata values, ...). The version
+axis is independent of `semantics` below, except that today's filesystem backend enforces
+expiry, renews TTI and answers 204 to deleting a missing key, as production does.
 
 Fidelity: the server follows the **production** backends (GCS/BigTable) where the spec says
 the backends differ. Where the real server's *filesystem* backend behaves differently, this

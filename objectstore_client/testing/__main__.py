@@ -22,13 +22,13 @@ from types import FrameType
 from objectstore_client._version import __version__
 from objectstore_client.testing._config import (
     PERMISSIONS,
+    SERVER_VERSIONS,
     AuthKey,
     ConfigError,
     ServerConfig,
-    config_from_env,
     overlay,
-    read_public_key_file,
 )
+from objectstore_client.testing._env import config_from_env, read_public_key_file
 from objectstore_client.testing._server import LocalServer
 
 
@@ -68,7 +68,15 @@ def _parser() -> argparse.ArgumentParser:
         help="which backend's observable quirks to reproduce (default production)",
     )
     parser.add_argument(
-        "--extend-expiry", action="store_true", help="serve the PATCH extend-expiry endpoint"
+        "--server-version",
+        choices=SERVER_VERSIONS,
+        help="which server to reproduce: current (default; today's protocol) or 0.2.0 "
+        "(the public 0.2.0 release)",
+    )
+    parser.add_argument(
+        "--extend-expiry",
+        action="store_true",
+        help="serve the PATCH extend-expiry endpoint (on by default with --server-version current)",
     )
     return parser
 
@@ -99,6 +107,8 @@ def build_config(args: argparse.Namespace, env: dict[str, str]) -> ServerConfig:
         settings["enforce_auth"] = False
     if args.semantics is not None:
         settings["semantics"] = args.semantics
+    if args.server_version is not None:
+        settings["server_version"] = args.server_version
     if args.extend_expiry:
         settings["extend_expiry"] = True
     return overlay(config, settings)
@@ -149,7 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     auth = "off"
     if config.auth_active:
         auth = "enforced" if config.auth_enforced else "verified, not enforced"
-    print(f"Objectstore local server listening on {server.url} (auth {auth})", flush=True)
+    print(
+        f"Objectstore local server listening on {server.url} "
+        f"(server version {config.server_version}, auth {auth})",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             pass

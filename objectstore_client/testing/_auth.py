@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from objectstore_client.testing._config import PERMISSIONS, AuthKey
+from objectstore_client.testing._config import PERMISSIONS, AuthKey, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,8 @@ class Verifier:
                 raise AuthFailure(400, "bad request", "invalid query string")
             token = values[0] if values else None
         if token is None:
-            raise AuthFailure(400, "bad request", "No authorization token provided")
+            # One cause only: the bad-request text is the innermost message (protocol §4.1).
+            raise AuthFailure(400, "bad request: No authorization token provided")
         return self._verify_jwt(token)
 
     def _verify_jwt(self, token: str) -> Grant:
@@ -134,6 +135,12 @@ class Verifier:
             raise AuthFailure(401, "failed to decode token", "InvalidToken") from None
         if not isinstance(header, dict):
             raise AuthFailure(401, "failed to decode token", "InvalidToken")
+        if "alg" not in header:
+            # The header struct requires `alg`, so it fails to decode before `kid` is looked
+            # at: `e30.e30.e30` (all `{}`) is a 401, not the missing-kid 400 (protocol §13.3).
+            raise AuthFailure(
+                401, "failed to decode token", "JSON error: missing field `alg` at line 1 column 2"
+            )
         kid = header.get("kid")
         if kid is None:
             raise AuthFailure(400, "bad request", "JWT header is missing `kid` field")
@@ -179,7 +186,7 @@ class Verifier:
         if timestamp is None or not duration_text.isdigit() or not duration_text.isascii():
             raise invalid
         try:
-            signature = _b64decode(found["os_sig"], strict_unpadded=True)
+            signature = _b64decode(found["os_sig"], strict_unpadded=True, canonical=False)
         except (ValueError, binascii.Error):
             raise invalid from None
         entry = self._keys.get(found["os_kid"])
@@ -196,7 +203,9 @@ class Verifier:
             raise AuthFailure(401, "failed to verify token")
         canonical = canonical_request(method, path, "&".join(pieces))
         public_keys, max_permissions = entry
-        if not any(_verifies(k, signature, canonical.encode()) for k in public_keys):
+        if not _canonical(signature, found["os_sig"]) or not any(
+            _verifies(k, signature, canonical.encode()) for k in public_keys
+        ):
             raise AuthFailure(401, "failed to verify token")
         if READ not in max_permissions:
             raise AuthFailure(403, "operation not allowed")
@@ -243,24 +252,29 @@ def _header_token(headers: Headers) -> str | None:
     return None
 
 
-def _b64decode(text: str, strict_unpadded: bool = False) -> bytes:
+def _b64decode(text: str, strict_unpadded: bool = False, canonical: bool = True) -> bytes:
     if strict_unpadded and ("=" in text or not re.fullmatch(r"[A-Za-z0-9_-]*", text)):
         raise ValueError("not unpadded base64url")
     if not re.fullmatch(r"[A-Za-z0-9_-]*=*", text):
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    data = base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    if canonical and not _canonical(data, text):
+        # Non-zero bits past the last whole byte: the server's base64 decoder refuses them
+        # rather than dropping them, so such a signature never verifies (protocol §13.3, §13.6).
+        raise ValueError("non-canonical base64: trailing bits set")
+    return data
+
+
+def _canonical(data: bytes, text: str) -> bool:
+    return base64.urlsafe_b64encode(data).rstrip(b"=") == text.rstrip("=").encode()
 
 
 def _load_key(pem: str, kid: str) -> Ed25519PublicKey:
     try:
         key = load_pem_public_key(pem.encode())
     except ValueError as exc:
-        from objectstore_client.testing._config import ConfigError
-
         raise ConfigError(f"auth.keys.{kid}: not a PEM public key: {exc}") from None
     if not isinstance(key, Ed25519PublicKey):
-        from objectstore_client.testing._config import ConfigError
-
         raise ConfigError(f"auth.keys.{kid}: not an Ed25519 public key")
     return key
 

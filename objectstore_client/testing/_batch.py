@@ -12,10 +12,10 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from objectstore_client.testing._auth import AuthFailure
 from objectstore_client.testing._body import BodyReader
+from objectstore_client.testing._context import Context, PolicyError
 from objectstore_client.testing._fskeys import Access
 from objectstore_client.testing._http import Response, reason
 from objectstore_client.testing._metadata import (
@@ -28,16 +28,16 @@ from objectstore_client.testing._objects import (
     DELETE,
     READ,
     WRITE,
+    legacy_filesystem,
     missing_file_error,
     open_for_read,
+    policy_failure,
     stamp,
     unrenderable_deadline,
 )
+from objectstore_client.testing._pct import ValueCodecError, decode_value, encode_value
 from objectstore_client.testing._responses import HTTPFailure, error_document, nested, text_error
 from objectstore_client.testing._routing import PathError, decode_param
-
-if TYPE_CHECKING:
-    from objectstore_client.testing._app import Context
 
 MAX_OPERATIONS = 1000
 MAX_INSERT_BYTES = 1_048_576
@@ -145,11 +145,26 @@ class _Parts:
         return self._after_delimiter()
 
 
-def _encode_key(key: str) -> str:
-    """Every byte that is not an ASCII letter or digit as `%XX` (spec §10.3)."""
+def _encode_key(key: str, current: bool) -> str:
+    """The key header of a result part (protocol §10.3).
+
+    The 0.2.0 release escapes every byte that is not an ASCII letter or digit; today's
+    server uses the metadata value encoder (controls, DEL, `%`, non-ASCII only).
+    """
+    if current:
+        return encode_value(key)
     return "".join(
         chr(b) if chr(b).isascii() and chr(b).isalnum() else f"%{b:02X}" for b in key.encode()
     )
+
+
+def _decode_key(context: Context, raw: str) -> str:
+    """A request part's key, percent-decoded (protocol §10.1).
+
+    The 0.2.0 release decodes it as a path parameter; today's server as a metadata value,
+    which also refuses raw non-ASCII.
+    """
+    return decode_value(raw) if context.current else decode_param(raw, "key")
 
 
 def _status(code: int) -> str:
@@ -175,11 +190,16 @@ def _response_part(index: int, response: Response) -> tuple[list[tuple[str, str]
 
 
 def _ok_part(
-    index: int, status: int, kind: str, key: str, extra: list[tuple[str, str]] | None = None
+    context: Context,
+    index: int,
+    status: int,
+    kind: str,
+    key: str,
+    extra: list[tuple[str, str]] | None = None,
 ) -> list[tuple[str, str]]:
     return [
         ("x-sn-batch-operation-index", str(index)),
-        ("x-sn-batch-operation-key", _encode_key(key)),
+        ("x-sn-batch-operation-key", _encode_key(key, context.current)),
         ("x-sn-batch-operation-kind", kind),
         ("x-sn-batch-operation-status", _status(status)),
         *(extra or []),
@@ -253,13 +273,15 @@ def _operation(
     if raw_key is None and kind != "insert":
         return bad(f"missing x-sn-batch-operation-key header for {kind} operation")
     try:
-        key = decode_param(raw_key, "key") if raw_key is not None else str(uuid.uuid4())
+        key = _decode_key(context, raw_key) if raw_key is not None else str(uuid.uuid4())
     except PathError:
         return bad("invalid x-sn-batch-operation-key header: invalid UTF-8")
+    except ValueCodecError:
+        return bad("unable to percent-decode x-sn-batch-operation-key header value")
     meta = None
     if kind == "insert":
         try:
-            meta = parse_metadata(headers)
+            meta = parse_metadata(headers, current=context.current)
         except MetadataError as exc:
             return _error_part(index, 400, "batch error", "metadata error", str(exc))
         if too_large:
@@ -270,61 +292,63 @@ def _operation(
                 "batch limit exceeded",
                 f"individual request in batch exceeds body size limit of {MAX_INSERT_BYTES} bytes",
             )
-    app = context.app
-    if not app.take_rate_token():
+    services = context.services
+    if not services.take_rate_token():
         return _error_part(index, 429, "batch error", "rate limited")
     try:
         context.authorize(_PERMISSION[kind])
     except AuthFailure as failure:
         return _error_part(index, failure.status, "auth error", *failure.chain)
     if meta is not None:
-        from objectstore_client.testing._app import PolicyError
-
         try:
-            app.check_policy(context.usecase, meta.policy)
+            services.check_policy(context.usecase, meta.policy)
         except PolicyError as exc:
-            return _error_part(index, 400, "client error", str(exc))
-    if not app.try_backend_slot():
+            return _response_part(index, policy_failure(context, exc))
+    if not services.try_backend_slot():
         return _error_part(index, 429, "service error", "concurrency limit reached")
     try:
         return _execute(context, index, kind, key, meta, payload)
     except HTTPFailure as failure:
         return _response_part(index, failure.response)
     finally:
-        app.release_slot()
+        services.release_slot()
 
 
 def _execute(
     context: Context, index: int, kind: str, key: str, meta: ObjectMeta | None, payload: bytes
 ) -> tuple[list[tuple[str, str]], bytes]:
-    app = context.app
+    services = context.services
     access: Access = "write" if kind == "insert" else "delete" if kind == "delete" else "read"
     oid = context.oid(key, access)
     if kind == "insert":
         assert meta is not None
-        app.storage.put(oid, stamp(app, meta), [payload])
+        services.storage.put(oid, stamp(context, meta), [payload])
         context.wrote(oid)
-        app.count_bytes(len(payload))
-        return _ok_part(index, 201, kind, key), b""
+        services.count_bytes(len(payload))
+        return _ok_part(context, index, 201, kind, key), b""
     if kind == "delete":
-        existed = app.storage.delete(oid)
+        existed = services.storage.delete(oid)
         context.deleted(oid)
-        if not existed and not app.production:
+        if not existed and legacy_filesystem(context):
             return _response_part(index, missing_file_error())
-        return _ok_part(index, 204, kind, key), b""
+        return _ok_part(context, index, 204, kind, key), b""
     stored = open_for_read(context, oid)
     if stored is None:
-        return _ok_part(index, 404, kind, key), b""
+        return _ok_part(context, index, 404, kind, key), b""
     try:
         try:
-            meta_headers = metadata_headers(stored.meta, single_object=False)
+            meta_headers = metadata_headers(
+                stored.meta, single_object=False, current=context.current
+            )
         except OverflowError:
             return _response_part(index, unrenderable_deadline())
+        if context.current:
+            meta_headers.append(("x-sn-size", str(stored.size)))
         if kind == "head":
-            return _ok_part(index, 204, kind, key, meta_headers), b""
+            return _ok_part(context, index, 204, kind, key, meta_headers), b""
         # Batch get buffers the whole object, as the real server does (spec §10.2).
         data = b"".join(stored.blob.iter_range(0, stored.size))
     finally:
         stored.blob.close()
-    app.count_bytes(len(data))
-    return _ok_part(index, 200, kind, key, meta_headers), data
+    services.count_bytes(len(data))
+    return _ok_part(context, index, 200, kind, key, meta_headers), data

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import socket
+import time
 from collections.abc import Callable, Iterator
-from typing import cast
 
 _CHUNK = 64 * 1024
 
@@ -100,11 +100,57 @@ class BodyReader:
             yield chunk
 
 
-class SocketReader:
-    """A buffered reader over a socket (`socket.makefile` cannot bound `readline` portably)."""
+class _DeadlineSocketIO(io.RawIOBase):
+    """A socket as a raw stream whose reads can share one overall deadline.
 
-    def __init__(self, sock: socket.socket) -> None:
-        self._file = cast(io.BufferedReader, sock.makefile("rb", buffering=_CHUNK))
+    A per-operation socket timeout cannot bound a whole request head: a client sending one
+    byte every few seconds never trips it. With a deadline set, every `recv` waits at most
+    until the deadline, and a read past it raises `TimeoutError`.
+    """
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self._sock = sock
+        self._timeout = timeout
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("read deadline passed")
+            self._sock.settimeout(min(remaining, self._timeout))
+        return self._sock.recv_into(buffer)
+
+    def clear_deadline(self) -> None:
+        self.deadline = None
+        self._sock.settimeout(self._timeout)
+
+
+class SocketReader:
+    """A buffered reader over a socket (`socket.makefile` cannot bound `readline` portably).
+
+    Every socket operation waits at most `timeout` seconds; `set_deadline` additionally
+    bounds everything read until `set_deadline(None)`.
+    """
+
+    def __init__(self, sock: socket.socket, timeout: float = 120.0) -> None:
+        sock.settimeout(timeout)
+        self._raw = _DeadlineSocketIO(sock, timeout)
+        self._file = io.BufferedReader(self._raw, buffer_size=_CHUNK)
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """Bounds all reads until `deadline` (`time.monotonic()`); `None` lifts the bound."""
+        if deadline is None:
+            self._raw.clear_deadline()
+        else:
+            self._raw.deadline = deadline
+
+    def wait_for_data(self) -> bool:
+        """Waits until a byte is available; False at EOF. Raises `TimeoutError` at the deadline."""
+        return bool(self._file.peek(1))
 
     def read(self, size: int) -> bytes:
         return self._file.read1(size) if size > 0 else b""

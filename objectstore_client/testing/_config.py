@@ -1,23 +1,25 @@
-"""Configuration of the local server: the settings, their validation, and `OS__*` parsing.
+"""Configuration of the local server: the settings and their validation.
 
-The environment follows the real server's (spec §15): variables prefixed `OS__`, `__`
-separating nesting levels, values in figment's map syntax (`{name=value,...}`, `[a,b]`,
-optionally double-quoted strings). Unknown keys are ignored, as the real server does.
+`ServerConfig` is the one list of settings: `LocalServer`'s keyword arguments, the CLI and the
+`OS__*` environment (`_env`) all produce one.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+
+from objectstore_client.testing._limits import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT
 
 PERMISSIONS = ("object.read", "object.write", "object.delete")
 
 Semantics = Literal["production", "filesystem"]
 StorageKind = Literal["filesystem", "memory"]
+ServerVersion = Literal["current", "0.2.0"]
+SERVER_VERSIONS: tuple[ServerVersion, ...] = ("current", "0.2.0")
 
 
 class ConfigError(ValueError):
@@ -31,8 +33,11 @@ class AuthKey:
     public_keys: tuple[str, ...]
     """Ed25519 public keys in PEM `PUBLIC KEY` form, tried in order (several = rotation)."""
 
-    max_permissions: frozenset[str] = frozenset()
-    """Upper bound of every token's permissions; empty (the server's default) grants nothing."""
+    max_permissions: frozenset[str] = frozenset(PERMISSIONS)
+    """Upper bound of every token's permissions. Defaults to all three (read, write, delete)
+    so that `AuthKey(public_pem)` lets a first test pass; pass `frozenset()` for a key that
+    may do nothing, which is what the real server gives a key configured without
+    `max_permissions` (`OS__AUTH__KEYS` keeps that default here too)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.public_keys, str):
@@ -47,7 +52,7 @@ class AuthKey:
 
 @dataclass(frozen=True)
 class UsecasePolicy:
-    """Which expiration policies a usecase accepts on writes (spec §9.6).
+    """Which expiration policies a usecase accepts on writes (protocol §9.6).
 
     The real server's config field names are not in the spec; these are ours.
     """
@@ -55,8 +60,13 @@ class UsecasePolicy:
     allow_manual: bool = True
     allow_ttl: bool = True
     max_ttl: timedelta | None = None
+    """The 0.2.0 release's longest TTL (its `ttl.max`); today's server falls back to it."""
     allow_tti: bool = True
     max_tti: timedelta | None = None
+    """The 0.2.0 release's longest TTI (its `tti.max`); today's server falls back to it."""
+    max: timedelta | None = None
+    """Today's `expiration.max`: one limit for TTL and TTI, and for PATCH extensions measured
+    from the request time. A 0.2.0 server uses it where `max_ttl`/`max_tti` are unset."""
 
 
 @dataclass(frozen=True)
@@ -71,28 +81,95 @@ class Killswitch:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """Every setting of the local server. See `LocalServer` for the meaning of each."""
+    """Every setting of the local server, with its default.
+
+    `LocalServer(**settings)` takes these as keyword arguments; `LocalServer(config=...)`
+    takes a whole one.
+    """
 
     host: str = "127.0.0.1"
+    """Address to listen on. Defaults to loopback."""
+
     port: int = 0
+    """TCP port; 0 picks a free one (read it back from `LocalServer.url` or `.port`)."""
+
     storage: StorageKind = "filesystem"
+    """`"filesystem"` keeps objects in `data_dir`; `"memory"` keeps them in RAM."""
+
     data_dir: Path | None = None
+    """Directory for `"filesystem"` storage (a `str` is accepted). `None` creates a temporary
+    directory that `stop()` removes; a given directory is created if needed and kept."""
+
     auth_keys: Mapping[str, AuthKey] = field(default_factory=dict)
+    """Key id → `AuthKey`. With keys, tokens are verified (protocol §13). `None` means none."""
+
     enforce_auth: bool | None = None
+    """Whether auth failures are errors. `None` means "enforce when keys are configured";
+    `False` with keys verifies and logs but allows everything, as the real server does;
+    `True` without keys is a `ConfigError`."""
+
     semantics: Semantics = "production"
+    """`"production"` or `"filesystem"`: which backend's observable quirks to reproduce;
+    see the package docstring."""
+
     usecases: Mapping[str, UsecasePolicy] = field(default_factory=dict)
+    """Per-usecase expiration policy restrictions (protocol §9.6). `None` means none."""
+
     killswitches: Sequence[Killswitch] = ()
+    """Requests matching any of these get 403 (protocol §14)."""
+
     rate_limit_rps: float | None = None
-    extend_expiry: bool = False
+    """A global request rate limit (token bucket, burst = one second's worth); excess
+    requests get 429. `None` means no limit, as the real server's default."""
+
+    server_version: ServerVersion = "current"
+    """Which server to reproduce: `"current"` (today's Objectstore: HEAD 200 with sizes,
+    d/h/m/s durations, percent-encoded metadata, PATCH extend-expiry, ...) or `"0.2.0"`
+    (the public 0.2.0 release). Independent of `semantics`."""
+
+    extend_expiry: bool | None = None
+    """Serve the `PATCH` extend-expiry endpoint (protocol §22). `None` follows
+    `server_version`: on for `"current"`, off for `"0.2.0"` (whose release answers `PATCH`
+    with 405); `True` adds it to a 0.2.0 server, `False` removes it from a current one."""
+
     max_requests: int = 10_000
+    """In-flight HTTP request limit (`http.max_requests`); beyond it 503."""
+
     max_concurrency: int = 500
+    """Backend operation limit (`service.max_concurrency`); beyond it 429."""
+
+    max_connections: int | None = None
+    """Open connections served at once; one more is answered 503 and closed. `None`: half
+    the process's free file descriptors, at most 1024 (see `_limits`)."""
+
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    """Seconds a client has to send a complete request head (from the connection's accept,
+    or from the first byte of a later request); then the connection is closed."""
+
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    """Seconds an idle keep-alive connection is kept open."""
+
+    resumable_granularity: int = 0
+    """The `granularity` resumable sessions announce (protocol §23.2), in bytes: non-final
+    chunks must be at least this long and only whole units are kept. 0 (default, as the
+    real filesystem backend) means none; the real GCS backend uses 262144."""
 
     def __post_init__(self) -> None:
+        # Accept the convenient forms the keyword arguments have always taken.
+        if isinstance(self.data_dir, str):
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "auth_keys", dict(self.auth_keys or {}))
+        object.__setattr__(self, "usecases", dict(self.usecases or {}))
+        object.__setattr__(self, "killswitches", tuple(self.killswitches))
         if self.storage not in ("filesystem", "memory"):
             raise ConfigError(f"storage: expected 'filesystem' or 'memory', got {self.storage!r}")
         if self.semantics not in ("production", "filesystem"):
             raise ConfigError(
                 f"semantics: expected 'production' or 'filesystem', got {self.semantics!r}"
+            )
+        if self.server_version not in SERVER_VERSIONS:
+            raise ConfigError(
+                f"server_version: expected 'current' or '0.2.0', got {self.server_version!r}"
             )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port: {self.port} is not a TCP port")
@@ -106,6 +183,22 @@ class ServerConfig:
             )
         if self.rate_limit_rps is not None and self.rate_limit_rps <= 0:
             raise ConfigError("rate_limit_rps: must be positive")
+        if self.max_connections is not None and self.max_connections < 1:
+            raise ConfigError("max_connections: must be at least 1")
+        if not self.header_timeout > 0 or not self.keepalive_timeout > 0:
+            raise ConfigError("header_timeout and keepalive_timeout must be positive")
+        if self.resumable_granularity < 0:
+            raise ConfigError("resumable_granularity: must not be negative")
+
+    @property
+    def current(self) -> bool:
+        """Whether the server speaks today's protocol rather than the 0.2.0 release's."""
+        return self.server_version == "current"
+
+    @property
+    def patch_enabled(self) -> bool:
+        """Whether `PATCH` extend-expiry is served (protocol §22)."""
+        return self.current if self.extend_expiry is None else self.extend_expiry
 
     @property
     def auth_active(self) -> bool:
@@ -120,222 +213,13 @@ class ServerConfig:
         return True if self.enforce_auth is None else self.enforce_auth
 
 
-# --- figment-style environment parsing ------------------------------------------------------
-
-Value = str | list["Value"] | dict[str, "Value"]
-
-
-class _MapParser:
-    """Parses figment's environment value syntax: `{k=v,...}`, `[a,b]`, `"str"`, bare words."""
-
-    def __init__(self, text: str, setting: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.setting = setting
-
-    def fail(self, what: str) -> ConfigError:
-        return ConfigError(f"{self.setting}: {what} at offset {self.pos} of {self.text!r}")
-
-    def parse(self) -> Value:
-        value = self.value()
-        self.ws()
-        if self.pos != len(self.text):
-            raise self.fail("unexpected trailing text")
-        return value
-
-    def ws(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos].isspace():
-            self.pos += 1
-
-    def value(self) -> Value:
-        self.ws()
-        if self.pos >= len(self.text):
-            raise self.fail("missing value")
-        char = self.text[self.pos]
-        if char == "{":
-            return self.mapping()
-        if char == "[":
-            return self.array()
-        if char == '"':
-            return self.quoted()
-        return self.bare(stops=",]}")
-
-    def mapping(self) -> dict[str, Value]:
-        self.pos += 1
-        result: dict[str, Value] = {}
-        self.ws()
-        if self.text.startswith("}", self.pos):
-            self.pos += 1
-            return result
-        while True:
-            self.ws()
-            key = self.quoted() if self.text.startswith('"', self.pos) else self.bare(stops="=,}")
-            if not key:
-                raise self.fail("empty key")
-            self.ws()
-            if not self.text.startswith("=", self.pos):
-                raise self.fail(f"expected '=' after key {key!r}")
-            self.pos += 1
-            result[key.lower()] = self.value()
-            self.ws()
-            if self.text.startswith(",", self.pos):
-                self.pos += 1
-                continue
-            if self.text.startswith("}", self.pos):
-                self.pos += 1
-                return result
-            raise self.fail("expected ',' or '}'")
-
-    def array(self) -> list[Value]:
-        self.pos += 1
-        result: list[Value] = []
-        self.ws()
-        if self.text.startswith("]", self.pos):
-            self.pos += 1
-            return result
-        while True:
-            result.append(self.value())
-            self.ws()
-            if self.text.startswith(",", self.pos):
-                self.pos += 1
-                continue
-            if self.text.startswith("]", self.pos):
-                self.pos += 1
-                return result
-            raise self.fail("expected ',' or ']'")
-
-    def quoted(self) -> str:
-        self.pos += 1
-        out: list[str] = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            self.pos += 1
-            if char == "\\" and self.pos < len(self.text):
-                out.append(self.text[self.pos])
-                self.pos += 1
-            elif char == '"':
-                return "".join(out)
-            else:
-                out.append(char)
-        raise self.fail("unterminated string")
-
-    def bare(self, stops: str) -> str:
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in stops:
-            self.pos += 1
-        return self.text[start : self.pos].strip()
-
-
-def parse_env_value(text: str, setting: str) -> Value:
-    """Parses one `OS__*` value in figment's syntax; raises `ConfigError` naming `setting`."""
-    return _MapParser(text, setting).parse()
-
-
-def _as_bool(value: Value, setting: str) -> bool:
-    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
-        return True
-    if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
-        return False
-    raise ConfigError(f"{setting}: expected a boolean, got {value!r}")
-
-
-def _as_int(value: Value, setting: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise ConfigError(f"{setting}: expected a whole number, got {value!r}")
-
-
-def parse_http_addr(text: str, setting: str = "OS__HTTP_ADDR") -> tuple[str, int]:
-    """Splits `host:port` / `[v6]:port` as the real server's socket address syntax."""
-    host, sep, port_text = text.strip().rpartition(":")
-    if not sep or not port_text.isdigit() or int(port_text) > 65535:
-        raise ConfigError(f"{setting}: expected HOST:PORT, got {text!r}")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if host != "localhost":
-            raise ConfigError(f"{setting}: {host!r} is not an IP address") from None
-    return host, int(port_text)
-
-
-def read_public_key_file(path: str, setting: str) -> str:
-    """Reads one PEM key file, failing with the setting's name rather than a traceback."""
-    try:
-        text = Path(path).read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigError(f"{setting}: cannot read key file {path!r}: {reason}") from None
-    if "-----BEGIN PUBLIC KEY-----" not in text:
-        raise ConfigError(f"{setting}: key file {path!r} is not a PEM PUBLIC KEY")
-    return text
-
-
-def parse_auth_keys(value: Value, setting: str = "OS__AUTH__KEYS") -> dict[str, AuthKey]:
-    """Turns the `auth.keys` map (kid → {key_files, max_permissions}) into `AuthKey`s."""
-    if not isinstance(value, dict):
-        raise ConfigError(f"{setting}: expected a map of key id to key settings")
-    keys: dict[str, AuthKey] = {}
-    for kid, entry in value.items():
-        where = f"{setting}.{kid}"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected {{key_files=[...],max_permissions=[...]}}")
-        files = entry.get("key_files")
-        if isinstance(files, str):
-            files = [files]
-        if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
-            raise ConfigError(f"{where}.key_files: expected a non-empty list of paths")
-        perms = entry.get("max_permissions", [])
-        if isinstance(perms, str):
-            perms = [perms]
-        if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
-            raise ConfigError(f"{where}.max_permissions: expected a list of permissions")
-        unknown = sorted({str(p) for p in perms} - set(PERMISSIONS))
-        if unknown:
-            raise ConfigError(f"{where}.max_permissions: unknown permission(s) {unknown}")
-        pems = tuple(read_public_key_file(str(f), f"{where}.key_files") for f in files)
-        keys[kid] = AuthKey(public_keys=pems, max_permissions=frozenset(str(p) for p in perms))
-    return keys
-
-
-def config_from_env(env: Mapping[str, str], base: ServerConfig) -> ServerConfig:
-    """Overlays the real server's `OS__*` variables (spec §15) onto `base`.
-
-    Unknown `OS__*` keys are ignored, as the real server ignores unknown config keys.
-    """
-    found = {k.upper(): v for k, v in env.items() if k.upper().startswith("OS__")}
-    settings: dict[str, object] = {}
-    if "OS__HTTP_ADDR" in found:
-        settings["host"], settings["port"] = parse_http_addr(found["OS__HTTP_ADDR"])
-    if "OS__STORAGE__TYPE" in found:
-        kind = found["OS__STORAGE__TYPE"].strip().strip('"')
-        if kind not in ("filesystem", "memory"):
-            raise ConfigError(
-                f"OS__STORAGE__TYPE: only 'filesystem' and 'memory' are emulated, got {kind!r}"
-            )
-        settings["storage"] = kind
-    if "OS__STORAGE__PATH" in found:
-        settings["data_dir"] = Path(found["OS__STORAGE__PATH"].strip().strip('"'))
-    if "OS__AUTH__ENFORCE" in found:
-        settings["enforce_auth"] = _as_bool(found["OS__AUTH__ENFORCE"].strip(), "OS__AUTH__ENFORCE")
-    if "OS__AUTH__KEYS" in found:
-        raw = parse_env_value(found["OS__AUTH__KEYS"], "OS__AUTH__KEYS")
-        settings["auth_keys"] = parse_auth_keys(raw)
-    for name, field_name in (
-        ("OS__HTTP__MAX_REQUESTS", "max_requests"),
-        ("OS__SERVICE__MAX_CONCURRENCY", "max_concurrency"),
-    ):
-        if name in found:
-            settings[field_name] = _as_int(parse_env_value(found[name], name), name)
-    return overlay(base, settings)
-
-
 def overlay(base: ServerConfig, settings: Mapping[str, object]) -> ServerConfig:
-    """A copy of `base` with `settings` replaced (and validated again)."""
-    merged = {**_config_fields(base), **settings}
-    return ServerConfig(**merged)  # type: ignore[arg-type]
+    """A copy of `base` with `settings` replaced (and validated again).
 
-
-def _config_fields(config: ServerConfig) -> dict[str, object]:
-    return {name: getattr(config, name) for name in ServerConfig.__dataclass_fields__}
+    Raises:
+        TypeError: A name in `settings` is not a `ServerConfig` field.
+    """
+    unknown = sorted(set(settings) - {f.name for f in fields(ServerConfig)})
+    if unknown:
+        raise TypeError(f"unknown server setting(s) {unknown}; see ServerConfig")
+    return replace(base, **settings)  # type: ignore[arg-type]

@@ -149,6 +149,21 @@ def format_duration(nanos: int) -> str:
     return " ".join(parts)
 
 
+def format_dhms(nanos: int) -> str:
+    """Renders whole seconds as today's server does (`30s`, `1d`, `2d 3h 4s`, protocol §5.4.2).
+
+    The sub-second remainder is truncated and days are the largest unit.
+    """
+    seconds = nanos // SEC
+    if not seconds:
+        return "0s"
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    units = ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s"))
+    return " ".join(f"{value}{unit}" for value, unit in units if value)
+
+
 @dataclass(frozen=True)
 class Policy:
     """An expiration policy: `manual`, or time-to-live / time-to-idle with a duration."""
@@ -156,11 +171,16 @@ class Policy:
     kind: Literal["manual", "ttl", "tti"]
     nanos: int = 0
 
-    def render(self) -> str:
-        """The wire form the server emits (`ttl:1day`); `manual` is never emitted."""
+    def render(self, *, current: bool = False) -> str:
+        """The wire form the server emits; `manual` is never emitted.
+
+        `current` selects today's d/h/m/s output (`ttl:1d`) over the 0.2.0 release's
+        humantime output (`ttl:1day`).
+        """
         if self.kind == "manual":
             return "manual"
-        return f"{self.kind}:{format_duration(self.nanos)}"
+        duration = format_dhms(self.nanos) if current else format_duration(self.nanos)
+        return f"{self.kind}:{duration}"
 
 
 MANUAL = Policy("manual")

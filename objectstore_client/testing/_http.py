@@ -3,13 +3,16 @@
 `http.server` cannot be used: it title-cases header names, cannot decode chunked request
 bodies and hides the raw request target. This module does just the transport: request
 heads (with hyper's limits), bodies (content-length or chunked, `Expect: 100-continue`),
-responses (content-length for bytes, chunked for iterables), keep-alive, and the in-flight
-request limit. Everything about objects lives in `_app`.
+responses (content-length for bytes, chunked for iterables), keep-alive, the in-flight
+request limit, and the connection limits of `_limits` (a cap with a clean 503, a deadline for
+request heads, an idle keep-alive timeout, no spinning when `accept()` runs out of
+descriptors). Everything about objects lives in `_app`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import socket
 import threading
@@ -20,6 +23,15 @@ from email.utils import formatdate
 from http import HTTPStatus
 
 from objectstore_client.testing._body import BodyError, BodyReader, SocketReader, drain
+from objectstore_client.testing._limits import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    IO_TIMEOUT,
+    AcceptBackoff,
+    Rejector,
+    default_max_connections,
+    linger,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +39,8 @@ logger = logging.getLogger(__name__)
 # for the request line plus headers (spec §1).
 MAX_HEADERS = 100
 MAX_HEAD_BYTES = 8192 + 4096 * 100
-# Keep-alive connections idle longer than this are closed, so threads are not held forever.
-IDLE_TIMEOUT = 120.0
 # An unread request body up to this size is discarded to keep the connection alive.
 MAX_DRAIN = 4 << 20
-# After a response to an unread large body, how long to discard what the client still sends.
-LINGER_SECONDS = 2.0
-_CHUNK = 64 * 1024
 
 
 class _HeadError(Exception):
@@ -100,6 +107,10 @@ class HTTPServer:
         handler: Callable[[Request], Response],
         exempt: Callable[[str], bool],
         max_requests: int = 10_000,
+        *,
+        max_connections: int | None = None,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.create_server((host, port), family=family, backlog=128)
@@ -109,6 +120,13 @@ class HTTPServer:
         self._handler = handler
         self._exempt = exempt
         self._max_requests = max_requests
+        self.max_connections = (
+            default_max_connections() if max_connections is None else max_connections
+        )
+        self._header_timeout = header_timeout
+        self._keepalive_timeout = keepalive_timeout
+        self._backoff = AcceptBackoff()
+        self._rejector: Rejector | None = None
         self._in_flight = 0
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -117,6 +135,7 @@ class HTTPServer:
 
     def start(self) -> None:
         """Starts the accept loop in a daemon thread."""
+        self._rejector = Rejector(self._backoff.connection_closed)
         self._thread = threading.Thread(
             target=self._accept_loop, name=f"objectstore-local-{self.port}", daemon=True
         )
@@ -136,46 +155,89 @@ class HTTPServer:
                 conn.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(5)
+        if self._rejector is not None:
+            self._rejector.stop()
 
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
+            assert self._rejector is not None
+            if self._rejector.full and len(self._connections) >= self.max_connections:
+                # No room to serve nor to reject: let new connections wait in the backlog.
+                self._backoff.wait_for_room(self._stopping)
+                continue
             try:
                 conn, addr = self._sock.accept()
-            except OSError:
+            except OSError as exc:
                 if self._stopping.is_set():
                     return
+                self._backoff.failed(exc, self._stopping)
                 continue
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._backoff.succeeded()
+            accepted = time.monotonic()
             with self._lock:
-                self._connections.add(conn)
-            threading.Thread(
-                target=self._serve_connection, args=(conn, str(addr[0])), daemon=True
-            ).start()
+                over = len(self._connections) >= self.max_connections
+                if not over:
+                    self._connections.add(conn)
+            if over:
+                self._rejector.reject(conn)
+                continue
+            try:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                threading.Thread(
+                    target=self._serve_connection,
+                    args=(conn, str(addr[0]), accepted),
+                    daemon=True,
+                ).start()
+            except (OSError, RuntimeError):  # RuntimeError: no thread can be started
+                self._forget(conn)
+                conn.close()
+                self._backoff.failed(OSError(errno.ENOMEM, "no thread"), self._stopping)
 
-    def _serve_connection(self, conn: socket.socket, peer: str) -> None:
-        reader = SocketReader(conn)
+    def _forget(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(conn)
+        self._backoff.connection_closed()
+
+    def _serve_connection(self, conn: socket.socket, peer: str, accepted: float) -> None:
+        reader: SocketReader | None = None
         try:
-            conn.settimeout(IDLE_TIMEOUT)
+            reader = SocketReader(conn, IO_TIMEOUT)
+            # The first request head must be complete within the header deadline of the
+            # accept; later ones within the idle timeout, then the header deadline.
+            deadline = accepted + self._header_timeout
             while not self._stopping.is_set():
-                if not self._serve_one(conn, reader, peer):
+                if not self._serve_one(conn, reader, peer, deadline):
                     break
+                reader.set_deadline(time.monotonic() + self._keepalive_timeout)
+                if not reader.wait_for_data():
+                    break
+                deadline = time.monotonic() + self._header_timeout
         except (OSError, BodyError):
+            # Includes TimeoutError: an idle or slow-header connection is closed silently.
             pass
         finally:
-            with self._lock:
-                self._connections.discard(conn)
-            reader.close()
+            if reader is not None:
+                reader.close()
             with contextlib.suppress(OSError):
                 conn.close()
+            self._forget(conn)
 
-    def _serve_one(self, conn: socket.socket, reader: SocketReader, peer: str) -> bool:
-        """Serves one request; returns whether the connection may be reused."""
+    def _serve_one(
+        self, conn: socket.socket, reader: SocketReader, peer: str, deadline: float
+    ) -> bool:
+        """Serves one request; returns whether the connection may be reused.
+
+        Raises `TimeoutError` when the request head is not complete by `deadline`.
+        """
+        reader.set_deadline(deadline)
         try:
             head = _read_head(reader)
         except _HeadError as exc:
+            reader.set_deadline(None)
             if exc.status:
                 _write_response(conn, Response(exc.status, close=True), head_only=False)
             return False
+        reader.set_deadline(None)
         if head is None:
             return False
         method, target, version, headers = head
@@ -224,18 +286,9 @@ class HTTPServer:
         if not body.done and not body.continue_pending and not drain(body, MAX_DRAIN):
             # Closing with unread bytes in the receive buffer makes the kernel send RST, and the
             # client may lose the response it has not read yet: stop writing, then discard.
-            _linger(conn)
+            linger(conn)
             return False
         return keep_alive
-
-
-def _linger(conn: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        conn.shutdown(socket.SHUT_WR)
-        conn.settimeout(LINGER_SECONDS)
-        deadline = time.monotonic() + LINGER_SECONDS
-        while time.monotonic() < deadline and conn.recv(_CHUNK):
-            pass
 
 
 def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str]]] | None:

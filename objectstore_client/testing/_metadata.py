@@ -12,6 +12,12 @@ from objectstore_client.testing._duration import (
     Policy,
     parse_policy,
 )
+from objectstore_client.testing._pct import (
+    ValueCodecError,
+    content_disposition,
+    decode_value,
+    encode_value,
+)
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
@@ -25,7 +31,14 @@ _VISIBLE = re.compile(r"[\x20-\x7e\t]*")
 
 
 class MetadataError(ValueError):
-    """A metadata header the real server rejects with 400; `str()` is the innermost cause."""
+    """A metadata header the real server rejects with 400.
+
+    `str()` is the 0.2.0 release's innermost cause; `causes` is the current server's list.
+    """
+
+    def __init__(self, message: str, *causes: str) -> None:
+        super().__init__(message)
+        self.causes = causes or (message,)
 
 
 @dataclass(frozen=True)
@@ -43,15 +56,22 @@ class ObjectMeta:
     """The deadline in microseconds since the epoch: an integer, because the server can store
     deadlines past year 9999 that it then cannot render (spec §5.4.1)."""
 
-    def stamped(self, now: datetime) -> ObjectMeta:
+    def stamped(self, now: datetime, *, current: bool = False) -> ObjectMeta:
         """A copy with `time_created = now` and the deadline computed from the policy (§5.4.1).
 
-        Raises `OverflowError` for a deadline past the server clock's range (its write is 500).
+        `current` (today's server, `now` already whole seconds) rounds a fractional deadline
+        up to the next second and refuses one past `9999-12-31T23:59:59Z` with
+        `MetadataError` (protocol §5.5). Otherwise a deadline past the server clock's range
+        raises `OverflowError` (the 0.2.0 release's write is then a 500).
         """
         expires = None
         if self.policy.kind != "manual":
             expires = to_us(now) + self.policy.nanos // 1000
-            if expires // 1_000_000 > _I64_MAX:
+            if current:
+                expires = -(-(to_us(now) * 1000 + self.policy.nanos) // 1_000_000_000) * 1_000_000
+                if expires > MAX_TIMESTAMP_US:
+                    raise MetadataError("invalid expiration time")
+            elif expires // 1_000_000 > _I64_MAX:
                 raise OverflowError("expiration time is out of range")
         return replace(self, time_created=now, expires_us=expires)
 
@@ -95,6 +115,8 @@ class ObjectMeta:
 
 _I64_MAX = 2**63 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIMESTAMP_US = 253_402_300_799_000_000
+"""`9999-12-31T23:59:59Z`, the latest deadline today's server stores (protocol §5.5)."""
 
 
 def to_us(value: datetime) -> int:
@@ -116,15 +138,28 @@ def _from_iso(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value)) if value is not None else None
 
 
-def format_timestamp(value: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.ffffffZ`: UTC, always six fractional digits (spec §5.5)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def format_timestamp(value: datetime, *, current: bool = False) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ` (0.2.0) or whole-second `YYYY-MM-DDTHH:MM:SSZ` (current).
+
+    Today's server only stores whole seconds, so nothing is lost (protocol §5.5).
+    """
+    form = "%Y-%m-%dT%H:%M:%SZ" if current else "%Y-%m-%dT%H:%M:%S.%fZ"
+    return value.astimezone(UTC).strftime(form)
 
 
-def parse_metadata(headers: list[tuple[str, str]]) -> ObjectMeta:
+def request_time(now: datetime) -> datetime:
+    """Today's request time: the clock rounded up to the next whole second (protocol §5.5)."""
+    if now.microsecond == 0:
+        return now
+    return now.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def parse_metadata(headers: list[tuple[str, str]], *, current: bool = False) -> ObjectMeta:
     """Validates and collects the metadata headers of a write (spec §5.1).
 
-    Every occurrence of a header is validated; the last one wins. Raises `MetadataError`.
+    Every occurrence of a header is validated; the last one wins. `current` applies today's
+    rules: `gzip` is a valid encoding and free-form values (origin, filename, `x-snme-*`) are
+    percent-decoded (protocol §5.1, §5.8). Raises `MetadataError`.
     """
     content_type = DEFAULT_CONTENT_TYPE
     encoding: str | None = None
@@ -143,20 +178,29 @@ def parse_metadata(headers: list[tuple[str, str]]) -> ObjectMeta:
         if not is_meta:
             continue
         if not _VISIBLE.fullmatch(value):
-            raise MetadataError("error dealing with http headers")
+            raise MetadataError(
+                "error dealing with http headers",
+                "invalid metadata header value",
+                "header value is not visible ASCII",
+            )
+        if current and (name in ("x-sn-origin", "x-sn-filename") or name.startswith("x-snme-")):
+            try:
+                value = decode_value(value)
+            except ValueCodecError as exc:
+                raise MetadataError(str(exc), "invalid metadata header value", str(exc)) from None
         if name == "content-type":
             if not _CONTENT_TYPE.fullmatch(value):
                 raise MetadataError("invalid content type")
             content_type = value
         elif name == "content-encoding":
-            if value != "zstd":
+            if value != "zstd" and not (current and value == "gzip"):
                 raise MetadataError("invalid compression value")
             encoding = value
         elif name == "x-sn-expiration":
             try:
                 policy = parse_policy(value)
             except DurationError:
-                raise MetadataError("invalid expiration policy") from None
+                raise MetadataError("invalid expiration policy value") from None
         elif name == "x-sn-origin":
             origin = value
         elif name == "x-sn-filename":
@@ -166,8 +210,8 @@ def parse_metadata(headers: list[tuple[str, str]]) -> ObjectMeta:
     return ObjectMeta(content_type, encoding, policy, origin, filename, custom)
 
 
-def content_disposition(filename: str) -> str:
-    """`attachment; filename="..."` with the sanitising of spec §5.7."""
+def legacy_content_disposition(filename: str) -> str:
+    """The 0.2.0 release's `attachment; filename="..."` with the sanitising of spec §5.7."""
     safe = filename.replace("/", "-").replace("\\", "-")
     if safe and set(safe) == {"."}:
         safe = "-" * len(safe)
@@ -175,28 +219,39 @@ def content_disposition(filename: str) -> str:
     return f'attachment; filename="{safe}"'
 
 
-def metadata_headers(meta: ObjectMeta, *, single_object: bool) -> list[tuple[str, str]]:
+def metadata_headers(
+    meta: ObjectMeta, *, single_object: bool, current: bool = False
+) -> list[tuple[str, str]]:
     """The metadata headers of a read (spec §5.2).
 
     `single_object` adds what only single-object GET/HEAD carry (`content-disposition`); the
-    caller adds `accept-ranges`. Raises `OverflowError` for a deadline past year 9999.
+    caller adds `accept-ranges` and sizes. `current` renders today's formats: d/h/m/s
+    durations, whole-second timestamps, percent-encoded free-form values, and a
+    `content-disposition` on every single-object read (protocol §5.2, §5.7). Raises
+    `OverflowError` for a deadline past year 9999.
     """
+    echo = encode_value if current else str
     headers = [("content-type", meta.content_type)]
     if meta.content_encoding:
         headers.append(("content-encoding", meta.content_encoding))
     if meta.policy.kind != "manual":
-        headers.append(("x-sn-expiration", meta.policy.render()))
+        headers.append(("x-sn-expiration", meta.policy.render(current=current)))
     if meta.time_created is not None:
-        headers.append(("x-sn-time-created", format_timestamp(meta.time_created)))
+        created = format_timestamp(meta.time_created, current=current)
+        headers.append(("x-sn-time-created", created))
     expires = meta.time_expires  # raises OverflowError past year 9999, like the server's 500
     if expires is not None:
-        headers.append(("x-sn-time-expires", format_timestamp(expires)))
+        headers.append(("x-sn-time-expires", format_timestamp(expires, current=current)))
     if meta.origin is not None:
-        headers.append(("x-sn-origin", meta.origin))
+        headers.append(("x-sn-origin", echo(meta.origin)))
     if meta.filename is not None:
-        headers.append(("x-sn-filename", meta.filename))
+        headers.append(("x-sn-filename", echo(meta.filename)))
     for name in sorted(meta.custom, key=lambda n: n.encode()):
-        headers.append((f"x-snme-{name}", meta.custom[name]))
-    if single_object and meta.filename is not None:
-        headers.append(("content-disposition", content_disposition(meta.filename)))
+        headers.append((f"x-snme-{name}", echo(meta.custom[name])))
+    if single_object and current:
+        # The newest server sends a bare `attachment` when there is no filename.
+        disposition = "attachment" if meta.filename is None else content_disposition(meta.filename)
+        headers.append(("content-disposition", disposition))
+    elif single_object and meta.filename is not None:
+        headers.append(("content-disposition", legacy_content_disposition(meta.filename)))
     return headers

@@ -7,23 +7,23 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
+from objectstore_client.testing._auth import AuthFailure
+from objectstore_client.testing._context import Context
 from objectstore_client.testing._http import Response
-from objectstore_client.testing._objects import WRITE, read_json_body, stamp, write_metadata
+from objectstore_client.testing._jsonbody import read_json_body
+from objectstore_client.testing._objects import WRITE, stamp, write_metadata
 from objectstore_client.testing._responses import (
     JSON,
     HTTPFailure,
     empty,
+    json_detail,
     json_error,
     json_ok,
     text_error,
 )
 from objectstore_client.testing._storage import InvalidPart, UploadNotFound
-
-if TYPE_CHECKING:
-    from objectstore_client.testing._app import Context
 
 _U32_MAX = 2**32 - 1
 # While a completion runs, the real server sends one space per second to keep the
@@ -87,8 +87,8 @@ def initiate(context: Context) -> Response:
     """Initiate: 200 `{"key", "upload_id"}`, also for POST (§11.1)."""
     meta = write_metadata(context)
     key = context.key or str(uuid.uuid4())
-    with context.app.backend_slot():
-        upload_id = context.app.storage.initiate(context.raw_oid(key), stamp(context.app, meta))
+    with context.services.backend_slot():
+        upload_id = context.services.storage.initiate(context.raw_oid(key), stamp(context, meta))
     return json_ok(200, {"key": key, "upload_id": upload_id})
 
 
@@ -99,17 +99,19 @@ def put_part(context: Context) -> Response:
     assert number is not None
     declared = context.request.header("content-length")
     if declared is None or not declared.isdigit() or context.request.body.chunked:
-        return json_error(400, "client error", "Content-Length header is required")
+        # A plain client error with no `causes`; today's text has a lower-case name.
+        name = "content-length" if context.current else "Content-Length"
+        return json_detail(400, f"client error: {name} header is required")
     context.authorize(WRITE)
     body = context.request.body
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         try:
-            etag = context.app.storage.put_part(
+            etag = context.services.storage.put_part(
                 context.raw_oid(), values["upload_id"], number, int(declared), iter(body)
             )
         except UploadNotFound:
             return _not_found()
-    context.app.count_bytes(body.bytes_read)
+    context.services.count_bytes(body.bytes_read)
     return json_ok(200, {"etag": etag})
 
 
@@ -125,9 +127,9 @@ def list_parts(context: Context) -> Response:
     max_parts = _u32(values, "max_parts", nonzero=False)
     marker = _u32(values, "part_number_marker", nonzero=False)
     context.authorize(WRITE)
-    with context.app.backend_slot():
+    with context.services.backend_slot():
         try:
-            parts = context.app.storage.parts(context.raw_oid(), values["upload_id"])
+            parts = context.services.storage.parts(context.raw_oid(), values["upload_id"])
         except UploadNotFound:
             return _not_found()
     if marker is not None:
@@ -182,16 +184,16 @@ def _completion_parts(document: object) -> list[tuple[int, str]]:
 def complete(context: Context) -> Response:
     """Complete: always 200 once the body parses; the outcome is the JSON document (§11.4)."""
     values = _query(context, ("upload_id",))
-    parts = _completion_parts(read_json_body(context))
-    app = context.app
+    parts = _completion_parts(read_json_body(context.request))
+    services = context.services
     outcome: dict[str, object] = {}
 
     def run() -> None:
         try:
             context.authorize(WRITE)
-            with app.backend_slot():
+            with services.backend_slot():
                 target = context.oid(access="write")
-                app.storage.complete(context.raw_oid(), values["upload_id"], parts, target)
+                services.storage.complete(context.raw_oid(), values["upload_id"], parts, target)
                 context.wrote(target)
             outcome["doc"] = {"key": context.key}
         except InvalidPart as exc:
@@ -203,8 +205,6 @@ def complete(context: Context) -> Response:
             message = json.loads(failure.response.body)["detail"]  # type: ignore[arg-type]
             outcome["doc"] = {"error": {"code": "internal error", "message": message}}
         except Exception as exc:  # the auth failure, or anything the backend raises
-            from objectstore_client.testing._auth import AuthFailure
-
             text = f"auth error: {exc}" if isinstance(exc, AuthFailure) else f"service error: {exc}"
             outcome["doc"] = {"error": {"code": "internal error", "message": text}}
 
@@ -226,6 +226,6 @@ def abort(context: Context) -> Response:
     """Abort: 204, also for unknown uploads (§11.5)."""
     values = _query(context, ("upload_id",))
     context.authorize(WRITE)
-    with context.app.backend_slot():
-        context.app.storage.abort(context.raw_oid(), values["upload_id"])
+    with context.services.backend_slot():
+        context.services.storage.abort(context.raw_oid(), values["upload_id"])
     return empty(204)

@@ -38,6 +38,14 @@ def json_error(status: int, *messages: str) -> Response:
     return Response(status, [JSON], body)
 
 
+def json_detail(status: int, detail: str, *causes: str) -> Response:
+    """An application error whose `causes` are given as they are, not derived from `detail`."""
+    document: dict[str, object] = {"detail": detail}
+    if causes:
+        document["causes"] = list(causes)
+    return Response(status, [JSON], json.dumps(document, separators=(",", ":")).encode())
+
+
 def json_ok(status: int, document: object) -> Response:
     """A JSON success response."""
     return Response(status, [JSON], json.dumps(document, separators=(",", ":")).encode())

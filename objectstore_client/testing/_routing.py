@@ -26,7 +26,7 @@ _METHODS: dict[Route, tuple[str, ...]] = {
     "batch": ("POST",),
     "multipart": ("PUT", "DELETE"),
     "multipart_collection": ("POST",),
-    "parts": ("PUT", "GET", "HEAD"),
+    "parts": ("GET", "HEAD", "PUT"),
     "complete": ("POST",),
     "health": ("GET", "HEAD"),
     "ready": ("GET", "HEAD"),
@@ -70,7 +70,8 @@ def match(method: str, path: str, *, patch_objects: bool = False) -> Match:
     found = _match_path(path)
     methods = _METHODS[found.route]
     if found.route == "object" and patch_objects:
-        methods = (*methods, "PATCH")
+        # axum lists methods in registration order: get (GET,HEAD), put, patch, delete.
+        methods = ("GET", "HEAD", "PUT", "PATCH", "DELETE")
     if method not in methods:
         raise WrongMethod(methods)
     return found

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from objectstore_client.testing._app import App
-from objectstore_client.testing._config import (
-    AuthKey,
-    Killswitch,
-    Semantics,
-    ServerConfig,
-    StorageKind,
-    UsecasePolicy,
-)
+from objectstore_client.testing._config import ServerConfig, overlay
 from objectstore_client.testing._http import HTTPServer
 from objectstore_client.testing._storage import DirectoryStorage, MemoryStorage, Storage
 
@@ -32,80 +25,36 @@ class LocalServer:
     one key never interleave (the last complete write wins).
 
     Args:
-        host: Address to listen on. Defaults to loopback.
-        port: TCP port; 0 picks a free one (read it back from `url` or `port`).
-        storage: `"filesystem"` keeps objects in `data_dir`; `"memory"` keeps them in RAM.
-        data_dir: Directory for `"filesystem"` storage. `None` creates a temporary directory
-            that `stop()` removes; a given directory is created if needed and kept.
-        auth_keys: Key id → `AuthKey`. With keys, tokens are verified (spec §13).
-        enforce_auth: Whether auth failures are errors. `None` (default) means "enforce when
-            keys are configured"; `False` with keys verifies and logs but allows everything,
-            as the real server does; `True` without keys is a `ConfigError`.
-        semantics: `"production"` (default) or `"filesystem"`: which backend's observable
-            quirks to reproduce; see the package docstring.
-        usecases: Per-usecase expiration policy restrictions (spec §9.6).
-        killswitches: Requests matching any of these get 403 (spec §14).
-        rate_limit_rps: A global request rate limit (token bucket, burst = one second's
-            worth); excess requests get 429. `None` (default) means no limit, as the real
-            server's default.
-        extend_expiry: Serve the `PATCH` extend-expiry endpoint of newer servers (spec §18.2).
-            Off by default, as the server snapshot of the spec answers `PATCH` with 405.
-        max_requests: In-flight HTTP request limit (`http.max_requests`); beyond it 503.
-        max_concurrency: Backend operation limit (`service.max_concurrency`); beyond it 429.
+        config: All settings at once; defaults to `ServerConfig()`.
         clock: Returns the current UTC time; tests can pass a controllable clock to exercise
             expiry without sleeping.
+        **settings: Any `ServerConfig` field by name (e.g. `storage="memory"`), replacing
+            the one in `config`; see `ServerConfig` for each setting and its default.
+
+    Raises:
+        TypeError: A keyword is not a `ServerConfig` field.
+        ConfigError: A setting's value is invalid.
     """
 
     def __init__(
         self,
+        config: ServerConfig | None = None,
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        storage: StorageKind = "filesystem",
-        data_dir: str | Path | None = None,
-        auth_keys: Mapping[str, AuthKey] | None = None,
-        enforce_auth: bool | None = None,
-        semantics: Semantics = "production",
-        usecases: Mapping[str, UsecasePolicy] | None = None,
-        killswitches: Sequence[Killswitch] = (),
-        rate_limit_rps: float | None = None,
-        extend_expiry: bool = False,
-        max_requests: int = 10_000,
-        max_concurrency: int = 500,
         clock: Callable[[], datetime] | None = None,
+        **settings: Any,
     ) -> None:
-        config = ServerConfig(
-            host=host,
-            port=port,
-            storage=storage,
-            data_dir=Path(data_dir) if data_dir is not None else None,
-            auth_keys=dict(auth_keys or {}),
-            enforce_auth=enforce_auth,
-            semantics=semantics,
-            usecases=dict(usecases or {}),
-            killswitches=tuple(killswitches),
-            rate_limit_rps=rate_limit_rps,
-            extend_expiry=extend_expiry,
-            max_requests=max_requests,
-            max_concurrency=max_concurrency,
-        )
-        self._init(config, clock)
+        self.config = overlay(config or ServerConfig(), settings)
+        self._clock = clock
+        self._owned_dir: Path | None = None
+        self._http: HTTPServer | None = None
+        self._app: App | None = None
 
     @classmethod
     def from_config(
         cls, config: ServerConfig, *, clock: Callable[[], datetime] | None = None
     ) -> LocalServer:
-        """Builds a server from a complete `ServerConfig` (e.g. one read from `OS__*`)."""
-        server = cls.__new__(cls)
-        server._init(config, clock)
-        return server
-
-    def _init(self, config: ServerConfig, clock: Callable[[], datetime] | None) -> None:
-        self.config = config
-        self._clock = clock
-        self._owned_dir: Path | None = None
-        self._http: HTTPServer | None = None
-        self._app: App | None = None
+        """Builds a server from a complete `ServerConfig` (same as `LocalServer(config)`)."""
+        return cls(config, clock=clock)
 
     @property
     def url(self) -> str:
@@ -125,6 +74,13 @@ class LocalServer:
         if self._http is None:
             raise RuntimeError("the server is not running; call start() first")
         return self._http.port
+
+    @property
+    def max_connections(self) -> int:
+        """The connection cap in effect (resolved from the default). Only valid while running."""
+        if self._http is None:
+            raise RuntimeError("the server is not running; call start() first")
+        return self._http.max_connections
 
     @property
     def data_dir(self) -> Path | None:
@@ -150,7 +106,11 @@ class LocalServer:
         if self._http is not None:
             return self
         storage = self._make_storage()
-        self._app = App(self.config, storage, clock=self._clock)
+        data_dir = self.data_dir
+        # Resumable sessions live beside the objects, so a server restarted on a given data
+        # directory still knows them (protocol §23.3); in memory they die with the server.
+        upload_dir = data_dir / "resumable" if data_dir is not None else None
+        self._app = App(self.config, storage, clock=self._clock, upload_dir=upload_dir)
         try:
             self._http = HTTPServer(
                 self.config.host,
@@ -158,6 +118,9 @@ class LocalServer:
                 self._app.handle,
                 self._app.exempt,
                 max_requests=self.config.max_requests,
+                max_connections=self.config.max_connections,
+                header_timeout=self.config.header_timeout,
+                keepalive_timeout=self.config.keepalive_timeout,
             )
         except BaseException:
             self._cleanup_dir()

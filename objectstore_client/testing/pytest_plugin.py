@@ -2,7 +2,8 @@
 
 Installing objectstore-client makes these fixtures available in every pytest run:
 
-* `objectstore_server`: a session-wide `LocalServer` (no auth, in-memory storage);
+* `objectstore_server`: a session-wide `LocalServer` (no auth, in-memory storage) speaking
+  today's protocol (`server_version="current"`);
 * `objectstore_url`: its base URL;
 * `objectstore_usecase`: a usecase name unique to the current test, so tests sharing the
   session server never see each other's objects;
@@ -27,7 +28,7 @@ TEST_KID = "test_kid"
 @pytest.fixture(scope="session")
 def objectstore_server() -> Iterator[LocalServer]:
     """A local Objectstore server shared by the whole test session, auth disabled."""
-    with LocalServer(storage="memory") as server:
+    with LocalServer(storage="memory", server_version="current") as server:
         yield server
 
 
@@ -55,5 +56,7 @@ def objectstore_auth_server(objectstore_keypair: KeyPair) -> Iterator[LocalServe
     key = AuthKey(
         public_keys=(objectstore_keypair.public_pem,), max_permissions=frozenset(PERMISSIONS)
     )
-    with LocalServer(storage="memory", auth_keys={TEST_KID: key}) as server:
+    with LocalServer(
+        storage="memory", server_version="current", auth_keys={TEST_KID: key}
+    ) as server:
         yield server

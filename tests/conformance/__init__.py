@@ -1,3 +1,3 @@
-"""Objectstore HTTP protocol conformance suite (spec: shared/objectstore-http-api.md)."""
+"""Objectstore HTTP protocol conformance suite (spec: docs/protocol.md)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The conformance suite's view of a server: where it is, how to sign for it, how to call it.
 
-Everything here is written from the spec (shared/objectstore-http-api.md), never from the
+Everything here is written from the spec (docs/protocol.md), never from the
 emulator: tokens (§13.3), presigned URLs (§13.6) and path encoding (§2.6) are built by hand.
 """
 
@@ -35,6 +35,8 @@ DEFAULT_SCOPES = "org=42;project=1337"
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 UUID7_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+# Today's server: whole seconds (protocol §5.5).
+WHOLE_SECOND_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 SERVER = "objectstore/0.1.0"
 TEXT_PLAIN = "text/plain; charset=utf-8"
 JSON = "application/json"
@@ -56,10 +58,45 @@ def enc_all(text: str) -> str:
     )
 
 
+def batch_key_echo(api: Api, key: str) -> str:
+    """A batch result part's key header for `key` (§10.3).
+
+    0.2.0 escapes every byte that is not an ASCII letter or digit; today's server uses the
+    metadata encoder: controls, DEL, `%` and non-ASCII only (protocol §10.3).
+    """
+    if not api.target.current:
+        return enc_all(key)
+    return "".join(
+        "".join(f"%{b:02X}" for b in c.encode()) if c == "%" or not " " <= c <= "~" else c
+        for c in key
+    )
+
+
 def parse_ts(value: str) -> datetime:
-    """Parse an `x-sn-time-*` header value (§5.5) after checking its exact format."""
+    """Parse an `x-sn-time-*` header value (§5.5) after checking it has one of the formats.
+
+    `YYYY-MM-DDTHH:MM:SS.ffffffZ` (0.2.0) or `YYYY-MM-DDTHH:MM:SSZ` (current); the tests of
+    §5.5 check which one a server version uses.
+    """
+    if WHOLE_SECOND_RE.match(value):
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert TIMESTAMP_RE.match(value), f"timestamp {value!r} is not YYYY-MM-DDTHH:MM:SS.ffffffZ"
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def pct_echo(value: str) -> str:
+    """What today's server echoes for a free-form metadata value written as `value`.
+
+    Protocol §5.8, written out independently: `%XX` decoded on write (a lone `%` kept), then
+    controls, DEL, `%` and non-ASCII encoded as upper-case `%XX` on read.
+    """
+    decoded = re.sub(
+        rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), value.encode("ascii")
+    ).decode("utf-8")
+    return "".join(
+        "".join(f"%{b:02X}" for b in c.encode()) if c == "%" or not " " <= c <= "~" else c
+        for c in decoded
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +138,13 @@ class Target:
     main: SigningKey | None = None
     readonly: SigningKey | None = None
     noperm: SigningKey | None = None
+    version: str = "0.2.0"
+    """`current` or `0.2.0`: which server version's rules apply (see conftest)."""
+
+    @property
+    def current(self) -> bool:
+        """Whether the server speaks today's protocol."""
+        return self.version == "current"
 
     @property
     def host(self) -> str:
@@ -155,6 +199,20 @@ def make_token(
 def b64url(data: bytes) -> str:
     """Unpadded base64url."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def set_trailing_bits(signature: str) -> str:
+    """The same bytes with a non-zero unused bit in the last character (non-canonical).
+
+    A 64-byte Ed25519 signature is 86 characters whose last one carries 4 unused bits; a
+    lenient decoder drops them, the server's decoder refuses them (§13.3, §13.6).
+    """
+    last = _B64URL.index(signature[-1])
+    assert last & 0b1111 == 0, "expected a canonical signature"
+    return signature[:-1] + _B64URL[last | 1]
 
 
 def canonical_query(raw_query: str) -> str:
@@ -378,6 +436,32 @@ def assert_json_error(resp: Response, status: int, detail: str | None = None) ->
         assert all(isinstance(c, str) for c in doc["causes"]), doc
     if detail is not None:
         assert doc["detail"] == detail, doc
+    return doc
+
+
+METADATA_ERROR_0_2_0 = "service error: metadata error"
+INVALID_METADATA = "client error: invalid metadata"
+
+
+def assert_metadata_error(
+    api: Api, resp: Response, cause: str | None = None, *, cause_0_2_0: str | None = None
+) -> dict[str, Any]:
+    """A 400 for invalid metadata, in the target version's shape (§4.1, §5.1).
+
+    0.2.0: `service error: metadata error: <cause>`. Current: `client error: invalid
+    metadata` with the cause among `causes` (the exact chain is not pinned by the sources).
+    """
+    doc = assert_json_error(resp, 400)
+    if api.target.current:
+        assert doc["detail"] == INVALID_METADATA, doc
+        if cause is not None:
+            assert any(cause in c for c in doc.get("causes", [])), doc
+    else:
+        expected = cause_0_2_0 or cause
+        if expected is None:
+            assert doc["detail"].startswith(METADATA_ERROR_0_2_0), doc
+        else:
+            assert doc["detail"] == f"{METADATA_ERROR_0_2_0}: {expected}", doc
     return doc
 
 

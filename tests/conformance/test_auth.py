@@ -20,6 +20,7 @@ from ._api import (
     b64url,
     make_token,
     new_signing_key,
+    set_trailing_bits,
     uniq,
 )
 from ._wire import Response
@@ -183,6 +184,27 @@ def test_missing_kid_is_400(api: Api, main: SigningKey) -> None:
     assert_json_error(
         _get(api, _bearer(token)), 400, "auth error: bad request: JWT header is missing `kid` field"
     )
+
+
+def test_garbage_token_without_kid_is_401(api: Api) -> None:
+    """§13.3: `e30.e30.e30` (every part `{}`) → 401, not the missing-kid 400.
+
+    The header lacks `alg`, so it fails to decode before `kid` is looked at, as the real
+    server answers.
+    """
+    api.require_auth()
+    doc = assert_json_error(_get(api, _bearer("e30.e30.e30")), 401)
+    assert doc["detail"].startswith("auth error: failed to decode token"), doc
+
+
+def test_signature_with_trailing_bits_is_401(api: Api, main: SigningKey) -> None:
+    """§13.3: a signature whose unused base64 bits are set is refused (401).
+
+    A lenient decoder would read the same, valid, signature bytes.
+    """
+    token = raw_jwt({"alg": "EdDSA", "kid": main.kid}, _claims(api), main.private_key())
+    assert _get(api, _bearer(token)).status == 200
+    assert_json_error(_get(api, _bearer(set_trailing_bits(token))), 401)
 
 
 def test_unknown_kid_is_401(api: Api, main: SigningKey) -> None:

@@ -1,0 +1,171 @@
+"""Session.many against the same operations issued one by one with our own put/get.
+
+    python bench/batch.py                 # 2,500 operations, 3 rounds (about 1-2 minutes)
+    python bench/batch.py --ops 500 --rounds 1
+
+The operations (seeded, the same every run): 40 % puts of new objects, 30 % gets of
+existing ones, 10 % gets of missing keys, 10 % heads, 10 % deletes of existing objects.
+Object sizes are log-uniform from 1 KiB to 2 MiB (median about 45 KiB); contents are
+log-like JSON lines with a random number each (zstd shrinks them several times). Both
+ways run against the local server in its own process (objects in memory), with our
+client's defaults; before each
+timed run the objects the operations expect are (re)created and the ones they create are
+removed, untimed. Every result of both ways is checked: get data, stored keys, 404s for
+missing keys, head sizes. Prints ops/s per round and the median ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import cast
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+
+import run  # noqa: E402 (bench/run.py: the server process)
+
+from objectstore_client import Client, ObjectNotFound, Session, Usecase  # noqa: E402
+from objectstore_client.batch import Delete, Get, Head, ObjectData, Operation, Put  # noqa: E402
+
+LINE = b'{"level":"info","logger":"sentry.api","msg":"request served","path":"/api/0/","ms":'
+
+
+def payload(rng: random.Random, size: int) -> bytes:
+    lines = bytearray()
+    while len(lines) < size:
+        lines += LINE + str(rng.randrange(10**6)).encode() + b"}\n"
+    return bytes(lines[:size])
+
+
+def build(count: int, seed: int) -> tuple[list[Operation], dict[str, bytes]]:
+    """The operations, and the objects that must exist before they run."""
+    rng = random.Random(seed)
+    operations: list[Operation] = []
+    existing: dict[str, bytes] = {}
+    for index in range(count):
+        size = int(math.exp(rng.uniform(math.log(1024), math.log(2 * 1024 * 1024))))
+        roll = rng.random()
+        if roll < 0.4:
+            operations.append(Put(payload(rng, size), key=f"new/{index}"))
+        elif roll < 0.7:
+            existing[f"old/{index}"] = payload(rng, size)
+            operations.append(Get(f"old/{index}"))
+        elif roll < 0.8:
+            operations.append(Get(f"missing/{index}"))
+        elif roll < 0.9:
+            existing[f"old/{index}"] = payload(rng, size)
+            operations.append(Head(f"old/{index}"))
+        else:
+            existing[f"old/{index}"] = payload(rng, size)
+            operations.append(Delete(f"old/{index}"))
+    return operations, existing
+
+
+def prepare(session: Session, operations: list[Operation], existing: dict[str, bytes]) -> None:
+    """Untimed: the objects read exist, the objects written do not."""
+    session.many([Put(data, key=key) for key, data in existing.items()]).error_for_failures()
+    created = [Delete(op.key) for op in operations if isinstance(op, Put) and op.key]
+    session.many(created).error_for_failures()
+
+
+def check(operation: Operation, value: object, error: object, existing: dict[str, bytes]) -> None:
+    """Raises if an operation's outcome is not the expected one (asserts could be off)."""
+    if isinstance(operation, Put):
+        good = error is None and value == operation.key
+    elif isinstance(operation, Get) and operation.key.startswith("missing/"):
+        good = isinstance(error, ObjectNotFound)
+    elif isinstance(operation, Get):
+        good = error is None and value == existing[operation.key]
+    else:
+        good = error is None
+    if not good:
+        raise SystemExit(f"wrong result for {operation!r:.120}: {value!r:.80} {error!r}")
+
+
+def batched(session: Session, operations: list[Operation], existing: dict[str, bytes]) -> float:
+    started = time.perf_counter()
+    results = session.many(operations)
+    elapsed = time.perf_counter() - started
+    for operation, result in zip(operations, results, strict=True):
+        value = result.value.data if isinstance(result.value, ObjectData) else result.value
+        check(operation, value, result.error, existing)
+    return elapsed
+
+
+def one_by_one(session: Session, operations: list[Operation], existing: dict[str, bytes]) -> float:
+    outcomes: list[tuple[object, object]] = []
+    started = time.perf_counter()
+    for operation in operations:
+        try:
+            if isinstance(operation, Put):
+                outcomes.append((session.put(operation.contents, key=operation.key), None))
+            elif isinstance(operation, Get):
+                with session.get(operation.key) as got:
+                    outcomes.append((got.payload.read(), None))
+            elif isinstance(operation, Head):
+                outcomes.append((session.head(operation.key), None))
+            else:
+                session.delete(operation.key)
+                outcomes.append((None, None))
+        except ObjectNotFound as exc:
+            outcomes.append((None, exc))
+    elapsed = time.perf_counter() - started
+    for operation, (value, error) in zip(operations, outcomes, strict=True):
+        check(operation, value, error, existing)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ops", type=int, default=2500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=10)
+    args = parser.parse_args()
+    operations, existing = build(args.ops, args.seed)
+    moved = [len(cast(bytes, op.contents)) for op in operations if isinstance(op, Put)]
+    moved += [
+        len(existing[op.key]) for op in operations if isinstance(op, Get) and op.key in existing
+    ]
+    payload_mib = sum(moved) / 2**20
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        server = run.Server(Path(tmp), "batch", None)
+        ratios = []
+        try:
+            with Client(server.url) as client:
+                session = client.session(Usecase("bench"), org=1)
+                for round_number in range(args.rounds):
+                    times = {}
+                    # Alternate which goes first, so drift hits both alike.
+                    order = (
+                        ("many", "one by one") if round_number % 2 == 0 else ("one by one", "many")
+                    )
+                    for way in order:
+                        prepare(session, operations, existing)
+                        run_way = batched if way == "many" else one_by_one
+                        times[way] = run_way(session, operations, existing)
+                    ratio = times["one by one"] / times["many"]
+                    ratios.append(ratio)
+                    print(
+                        f"round {round_number + 1}: many {args.ops / times['many']:.0f} ops/s"
+                        f" ({times['many']:.2f} s), one by one"
+                        f" {args.ops / times['one by one']:.0f} ops/s"
+                        f" ({times['one by one']:.2f} s): {ratio:.2f}x, every result checked"
+                    )
+        finally:
+            server.stop()
+    print(
+        f"{args.ops} operations, {payload_mib:.0f} MiB of payload put or got; median ratio"
+        f" {statistics.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

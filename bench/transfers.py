@@ -1,0 +1,157 @@
+"""upload_file / download_file of a 1 GiB file against objectstore-client 0.2.10.
+
+    python bench/transfers.py                  # 1 GiB, 2 rounds (about 5 minutes on 2 cores)
+    python bench/transfers.py --size-mib 256   # smaller file, quicker
+    python bench/transfers.py --part-size-mib 16 --concurrency 2   # other settings
+
+Makes a file of SIZE bytes (the first half random, the second half repetitive log-like
+text) and starts the local server in its own process (run.py's: objects in memory). Per
+round, side by side (who goes first alternates from round to round): uploads the file with
+our `upload_file` and with 0.2.10's `put` of the open file, then downloads each object
+with our `download_file` and with 0.2.10's `get` streamed to a file. Every transfer runs
+in a fresh process of its own, so its peak RSS (imports included) is its own. Every
+downloaded file's sha256 is checked against the source. 0.2.10 lives in
+bench/.venv-0.2.10 (created by pip, via run.py's helper). Prints one line per transfer
+and a table of medians; ratios are medians of the per-round ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import run  # noqa: E402 (bench/run.py: the virtualenv helper and the server process)
+
+VENV = BENCH / ".venv-0.2.10"
+WORKER = BENCH / "_transfer_worker.py"
+MIB = 1024 * 1024
+
+
+def make_file(path: Path, size: int) -> str:
+    """Writes half random, half repetitive bytes; returns their sha256."""
+    digest = hashlib.sha256()
+    line = b'{"level":"info","msg":"request served","path":"/api/0/projects/","ms":12}\n'
+    block = line * (MIB // len(line) + 1)
+    with path.open("wb") as file:
+        written = 0
+        while written < size:
+            take = min(MIB, size - written)
+            chunk = os.urandom(take) if written < size // 2 else block[:take]
+            file.write(chunk)
+            digest.update(chunk)
+            written += take
+    return digest.hexdigest()
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(4 * MIB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def transfer(
+    impl: str, op: str, url: str, key: str, path: Path, config: dict[str, int]
+) -> dict[str, Any]:
+    python = sys.executable if impl == "ours" else str(VENV / "bin" / "python")
+    env = run._clean_env()
+    if impl == "ours":
+        env["PYTHONPATH"] = str(BENCH.parent)
+    out = subprocess.run(
+        [python, str(WORKER), impl, op, url, key, str(path), json.dumps(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{impl} {op} failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--part-size-mib", type=int, default=None)
+    parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--no-upgrade", action="store_true", help="skip pip")
+    args = parser.parse_args()
+    version = run.ensure_upstream(
+        not args.no_upgrade, venv=VENV, requirement="objectstore-client==0.2.10"
+    )
+    config: dict[str, int] = {}
+    if args.part_size_mib:
+        config["part_size"] = args.part_size_mib * MIB
+    if args.concurrency:
+        config["max_concurrency"] = args.concurrency
+    size = args.size_mib * MIB
+    with tempfile.TemporaryDirectory(prefix="bench-transfers-") as tmp:
+        work = Path(tmp)
+        source = work / "source.bin"
+        expected = make_file(source, size)
+        server = run.Server(work, "transfers", None)
+        results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        try:
+            for round_number in range(args.rounds):
+                # Alternate who goes first, so that drift hits both alike.
+                impls = ("ours", "0.2.10") if round_number % 2 == 0 else ("0.2.10", "ours")
+                for op in ("upload", "download"):
+                    for impl in impls:
+                        key = f"{impl}-{round_number}"
+                        target = source if op == "upload" else work / f"out-{impl}.bin"
+                        result = transfer(impl, op, server.url, key, target, config)
+                        if op == "download":
+                            result["sha256_ok"] = sha256(target) == expected
+                            target.unlink()
+                        result["mib_s"] = size / MIB / result["seconds"]
+                        results.setdefault((impl, op), []).append(result)
+                        print(
+                            f"round {round_number + 1} {impl:6} {op:8} {json.dumps(result)}",
+                            flush=True,
+                        )
+        finally:
+            server.stop()
+    print(f"\n{args.size_mib} MiB file; objectstore-client {version} as the baseline; {config}")
+    print(
+        "| transfer | ours MiB/s | 0.2.10 MiB/s | ratio | ours CPU s | 0.2.10 CPU s"
+        " | ours peak RSS MiB | 0.2.10 peak RSS MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for op in ("upload", "download"):
+        ours, base = results[("ours", op)], results[("0.2.10", op)]
+        ratios = [a["mib_s"] / b["mib_s"] for a, b in zip(ours, base, strict=True)]
+        print(
+            f"| {op} | {statistics.median(r['mib_s'] for r in ours):.0f}"
+            f" | {statistics.median(r['mib_s'] for r in base):.0f}"
+            f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            f" | {statistics.median(r['cpu_seconds'] for r in ours):.1f}"
+            f" | {statistics.median(r['cpu_seconds'] for r in base):.1f}"
+            f" | {max(r['peak_rss_mib'] for r in ours):.0f}"
+            f" | {max(r['peak_rss_mib'] for r in base):.0f} |"
+        )
+    checks = [
+        r["sha256_ok"]
+        for op in ("download",)
+        for impl in ("ours", "0.2.10")
+        for r in results[(impl, op)]
+    ]
+    print(f"sha256 of every download matches the source: {all(checks)}")
+
+
+if __name__ == "__main__":
+    main()

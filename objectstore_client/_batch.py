@@ -1,0 +1,235 @@
+"""`BatchVerbs`: `Session.many` and `Session.iter_many`, many operations in few requests.
+
+The operations are planned (`_plans.batch`), grouped into batch requests of at most 1,000
+operations, and sent by two bounded pools of worker threads: one for batch requests, one
+for uploads too big for a batch. Workers hand results to the caller's thread through a
+bounded queue, so results are consumed (and progress reported) on the caller's thread and
+at most a few dozen unconsumed results are held at a time.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import IO, cast
+
+from objectstore_client import _validation
+from objectstore_client._download import Payload
+from objectstore_client._plans import batch as plans
+from objectstore_client._plans import batch_answer as answers
+from objectstore_client._put import send_put
+from objectstore_client._session_base import SessionBase
+from objectstore_client.batch import BatchResults, ObjectData, Operation, OperationResult
+from objectstore_client.errors import ObjectstoreError, ProtocolError
+from objectstore_client.metadata import Metadata
+from objectstore_client.progress import Progress, ProgressCallback
+
+__all__ = ["DEFAULT_MAX_BATCHES", "DEFAULT_MAX_REQUESTS", "BatchVerbs"]
+
+DEFAULT_MAX_BATCHES = 3
+"""Batch requests in flight at once (the Rust client's default)."""
+
+DEFAULT_MAX_REQUESTS = 5
+"""Individual upload requests in flight at once (the Rust client's default)."""
+
+# Results waiting for the caller's thread; workers wait when it is full.
+_QUEUE_SIZE = 64
+
+_Item = tuple[OperationResult, int] | BaseException
+_Emit = Callable[[OperationResult, int], None]
+
+
+class BatchVerbs(SessionBase):
+    """The batch verbs of `Session`."""
+
+    def many(
+        self,
+        operations: Sequence[Operation],
+        *,
+        max_batches: int = DEFAULT_MAX_BATCHES,
+        max_requests: int = DEFAULT_MAX_REQUESTS,
+        progress: ProgressCallback | None = None,
+    ) -> BatchResults:
+        """Runs many get, head, put and delete operations in few requests.
+
+        Operations go through the batch endpoint (protocol §10), at most 1,000 and 100 MiB
+        of payload per request, with up to `max_batches` requests in flight. Puts whose
+        contents may not fit a batch part after compression (over about 1 MiB, or file
+        objects) are sent as their own requests, up to `max_requests` at once. Operations
+        of one request run in no particular order on the server: do not put and get the
+        same key in one call.
+
+        Nothing raises for a failed operation: every result carries its value or typed
+        error (`ObjectNotFound`, `RateLimited`, ...); call
+        `results.error_for_failures()` to raise `BatchFailed` if any failed. If a whole
+        batch request fails (a network error, an error status), each of its unanswered
+        operations fails with that error. Batch requests are never retried, as their
+        writes may have happened; uploads sent alone are retried like `put`.
+
+        Get results hold their object in memory: use `iter_many` to process and drop
+        them as they arrive.
+
+        Args:
+            operations: `Get`, `Head`, `Put` and `Delete` operations (`objectstore_client.batch`).
+            max_batches: Batch requests in flight at once; default 3.
+            max_requests: Individual uploads in flight at once; default 5.
+            progress: Called on this thread after each finished operation, with payload
+                bytes done (put and get sizes) and operation counts; `bytes_total` is
+                known only without gets.
+
+        Returns:
+            One result per operation, in the order of `operations`.
+
+        Raises:
+            InvalidArgument: No operations, a setting below 1, or an operation breaks a
+                rule (the message names its position); raised before any request.
+            InvalidArgumentType: An operation is of the wrong type.
+            Exception: Whatever a `Put`'s file object raised while being read, unchanged.
+        """
+        slots: list[OperationResult | None] = [None] * len(operations)
+        for result in self.iter_many(
+            operations, max_batches=max_batches, max_requests=max_requests, progress=progress
+        ):
+            slots[result.index] = result
+        return BatchResults(tuple(result for result in slots if result is not None))
+
+    def iter_many(
+        self,
+        operations: Sequence[Operation],
+        *,
+        max_batches: int = DEFAULT_MAX_BATCHES,
+        max_requests: int = DEFAULT_MAX_REQUESTS,
+        progress: ProgressCallback | None = None,
+    ) -> Iterator[OperationResult]:
+        """Like `many`, but yields results as they complete (`result.index` says whose).
+
+        The operations are validated now, before the first result is asked for. Closing
+        the iterator early (or leaving its loop) stops sending new requests; requests in
+        flight finish in the background.
+        """
+        planned = plans.plan_operations(self._context.usecase, operations)
+        batches_in_flight = _validation.check_count(max_batches, "max_batches", 1)
+        requests_in_flight = _validation.check_count(max_requests, "max_requests", 1)
+        return self._run(list(operations), planned, batches_in_flight, requests_in_flight, progress)
+
+    def _run(
+        self,
+        operations: list[Operation],
+        planned: list[plans.PlannedOperation],
+        max_batches: int,
+        max_requests: int,
+        progress: ProgressCallback | None,
+    ) -> Iterator[OperationResult]:
+        batches, alone = plans.group(planned)
+        results: queue.Queue[_Item] = queue.Queue(_QUEUE_SIZE)
+        stop = threading.Event()
+
+        def emit(result: OperationResult, size: int) -> None:
+            while not stop.is_set():
+                try:
+                    results.put((result, size), timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def guarded(work: Callable[[], None]) -> None:
+            try:
+                work()
+            except BaseException as exc:  # re-raised on the caller's thread
+                while not stop.is_set():
+                    try:
+                        results.put(exc, timeout=0.1)
+                        return
+                    except queue.Full:
+                        continue
+
+        has_gets = any(operation.kind == "get" for operation in planned)
+        total = None if has_gets else sum(_size(operation) for operation in planned)
+        batch_pool = ThreadPoolExecutor(max_batches, thread_name_prefix="objectstore-batch")
+        request_pool = ThreadPoolExecutor(max_requests, thread_name_prefix="objectstore-put")
+        try:
+            for batch in batches:
+                batch_pool.submit(guarded, partial(self._send_batch, operations, batch, emit))
+            for operation in alone:
+                request_pool.submit(guarded, partial(self._send_alone, operations, operation, emit))
+            done = done_bytes = 0
+            while done < len(planned):
+                item = results.get()
+                if isinstance(item, BaseException):
+                    raise item
+                result, size = item
+                done += 1
+                done_bytes += size
+                if progress is not None:
+                    progress(Progress(done_bytes, total, done, len(planned)))
+                yield result
+        finally:
+            stop.set()
+            batch_pool.shutdown(wait=False, cancel_futures=True)
+            request_pool.shutdown(wait=False, cancel_futures=True)
+
+    def _send_batch(
+        self, operations: list[Operation], batch: list[plans.PlannedOperation], emit: _Emit
+    ) -> None:
+        context = self._context
+        request, _ = plans.plan_batch(batch)
+        path = context.target(request)
+        answered: set[int] = set()
+        try:
+            with context.measure("batch", None):
+                response, _ = context.send(request, path)
+            boundary = answers.response_boundary(response.headers.get("content-type", ""))
+            with Payload(
+                response, decompress=False, translate=context.translator("POST", path)
+            ) as payload:
+                for part in answers.iter_parts(cast(IO[bytes], payload), boundary):
+                    position = answers.part_index(part)
+                    if not 0 <= position < len(batch) or position in answered:
+                        raise ProtocolError(f"batch answer part with a stray index {position}")
+                    operation = batch[position]
+                    value, error = answers.read_part(part, operation, path)
+                    answered.add(position)
+                    size = len(value.data) if isinstance(value, ObjectData) else 0
+                    emit(_result(operations, operation, value, error), size + _size(operation))
+            failure: ObjectstoreError = ProtocolError(
+                f"POST {path}: the batch answer has no result for this operation"
+            )
+        except ObjectstoreError as exc:
+            failure = exc
+        for position, operation in enumerate(batch):
+            if position not in answered:
+                emit(_result(operations, operation, None, failure), 0)
+
+    def _send_alone(
+        self, operations: list[Operation], operation: plans.PlannedOperation, emit: _Emit
+    ) -> None:
+        put = operation.put
+        assert put is not None
+        try:
+            key, body = send_put(self._context, put)
+        except ObjectstoreError as exc:
+            emit(_result(operations, operation, None, exc), 0)
+            return
+        emit(_result(operations, operation, key, None), body.uncompressed_size if body else 0)
+
+
+def _result(
+    operations: list[Operation],
+    operation: plans.PlannedOperation,
+    value: ObjectData | Metadata | str | None,
+    error: ObjectstoreError | None,
+) -> OperationResult:
+    return OperationResult(operation.index, operations[operation.index], value, error)
+
+
+def _size(operation: plans.PlannedOperation) -> int:
+    """The uncompressed payload bytes of a put held in memory; 0 otherwise."""
+    if operation.put is None or operation.put.request.body is None:
+        return 0
+    contents = operation.put.request.body.contents
+    if isinstance(contents, bytes | bytearray | memoryview):
+        return memoryview(contents).nbytes
+    return 0

@@ -1,0 +1,260 @@
+"""Plans of `Session.many`: batch requests and their multipart answers (protocol §10), no I/O.
+
+`plan_operations` validates every operation up front (bad input raises before anything is
+sent); `group` splits them into batch requests within the server's limits and the
+uploads that must go alone; `BatchBody` writes one request's multipart body lazily while
+it is sent. Reading the answer is `_plans.batch_answer`.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Literal, cast
+from urllib.parse import quote
+
+from objectstore_client import _zstd
+from objectstore_client._plans.objects import PutPlan, plan_put
+from objectstore_client._plans.request import BodyPlan, RequestPlan
+from objectstore_client._validation import check_key
+from objectstore_client.batch import Delete, Get, Head, Put
+from objectstore_client.errors import (
+    InvalidArgument,
+    InvalidArgumentType,
+)
+from objectstore_client.usecase import Usecase
+
+__all__ = [
+    "MAX_INSERT_BYTES",
+    "MAX_OPERATIONS",
+    "MAX_PART_HEADERS",
+    "MAX_REQUEST_BYTES",
+    "BatchBody",
+    "PlannedOperation",
+    "group",
+    "plan_batch",
+    "plan_operations",
+]
+
+MAX_OPERATIONS = 1000
+"""Operations per batch request (protocol §10.1)."""
+
+MAX_INSERT_BYTES = 1_048_576
+"""The largest insert payload a batch part may carry (protocol §10.1)."""
+
+MAX_PART_HEADERS = 32
+"""Header lines a batch part may have (protocol §10.1)."""
+
+MAX_REQUEST_BYTES = 100 * 1024 * 1024
+"""Payload bytes per batch request: the Rust client's practice (protocol §10.3), far below
+the server's 1 GiB, so one request never holds a server's memory for long."""
+
+Kind = Literal["get", "head", "insert", "delete"]
+
+# Order of kinds inside one request. The server answers while it still reads the request
+# (protocol §10.2) and this client reads the answer only after sending: gets go last, so
+# their (large) answers are produced once the request's big insert bodies are sent, and
+# neither side can block the other on full socket buffers.
+_SEND_ORDER: dict[Kind, int] = {"insert": 0, "delete": 1, "head": 2, "get": 3}
+_CRLF = b"\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOperation:
+    """One validated operation of a batch."""
+
+    index: int
+    """Its position in the caller's list."""
+
+    kind: Kind
+    """The batch operation kind (protocol §10.1)."""
+
+    key: str | None
+    """The key (`None`: an insert whose key the server picks)."""
+
+    decompress: bool = True
+    """For a get: decode zstd payloads."""
+
+    put: PutPlan | None = None
+    """For an insert: the validated upload (headers and body)."""
+
+    wire_bound: int = 0
+    """The most bytes its part body can take (worst-case compressed size); -1 unknown."""
+
+    @property
+    def alone(self) -> bool:
+        """Whether it must be sent as its own request.
+
+        Uploads too big for a part or of unknown size, and uploads with more metadata
+        headers than a part may carry (protocol §10.1: 32 header lines per part, of which
+        the disposition, kind and key take three).
+        """
+        if self.kind != "insert":
+            return False
+        headers = 0 if self.put is None else len(self.put.request.headers)
+        return not 0 <= self.wire_bound <= MAX_INSERT_BYTES or headers > MAX_PART_HEADERS - 3
+
+
+def plan_operations(usecase: Usecase, operations: object) -> list[PlannedOperation]:
+    """Validates every operation of `Session.many`, before anything is sent.
+
+    Raises:
+        InvalidArgument: No operations, or an operation's argument breaks a rule (the
+            message names its position).
+        InvalidArgumentType: `operations` is not a sequence of operations.
+    """
+    if isinstance(operations, str | bytes) or not isinstance(operations, Sequence):
+        raise InvalidArgumentType("operations", "must be a list of Get, Head, Put or Delete")
+    if not operations:
+        raise InvalidArgument("operations", "must not be empty")
+    planned = []
+    for index, operation in enumerate(operations):
+        try:
+            planned.append(_plan_one(usecase, index, operation))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"operations[{index}].{exc.argument}", exc.rule) from None
+        except InvalidArgumentType as exc:
+            raise InvalidArgumentType(f"operations[{index}].{exc.argument}", exc.rule) from None
+    return planned
+
+
+def _plan_one(usecase: Usecase, index: int, operation: object) -> PlannedOperation:
+    if isinstance(operation, Get):
+        return PlannedOperation(index, "get", check_key(operation.key), bool(operation.decompress))
+    if isinstance(operation, Head):
+        return PlannedOperation(index, "head", check_key(operation.key))
+    if isinstance(operation, Delete):
+        return PlannedOperation(index, "delete", check_key(operation.key))
+    if isinstance(operation, Put):
+        put = plan_put(
+            usecase,
+            operation.contents,
+            operation.key or None,
+            compression=operation.compression,
+            compress=None,
+            precompressed=None,
+            content_type=operation.content_type,
+            metadata=operation.metadata,
+            expiration_policy=operation.expiration_policy,
+            origin=operation.origin,
+            filename=operation.filename,
+        )
+        body = put.request.body
+        assert body is not None
+        bound = -1
+        if isinstance(body.contents, bytes | bytearray | memoryview):
+            size = memoryview(body.contents).nbytes
+            bound = _zstd.compress_bound(size) if body.compression == "zstd" else size
+        return PlannedOperation(index, "insert", put.request.key, put=put, wire_bound=bound)
+    raise InvalidArgumentType("operation", f"must be Get, Head, Put or Delete, got {operation!r}")
+
+
+def group(
+    planned: Sequence[PlannedOperation],
+    max_operations: int = MAX_OPERATIONS,
+    max_bytes: int = MAX_REQUEST_BYTES,
+) -> tuple[list[list[PlannedOperation]], list[PlannedOperation]]:
+    """Splits operations into batch requests and uploads to send alone.
+
+    Each batch has at most `max_operations` operations and `max_bytes` of worst-case part
+    bodies, in send order (inserts, deletes, heads, gets).
+    """
+    alone = [operation for operation in planned if operation.alone]
+    batchable = sorted(
+        (operation for operation in planned if not operation.alone),
+        key=lambda operation: _SEND_ORDER[operation.kind],
+    )
+    batches: list[list[PlannedOperation]] = []
+    current: list[PlannedOperation] = []
+    size = 0
+    for operation in batchable:
+        if current and (len(current) >= max_operations or size + operation.wire_bound > max_bytes):
+            batches.append(current)
+            current, size = [], 0
+        current.append(operation)
+        size += operation.wire_bound
+    if current:
+        batches.append(current)
+    return batches, alone
+
+
+def _part_head(operation: PlannedOperation) -> bytes:
+    lines = [
+        "Content-Disposition: form-data; name=part",
+        f"x-sn-batch-operation-kind: {operation.kind}",
+    ]
+    if operation.key is not None:
+        # Every byte but ASCII letters and digits escaped: what 0.2.0 servers expect, and
+        # current ones still decode (protocol §10.1).
+        lines.append(f"x-sn-batch-operation-key: {quote(operation.key, safe='')}")
+    if operation.put is not None:
+        lines.extend(f"{name}: {value}" for name, value in operation.put.request.headers.items())
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class BatchBody(io.RawIOBase):
+    """A batch request's multipart body, written part by part as it is read.
+
+    Insert payloads are compressed when their part is reached, on the sending thread, so
+    a request never holds more than one part's bytes beyond what the caller passed.
+    `sent` counts the insert payload bytes (uncompressed) handed out so far.
+    """
+
+    def __init__(self, operations: Sequence[PlannedOperation], boundary: str) -> None:
+        super().__init__()
+        self._operations = iter(operations)
+        self._delimiter = b"--" + boundary.encode("ascii")
+        self._pending = bytearray()
+        self._done = False
+        self.sent = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_part(self) -> None:
+        operation = next(self._operations, None)
+        if operation is None:
+            self._pending += self._delimiter + b"--\r\n"
+            self._done = True
+            return
+        self._pending += self._delimiter + _CRLF + _part_head(operation)
+        if operation.put is not None:
+            body = cast(BodyPlan, operation.put.request.body).prepare()
+            # Only bytes-like contents are batched (`PlannedOperation.alone`): a buffer.
+            self._pending += cast(bytes, body.open())
+            self.sent += body.uncompressed_size
+        self._pending += _CRLF
+
+    def read(self, size: int = -1) -> bytes:
+        """Returns up to `size` bytes of the body; `b""` at its end."""
+        while not self._done and (size < 0 or len(self._pending) < size):
+            self._next_part()
+        if size < 0 or size >= len(self._pending):
+            data = bytes(self._pending)
+            self._pending.clear()
+        else:
+            data = bytes(self._pending[:size])
+            del self._pending[:size]
+        return data
+
+
+def plan_batch(operations: Sequence[PlannedOperation]) -> tuple[RequestPlan, BatchBody]:
+    """The POST of one batch request (protocol §10.1) and its lazily written body.
+
+    Never replayed: its inserts and deletes may have been executed.
+    """
+    boundary = f"os-boundary-{secrets.token_hex(16)}"
+    body = BatchBody(operations, boundary)
+    request = RequestPlan(
+        "batch",
+        "POST",
+        None,
+        {"Content-Type": f'multipart/form-data; boundary="{boundary}"'},
+        BodyPlan(cast(IO[bytes], body), "none"),
+        endpoint="objects:batch",
+        idempotent=False,
+        stream=True,
+    )
+    return request, body

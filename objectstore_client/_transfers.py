@@ -1,0 +1,276 @@
+"""`TransferVerbs`: `get_ranges` and `download_file`, large reads in parallel parts.
+
+Parts run on worker threads; the caller's thread waits for them, reports progress and
+raises the first failure after stopping the others. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, cast
+
+from objectstore_client import _validation
+from objectstore_client._plans import objects
+from objectstore_client._plans.ranges import unsatisfiable
+from objectstore_client._progress import wait_reporting
+from objectstore_client._ranged import Identity, RangeReader
+from objectstore_client._session_base import SessionBase
+from objectstore_client._zstd import ZstdStream
+from objectstore_client.errors import RangeNotSatisfiable, UnsupportedCompression
+from objectstore_client.metadata import Metadata
+from objectstore_client.progress import Progress, ProgressCallback
+from objectstore_client.ranges import RangeSpec
+from objectstore_client.transfers import TransferConfig
+
+__all__ = ["TransferVerbs"]
+
+_WRITE_SIZE = 1024 * 1024
+
+
+class TransferVerbs(SessionBase):
+    """The ranged-read and file-download verbs of `Session`."""
+
+    def get_ranges(
+        self, key: str, ranges: Sequence[RangeSpec], *, max_concurrency: int | None = None
+    ) -> list[bytes]:
+        """Downloads several byte ranges of one object, one request per range, concurrently.
+
+        Ranges are written as for `get(range=...)` and address the stored bytes: ranges of
+        a zstd-compressed object come back as stored unless one covers the whole object.
+
+        Args:
+            key: The object's key.
+            ranges: The ranges; they must not overlap.
+            max_concurrency: Requests in flight at once; default `TransferConfig`'s.
+
+        Returns:
+            The bytes of each range, in the order of `ranges`.
+
+        Raises:
+            InvalidArgument: No ranges, a reversed or empty range, or overlapping ranges;
+                raised before any request.
+            RangeNotSatisfiable: A range starts past the end (the message names it); the
+                other requests are abandoned.
+            ObjectNotFound: The object does not exist.
+        """
+        checked = _validation.check_ranges(ranges)
+        plans = [objects.plan_get(key, True, None, byte_range) for byte_range in checked]
+        workers = _validation.check_size(
+            max_concurrency or TransferConfig().max_concurrency, "max_concurrency"
+        )
+        context = self._context
+
+        def fetch(plan: objects.GetPlan) -> bytes:
+            path = context.target(plan.request)
+            with context.measure("get", plan.request.key):
+                try:
+                    response, _ = context.send(plan.request, path)
+                except RangeNotSatisfiable as exc:
+                    assert plan.range is not None
+                    raise unsatisfiable(exc, plan.range, path) from exc
+            with objects.read_get(response, plan, path, context.translator("GET", path)) as got:
+                return got.payload.read()
+
+        if len(plans) == 1:
+            return [fetch(plans[0])]
+        with ThreadPoolExecutor(min(workers, len(plans))) as pool:
+            futures = [pool.submit(fetch, plan) for plan in plans]
+            try:
+                return [future.result() for future in futures]
+            finally:
+                for future in futures:
+                    future.cancel()
+
+    def download_file(
+        self,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        config: TransferConfig | None = None,
+        decompress: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> Metadata:
+        """Downloads an object into a file, atomically: all of it or nothing.
+
+        The bytes go to a temporary file beside `path`, renamed to `path` once complete
+        (replacing a file there); on any failure it is removed and `path` is untouched.
+        An uncompressed object of at least `config.threshold` bytes is fetched in parallel
+        ranges of `config.part_size`, `config.max_concurrency` at a time; a compressed one
+        is streamed and decoded in one pass. When a connection breaks mid-body, the
+        download resumes with a Range request from the first byte not yet received
+        (`config.max_resumes` times without progress); if the object is replaced
+        meanwhile, the download fails with `ProtocolError` rather than mix two versions.
+
+        Args:
+            key: The object's key.
+            path: The file to write; its directory must exist.
+            config: Part size, concurrency, resumes; default `TransferConfig()`.
+            decompress: Decode zstd objects (default); `False` writes the stored bytes.
+            progress: Called on this thread with the bytes written so far and the total
+                (the stored size; `None` while decoding a compressed object).
+
+        Returns:
+            The object's metadata (`compression` is `None` if it was decoded).
+
+        Raises:
+            InvalidArgument: The directory of `path` does not exist, `path` is a
+                directory, or the key breaks a rule; raised before any request.
+            ObjectNotFound: The object does not exist.
+            ProtocolError: The object changed during the download, or the connection
+                kept breaking.
+            DecodeError: The object's zstd data is corrupt.
+        """
+        checked_key = _validation.check_key(key)
+        target = _validation.check_target_path(path)
+        config = config or TransferConfig()
+        # Beside the target, so the rename is atomic; created like any new file (the
+        # umask applies, unlike with `tempfile`, whose files only their owner can read).
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+        try:
+            with temp.open("xb") as file:
+                metadata = self._download_into(
+                    checked_key, file, config, bool(decompress), progress
+                )
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return metadata
+
+    def _download_into(
+        self,
+        key: str,
+        file: IO[bytes],
+        config: TransferConfig,
+        decompress: bool,
+        progress: ProgressCallback | None,
+    ) -> Metadata:
+        first = RangeReader(
+            self._context, key, 0, config.part_size, None, max_resumes=config.max_resumes
+        )
+        try:
+            first.open()
+        except RangeNotSatisfiable:
+            # Only an empty object has no byte 0 (protocol §7): fetch it whole.
+            plan = objects.plan_get(key, decompress, None)
+            path = self._context.target(plan.request)
+            with self._context.measure("get", key):
+                response, _ = self._context.send(plan.request, path)
+            translate = self._context.translator("GET", path)
+            with objects.read_get(response, plan, path, translate) as got:
+                file.write(got.payload.read())
+                return got.metadata
+        assert first.identity is not None
+        assert first.metadata is not None
+        identity, metadata = first.identity, first.metadata
+        report = _Reporter(progress)
+        if decompress and metadata.compression is not None:
+            if metadata.compression != "zstd":
+                first.close()
+                raise UnsupportedCompression(
+                    f"GET {key!r}: cannot decompress {metadata.compression!r}; use decompress=False"
+                )
+            # One stream from byte 0: `first` asked for one part only, so read the rest
+            # through a second reader that resumes where it stops.
+            rest = RangeReader(
+                self._context, key, config.part_size, None, identity, max_resumes=config.max_resumes
+            )
+            decoder = ZstdStream(cast(IO[bytes], _Chain(first, rest, identity.total)))
+            while data := decoder.read(_WRITE_SIZE):
+                file.write(data)
+                report.add(len(data), None)
+            return dataclasses.replace(metadata, compression=None)
+        total = identity.total
+        _copy(first, file, 0, lambda size: report.add(size, total))
+        # Below the threshold the rest is one more range; above, parts in parallel.
+        step = config.part_size if total >= config.threshold else total
+        segments = [
+            (start, min(start + step, total)) for start in range(first.position, total, step)
+        ]
+        if segments:
+            self._parallel_parts(key, file, segments, identity, config, report)
+        return metadata
+
+    def _parallel_parts(
+        self,
+        key: str,
+        file: IO[bytes],
+        segments: list[tuple[int, int]],
+        identity: Identity,
+        config: TransferConfig,
+        report: _Reporter,
+    ) -> None:
+        cancel = threading.Event()
+        written: queue.SimpleQueue[int] = queue.SimpleQueue()
+
+        def part(start: int, end: int) -> None:
+            reader = RangeReader(
+                self._context,
+                key,
+                start,
+                end,
+                identity,
+                max_resumes=config.max_resumes,
+                cancel=cancel,
+            )
+            _copy(reader, file, start, written.put)
+
+        with ThreadPoolExecutor(config.max_concurrency, "objectstore-download") as pool:
+            futures = [pool.submit(part, start, end) for start, end in segments]
+            try:
+                wait_reporting(futures, written, lambda size: report.add(size, identity.total))
+            except BaseException:
+                cancel.set()
+                for future in futures:
+                    future.cancel()
+                raise
+
+
+class _Reporter:
+    """Sums bytes and calls the progress callback (on the caller's thread)."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self.done = 0
+        self._total: int | None = None
+
+    def add(self, size: int, total: int | None) -> None:
+        self.done += size
+        self._total = total
+        if self._callback is not None and size:
+            self._callback(Progress(self.done, total))
+
+
+class _Chain:
+    """Reads one `RangeReader` to its end, then another: one stream of stored bytes."""
+
+    def __init__(self, first: RangeReader, rest: RangeReader, total: int) -> None:
+        self._readers = [first, rest] if total > rest.position else [first]
+
+    def read(self, size: int = -1) -> bytes:
+        while self._readers:
+            data = self._readers[0].read(size if size > 0 else _WRITE_SIZE)
+            if data:
+                return data
+            self._readers.pop(0)
+        return b""
+
+
+def _copy(
+    reader: RangeReader, file: IO[bytes], offset: int, written: Callable[[int], object]
+) -> None:
+    """Writes what `reader` yields into `file` at `offset` on (with `os.pwrite`, thread-safe)."""
+    descriptor = file.fileno()
+    while data := reader.read(_WRITE_SIZE):
+        view = memoryview(data)
+        while view:
+            count = os.pwrite(descriptor, view, offset)
+            offset += count
+            view = view[count:]
+        written(len(data))

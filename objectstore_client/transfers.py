@@ -1,0 +1,78 @@
+"""`TransferConfig`: how `upload_file` and `download_file` split large transfers.
+
+Defaults were chosen by measurement against the local server on 2 cores (bench/README.md,
+"Transfers and batches"): parts of 32 MiB, 2 at a time, for files and objects from
+256 MiB. More workers made uploads slower there (they compete for the cores with the
+server), parts of 8-16 MiB too (more requests; the server copies every part once more
+when completing), and below 256 MiB one request beat a multipart upload's fixed cost. On
+loopback a single stream was as fast as parts at every size measured: parts pay off where
+one connection is slower than the server. Memory stays near `part_size * max_concurrency`
+(compressed parts) whatever the size: 118 MiB peak for a 1 GiB upload with the defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from objectstore_client import _validation
+from objectstore_client.errors import InvalidArgument
+
+__all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_PART_SIZE",
+    "DEFAULT_THRESHOLD",
+    "MIN_PART_SIZE",
+    "TransferConfig",
+    "TransferProtocol",
+]
+
+MIB = 1024 * 1024
+
+MIN_PART_SIZE = 5 * MIB
+"""The smallest part a multipart upload may send but for the last: GCS's minimum for
+non-final parts (protocol §11.2), which every server must be assumed to have."""
+
+DEFAULT_THRESHOLD = 256 * MIB
+DEFAULT_PART_SIZE = 32 * MIB
+DEFAULT_MAX_CONCURRENCY = 2
+
+TransferProtocol = Literal["auto", "multipart", "resumable"]
+"""How a large upload is split: `"multipart"` (parallel parts, protocol §11),
+`"resumable"` (sequential chunks of one session, protocol §23), or `"auto"` (multipart)."""
+
+_PROTOCOLS: tuple[TransferProtocol, ...] = ("auto", "multipart", "resumable")
+
+
+@dataclass(frozen=True, slots=True)
+class TransferConfig:
+    """How large uploads and downloads are split into parts; validated on construction.
+
+    Raises:
+        InvalidArgument: A size or count below its minimum (`part_size` below
+            `MIN_PART_SIZE`, zero or negative values), or an unknown protocol.
+        InvalidArgumentType: A value of the wrong type.
+    """
+
+    threshold: int = DEFAULT_THRESHOLD
+    """Files and objects of at least this many bytes are transferred in parts."""
+
+    part_size: int = DEFAULT_PART_SIZE
+    """Bytes per part (uncompressed, for uploads), at least `MIN_PART_SIZE`."""
+
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    """Parts in flight at once, each on its own worker thread and connection."""
+
+    protocol: TransferProtocol = "auto"
+    """How uploads above the threshold are sent."""
+
+    max_resumes: int = 5
+    """How often a download resumes after its connection broke without progress."""
+
+    def __post_init__(self) -> None:
+        _validation.check_size(self.threshold, "threshold", 0)
+        _validation.check_size(self.part_size, "part_size", MIN_PART_SIZE)
+        _validation.check_size(self.max_concurrency, "max_concurrency", 1)
+        _validation.check_size(self.max_resumes, "max_resumes", 0)
+        if self.protocol not in _PROTOCOLS:
+            raise InvalidArgument("protocol", f"must be one of {_PROTOCOLS}, got {self.protocol!r}")

@@ -1,0 +1,294 @@
+"""`Session.many` / `iter_many` against the local server, and the pure batch plans."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from datetime import timedelta
+
+import pytest
+
+from objectstore_client import (
+    BatchFailed,
+    Client,
+    ConnectError,
+    InvalidArgument,
+    InvalidArgumentType,
+    ObjectNotFound,
+    ProtocolError,
+    ServerError,
+    Usecase,
+)
+from objectstore_client._plans import batch as plans
+from objectstore_client._plans import batch_answer as answers
+from objectstore_client.batch import Delete, Get, Head, ObjectData, Put
+from objectstore_client.metadata import Metadata, TimeToLive
+from objectstore_client.progress import Progress
+
+
+def test_mixed_operations_map_back_in_order(session):
+    small = os.urandom(1000)
+    big = os.urandom(1_500_000)  # over the 1 MiB part limit: sent as its own PUT
+    text = b"log line\n" * 5000
+    results = session.many(
+        [
+            Put(small, key="b/small", content_type="text/plain", metadata={"a": "b"}),
+            Put(big, key="b/big"),
+            Put(
+                text,
+                key="b/text",
+                compression="zstd",
+                expiration_policy=TimeToLive(timedelta(hours=1)),
+            ),
+            Put(io.BytesIO(b"streamed"), key="b/stream"),
+            Put(b"no key"),
+        ]
+    )
+    results.error_for_failures()
+    assert [r.value for r in results[:4]] == ["b/small", "b/big", "b/text", "b/stream"]
+    generated = results[4].value
+    assert isinstance(generated, str)
+    assert generated
+
+    results = session.many(
+        [
+            Get("b/small"),
+            Head("b/big"),
+            Get("b/missing"),
+            Get("b/text"),
+            Get("b/text", decompress=False),
+            Get("b/big"),
+            Delete("b/stream"),
+            Get(generated),
+            Head("b/missing"),
+        ]
+    )
+    assert [r.index for r in results] == list(range(9))
+    got = results[0].value
+    assert isinstance(got, ObjectData)
+    assert got.data == small
+    assert got.metadata.content_type == "text/plain"
+    assert got.metadata.custom == {"a": "b"}
+    assert isinstance(results[1].value, Metadata)
+    assert isinstance(results[2].error, ObjectNotFound)
+    assert results[2].value is None
+    assert "b/missing" in str(results[2].error)
+    decoded = results[3].value
+    assert isinstance(decoded, ObjectData)
+    assert decoded.data == text
+    assert decoded.metadata.compression is None
+    raw = results[4].value
+    assert isinstance(raw, ObjectData)
+    assert raw.metadata.compression == "zstd"
+    assert len(raw.data) < len(text)
+    assert isinstance(results[5].value, ObjectData)
+    assert results[5].value.data == big
+    assert results[6].ok
+    assert results[6].value is None
+    assert isinstance(results[7].value, ObjectData)
+    assert results[7].value.data == b"no key"
+    assert isinstance(results[8].error, ObjectNotFound)
+    assert [r.index for r in results.failures] == [2, 8]
+    with pytest.raises(ObjectNotFound):
+        results[2].unwrap()
+    with pytest.raises(BatchFailed) as caught:
+        results.error_for_failures()
+    assert [index for index, _ in caught.value.errors] == [2, 8]
+    assert caught.value.total == 9
+    assert session.get_or_none("b/stream") is None
+
+
+def test_more_than_one_request_and_progress_on_callers_thread(session):
+    keys = [f"many/{i}" for i in range(1200)]
+    reports: list[tuple[Progress, int]] = []
+    results = session.many(
+        [Put(f"v{i}".encode(), key=key) for i, key in enumerate(keys)],
+        max_batches=2,
+        progress=lambda p: reports.append((p, threading.get_ident())),
+    )
+    results.error_for_failures()
+    assert len(reports) == 1200
+    assert {ident for _, ident in reports} == {threading.get_ident()}
+    last = reports[-1][0]
+    assert last.operations_done == last.operations_total == 1200
+    assert last.bytes_done == last.bytes_total == sum(len(f"v{i}") for i in range(1200))
+
+    seen = {}
+    for result in session.iter_many([Get(key) for key in keys], max_batches=1):
+        assert isinstance(result.value, ObjectData)
+        seen[result.index] = result.value.data
+    assert seen == {i: f"v{i}".encode() for i in range(1200)}
+
+
+@pytest.mark.parametrize(
+    ("operations", "error", "argument"),
+    [
+        pytest.param([], InvalidArgument, "operations", id="empty"),
+        pytest.param("get", InvalidArgumentType, "operations", id="string"),
+        pytest.param([Get("a"), Get("")], InvalidArgument, "operations[1].key", id="empty-key"),
+        pytest.param([Head("a"), "x"], InvalidArgumentType, "operations[1].operation", id="type"),
+        pytest.param(
+            [Put(b"x", compression="lz4")],  # type: ignore[arg-type]
+            InvalidArgument,
+            "operations[0].compression",
+            id="bad-compression",
+        ),
+    ],
+)
+def test_bad_input_raises_before_any_request(dead_url, operations, error, argument):
+    with Client(dead_url) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(error) as caught:
+            session.many(operations)
+        assert caught.value.argument == argument
+        with pytest.raises(InvalidArgument, match="max_batches"):
+            session.iter_many([Get("a")], max_batches=0)
+        with pytest.raises(InvalidArgument, match="max_requests"):
+            session.many([Get("a")], max_requests=-1)
+
+
+def test_a_failed_request_fails_each_of_its_operations(dead_url):
+    with Client(dead_url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        results = session.many([Get("a"), Put(os.urandom(2_000_000), key="big"), Delete("c")])
+    assert all(isinstance(r.error, ConnectError) for r in results)
+    assert len(results) == 3
+
+
+def test_an_error_status_fails_each_operation(scripted):
+    server = scripted.start(lambda request, index: scripted.json_reply(500, '{"detail":"boom"}'))
+    with Client(server.url, retries=0) as client:
+        results = client.session(Usecase("u"), org=1).many([Head("a"), Head("b")])
+    assert all(isinstance(r.error, ServerError) for r in results)
+    request = server.requests[0]
+    assert request.path == "/v1/objects:batch/u/org=1/"
+    assert request.headers["content-type"].startswith('multipart/form-data; boundary="os-')
+
+
+def test_missing_result_parts_are_protocol_errors(scripted):
+    boundary = "b" * 8
+    body = (
+        f"--{boundary}\r\nx-sn-batch-operation-index: 0\r\n"
+        "x-sn-batch-operation-status: 204 No Content\r\nx-sn-batch-operation-kind: delete\r\n"
+        f"\r\n\r\n--{boundary}--"
+    ).encode()
+    server = scripted.start(
+        lambda request, index: scripted.Reply(
+            200, {"Content-Type": f'multipart/form-data; boundary="{boundary}"'}, body
+        )
+    )
+    with Client(server.url) as client:
+        results = client.session(Usecase("u"), org=1).many([Delete("a"), Delete("b")])
+    assert results[0].ok
+    assert isinstance(results[1].error, ProtocolError)
+
+
+# --- pure plans -------------------------------------------------------------------------------
+
+
+def _planned(operations):
+    return plans.plan_operations(Usecase("u"), operations)
+
+
+def test_group_respects_limits_and_send_order():
+    planned = _planned(
+        [Get("g"), Put(b"x" * 100, key="p"), Head("h"), Delete("d"), Put(os.urandom(2 << 20))]
+    )
+    batches, alone = plans.group(planned, max_operations=2)
+    assert [[op.kind for op in batch] for batch in batches] == [
+        ["insert", "delete"],
+        ["head", "get"],
+    ]
+    assert [op.index for op in alone] == [4]
+    batches, _ = plans.group(planned, max_bytes=50)
+    assert [len(batch) for batch in batches] == [1, 3]
+
+
+def test_many_metadata_headers_go_alone(session):
+    metadata = {f"m{i}": "v" for i in range(40)}
+    planned = _planned([Put(b"x", key="k", metadata=metadata), Put(b"y", metadata={"a": "b"})])
+    assert [op.alone for op in planned] == [True, False]
+    results = session.many([Put(b"x", key="meta/many", metadata=metadata)])
+    results.error_for_failures()
+    assert session.head("meta/many").custom == metadata
+
+
+def test_worst_case_size_decides_what_is_batched():
+    exactly = plans.MAX_INSERT_BYTES
+    planned = _planned([Put(b"x" * exactly, compression="none"), Put(b"x" * exactly)])
+    assert [op.alone for op in planned] == [False, True]
+
+
+def _parts(raw: bytes, boundary: str = "XyZ", read_size: int = 7):
+    class Trickle(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = io.BytesIO(raw)
+
+        def read(self, size: int = -1) -> bytes:
+            return self.data.read(min(read_size, size if size >= 0 else read_size))
+
+    return list(answers.iter_parts(Trickle(), boundary))  # type: ignore[arg-type]
+
+
+def test_iter_parts_reads_in_small_pieces():
+    raw = b"--XyZ\r\nA: 1\r\n\r\nbody with --XyZ inside\r\n--XyZ\r\nB: 2\r\nC: 3\r\n\r\n\r\n--XyZ--"
+    parts = _parts(raw)
+    assert [(dict(p.headers), p.body) for p in parts] == [
+        ({"a": "1"}, b"body with --XyZ inside"),
+        ({"b": "2", "c": "3"}, b""),
+    ]
+    assert _parts(b"--XyZ--") == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"--XyZ\r\nA: 1", id="inside-head"),
+        pytest.param(b"--XyZ\r\nA: 1\r\n\r\nbody", id="inside-body"),
+    ],
+)
+def test_iter_parts_rejects_truncated_answers(raw):
+    with pytest.raises(ProtocolError):
+        _parts(raw)
+
+
+def test_batch_body_is_well_formed():
+    planned = _planned([Put(b"hello", key="a/b c", compression="none"), Get("x")])
+    _, body = plans.plan_batch(planned)
+    data = body.read()
+    assert body.read() == b""
+    assert data.endswith(b"--\r\n")
+    assert b"x-sn-batch-operation-key: a%2Fb%20c\r\n" in data
+    assert b"\r\n\r\nhello\r\n" in data
+    assert body.sent == 5
+
+
+def test_leaving_iter_many_early_stops_cleanly(session):
+    operations = [Put(b"x", key=f"early/{i}") for i in range(2500)]
+    results = session.iter_many(operations, max_batches=1)
+    first = next(results)
+    assert first.ok
+    results.close()  # what leaving a for loop early does
+
+
+def test_a_raising_progress_callback_propagates(session):
+    class Stop(Exception):
+        pass
+
+    def progress(report):
+        raise Stop
+
+    with pytest.raises(Stop):
+        session.many([Put(b"x", key="raise/1"), Put(b"y", key="raise/2")], progress=progress)
+
+
+def test_batch_errors_pickle():
+    import pickle
+
+    error = BatchFailed([(1, ObjectNotFound("gone", 404, ""))], 3)
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error)
+    assert copy.total == 3
+    assert isinstance(copy.errors[0][1], ObjectNotFound)

@@ -1,0 +1,347 @@
+"""download_file, get_ranges, TransferConfig, and resuming interrupted downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import http.server
+import os
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+import zstandard
+
+from objectstore_client import (
+    Client,
+    InvalidArgument,
+    InvalidArgumentType,
+    ObjectNotFound,
+    Progress,
+    RangeNotSatisfiable,
+    ServerError,
+    Usecase,
+)
+from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
+
+MIB = 1024 * 1024
+SMALL_PARTS = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=3)
+
+
+@pytest.fixture(scope="module")
+def random_12m() -> bytes:
+    return os.urandom(12 * MIB + 12345)
+
+
+def test_download_uncompressed_in_parallel_ranges(session, tmp_path, random_12m):
+    session.put(random_12m, key="dl/raw", compression="none")
+    reports: list[tuple[Progress, int]] = []
+    target = tmp_path / "raw.bin"
+    target.write_bytes(b"old contents")
+    metadata = session.download_file(
+        "dl/raw",
+        target,
+        config=SMALL_PARTS,
+        progress=lambda p: reports.append((p, threading.get_ident())),
+    )
+    assert target.read_bytes() == random_12m
+    assert metadata.compression is None
+    assert {ident for _, ident in reports} == {threading.get_ident()}
+    assert reports[-1][0] == Progress(len(random_12m), len(random_12m))
+    assert [p.name for p in tmp_path.iterdir()] == ["raw.bin"]
+
+
+def test_download_compressed_streams_and_decodes(session, tmp_path, random_12m):
+    data = random_12m[: 3 * MIB] + b"repetitive " * MIB
+    session.put(data, key="dl/z", compression="zstd")
+    target = tmp_path / "z.bin"
+    metadata = session.download_file("dl/z", str(target), config=SMALL_PARTS)
+    assert target.read_bytes() == data
+    assert metadata.compression is None
+    raw = session.download_file("dl/z", tmp_path / "raw.zst", decompress=False)
+    assert raw.compression == "zstd"
+    assert (
+        zstandard.ZstdDecompressor().decompressobj().decompress((tmp_path / "raw.zst").read_bytes())
+        == data
+    )
+
+
+def test_download_small_and_empty_objects(session, tmp_path):
+    session.put(b"", key="dl/empty", compression="none")
+    session.put(b"tiny", key="dl/tiny")
+    session.download_file("dl/empty", tmp_path / "e")
+    session.download_file("dl/tiny", tmp_path / "t")
+    assert (tmp_path / "e").read_bytes() == b""
+    assert (tmp_path / "t").read_bytes() == b"tiny"
+
+
+def test_failed_download_leaves_nothing(session, tmp_path):
+    target = tmp_path / "kept"
+    target.write_bytes(b"keep me")
+    with pytest.raises(ObjectNotFound):
+        session.download_file("dl/missing", target)
+    assert target.read_bytes() == b"keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]
+
+
+def test_download_bad_input_before_any_request(dead_url, tmp_path):
+    with Client(dead_url) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(InvalidArgument, match="directory does not exist"):
+            session.download_file("k", tmp_path / "missing" / "file")
+        with pytest.raises(InvalidArgument, match="is a directory"):
+            session.download_file("k", tmp_path)
+        with pytest.raises(InvalidArgumentType):
+            session.download_file("k", 42)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="key"):
+            session.download_file("", tmp_path / "f")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        pytest.param({"part_size": 0}, "part_size", id="zero-part"),
+        pytest.param({"part_size": -5}, "part_size", id="negative-part"),
+        pytest.param({"part_size": MIN_PART_SIZE - 1}, "part_size", id="below-minimum"),
+        pytest.param({"max_concurrency": 0}, "max_concurrency", id="zero-concurrency"),
+        pytest.param({"max_concurrency": -1}, "max_concurrency", id="negative-concurrency"),
+        pytest.param({"threshold": -1}, "threshold", id="negative-threshold"),
+        pytest.param({"protocol": "ftp"}, "protocol", id="protocol"),
+    ],
+)
+def test_transfer_config_rejects(kwargs, argument):
+    with pytest.raises(InvalidArgument) as caught:
+        TransferConfig(**kwargs)
+    assert caught.value.argument == argument
+
+
+def test_get_ranges(session, random_12m):
+    session.put(random_12m[:100_000], key="r/raw", compression="none")
+    got = session.get_ranges("r/raw", [(10, 20), (-5, None), (50_000, None), (0, 3)])
+    assert got == [
+        random_12m[10:20],
+        random_12m[99_995:100_000],
+        random_12m[50_000:100_000],
+        random_12m[:3],
+    ]
+    with pytest.raises(RangeNotSatisfiable, match=r"\[200000:\]"):
+        session.get_ranges("r/raw", [(0, 1), (200_000, None)])
+
+
+@pytest.mark.parametrize(
+    ("ranges", "message"),
+    [
+        pytest.param([], "must not be empty", id="empty"),
+        pytest.param([(0, 10), (5, 20)], "overlap", id="overlap"),
+        pytest.param([(10, None), (20, 30)], "overlap", id="open-overlap"),
+        pytest.param([(-5, None), (-10, None)], "overlap", id="two-suffixes"),
+        pytest.param([(10, 5)], "reversed", id="reversed"),
+        pytest.param([(10, 10)], "reversed or empty", id="empty-range"),
+        pytest.param([(-5, 10)], "suffix", id="suffix-with-end"),
+    ],
+)
+def test_get_ranges_bad_input_before_any_request(dead_url, ranges, message):
+    with Client(dead_url) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(InvalidArgument, match=message):
+            session.get_ranges("k", ranges)
+
+
+# --- interrupted downloads ---------------------------------------------------------------------
+
+
+@dataclass
+class Cut:
+    """A GET the proxy forwarded: the Range asked for, and the body bytes it passed on."""
+
+    range: str | None
+    status: int
+    forwarded: int = 0
+
+
+@dataclass
+class InterruptingProxy:
+    """A loopback HTTP proxy that cuts the first `cuts` GET bodies after `after` bytes."""
+
+    upstream: str
+    cuts: int
+    after: int
+    seen: list[Cut] = field(default_factory=list)
+
+    def start(self) -> str:
+        proxy = self
+        host, port = self.upstream.removeprefix("http://").split(":")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                connection = http.client.HTTPConnection(host, int(port))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                connection.request("GET", self.path, headers=headers)
+                answer = connection.getresponse()
+                body = answer.read()
+                connection.close()
+                cut = Cut(self.headers.get("Range"), answer.status)
+                cutting = answer.status in (200, 206) and len(proxy.seen) < proxy.cuts
+                proxy.seen.append(cut)
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                sent = body[: proxy.after] if cutting else body
+                self.wfile.write(sent)
+                cut.forwarded = len(sent)
+                if cutting:
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.mark.parametrize("compression", ["none", "zstd"])
+def test_download_resumes_twice_without_fetching_a_byte_twice(
+    objectstore_server, objectstore_usecase, tmp_path, compression
+):
+    data = os.urandom(2 * MIB) + b"compressible " * 200_000
+    with Client(objectstore_server.url) as plain:
+        direct = plain.session(Usecase(objectstore_usecase), org=7)
+        direct.put(data, key="cut", compression=compression)
+        stored = len(direct.get("cut", decompress=False).payload.read())
+    proxy = InterruptingProxy(objectstore_server.url, cuts=2, after=300_000)
+    url = proxy.start()
+    try:
+        with Client(url, retries=0) as client:
+            session = client.session(Usecase(objectstore_usecase), org=7)
+            # One stream: no parallel ranges, so every request follows the previous one.
+            config = TransferConfig(threshold=1 << 40, part_size=8 * MIB)
+            session.download_file("cut", tmp_path / "out", config=config)
+    finally:
+        proxy.close()
+    assert hashlib.sha256((tmp_path / "out").read_bytes()).digest() == hashlib.sha256(data).digest()
+    assert [cut.status for cut in proxy.seen] == [206] * len(proxy.seen)
+    # Each request starts exactly where the bytes received so far end.
+    position = 0
+    for cut in proxy.seen:
+        assert cut.range is not None
+        assert cut.range.startswith(f"bytes={position}-")
+        position += cut.forwarded
+    assert position == stored
+    assert sum(cut.forwarded for cut in proxy.seen) == stored
+    assert len([cut for cut in proxy.seen if cut.forwarded == 300_000]) >= 2
+
+
+# --- upload_file -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "compression"),
+    [
+        pytest.param(SMALL_PARTS, None, id="multipart-zstd"),
+        pytest.param(SMALL_PARTS, "none", id="multipart-none"),
+        pytest.param(TransferConfig(threshold=0, protocol="resumable"), None, id="resumable"),
+        pytest.param(TransferConfig(), None, id="below-threshold"),
+    ],
+)
+def test_upload_file_round_trip(session, tmp_path, random_12m, config, compression):
+    data = random_12m[: 6 * MIB] + b"repetitive " * MIB
+    source = tmp_path / "in.bin"
+    source.write_bytes(data)
+    reports: list[tuple[Progress, int]] = []
+    key = session.upload_file(
+        source,
+        "up/file",
+        config=config,
+        compression=compression,
+        content_type="application/x-test",
+        metadata={"m": "v"},
+        progress=lambda p: reports.append((p, threading.get_ident())),
+    )
+    assert key == "up/file"
+    with session.get(key) as got:
+        assert got.payload.read() == data
+    metadata = session.head(key)
+    assert metadata.content_type == "application/x-test"
+    assert metadata.custom == {"m": "v"}
+    assert metadata.compression == (None if compression == "none" else "zstd")
+    assert reports[-1][0] == Progress(len(data), len(data))
+    assert {ident for _, ident in reports} == {threading.get_ident()}
+    session.download_file(key, tmp_path / "out.bin", config=SMALL_PARTS)
+    assert (tmp_path / "out.bin").read_bytes() == data
+
+
+def test_upload_file_empty_and_server_key(session, tmp_path):
+    (tmp_path / "empty").write_bytes(b"")
+    key = session.upload_file(tmp_path / "empty", config=SMALL_PARTS)
+    assert session.get(key).payload.read() == b""
+
+
+def test_upload_file_bad_input_before_any_request(dead_url, tmp_path):
+    with Client(dead_url) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(InvalidArgument, match="not an existing file"):
+            session.upload_file(tmp_path / "missing", "k")
+        with pytest.raises(InvalidArgument, match="not an existing file"):
+            session.upload_file(tmp_path, "k")
+        (tmp_path / "f").write_bytes(b"x")
+        with pytest.raises(InvalidArgument, match="key"):
+            session.upload_file(tmp_path / "f", "a//b")
+        with pytest.raises(InvalidArgumentType):
+            session.upload_file(3, "k")  # type: ignore[arg-type]
+
+
+def test_a_failed_part_aborts_the_upload(scripted, tmp_path):
+    def script(request, index):
+        if "objects:multipart:parts" in request.path:
+            if "part_number=2" in request.path:
+                return scripted.json_reply(500, '{"detail": "disk full"}')
+            return scripted.json_reply(200, '{"etag": "e"}')
+        if request.method == "DELETE":
+            return scripted.Reply(204)
+        return scripted.json_reply(200, '{"key": "k", "upload_id": "u1"}')
+
+    server = scripted.start(script)
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(3 * MIN_PART_SIZE))
+    config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=1)
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(ServerError, match="disk full"):
+            session.upload_file(source, "k", config=config)
+    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    assert ("DELETE", "objects:multipart") in methods
+    assert not any("complete" in path for _, path in methods)
+    assert methods[-1][0] == "DELETE"
+
+
+def test_parallel_ranges_resume_each_part(objectstore_server, objectstore_usecase, tmp_path):
+    data = os.urandom(12 * MIB + 777)
+    with Client(objectstore_server.url) as plain:
+        plain.session(Usecase(objectstore_usecase), org=8).put(data, key="cut", compression="none")
+    proxy = InterruptingProxy(objectstore_server.url, cuts=2, after=1_000_000)
+    url = proxy.start()
+    try:
+        with Client(url, retries=0) as client:
+            session = client.session(Usecase(objectstore_usecase), org=8)
+            session.download_file("cut", tmp_path / "out", config=SMALL_PARTS)
+    finally:
+        proxy.close()
+    assert (tmp_path / "out").read_bytes() == data
+    assert [cut.forwarded for cut in proxy.seen].count(1_000_000) >= 2
+    # Parts and their resumptions cover the object exactly once.
+    assert sum(cut.forwarded for cut in proxy.seen) == len(data)
+    starts = sorted(int(cut.range.split("=")[1].split("-")[0]) for cut in proxy.seen if cut.range)
+    assert len(starts) == len(set(starts))
