@@ -39,14 +39,15 @@ All exceptions can be pickled, so they cross process boundaries intact.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
-
-import urllib3
-from urllib3.exceptions import MaxRetryError
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from objectstore_client._error_body import MAX_DETAIL_CHARS as _MAX_DETAIL_CHARS
+from objectstore_client._error_body import body_text as _body_text
 from objectstore_client._error_body import json_detail as _json_detail
 from objectstore_client._urllib3_mirror import mirror_class, set_urllib3_attributes
+
+if TYPE_CHECKING:  # urllib3 is imported on use: `import objectstore_client` does without it
+    import urllib3
 
 __all__ = [
     "ArgumentError",
@@ -135,10 +136,12 @@ class TransportError(ObjectstoreError):
             message: The message; `str()` of the result.
             error: The exception urllib3 raised.
         """
+        from urllib3.exceptions import HTTPError, MaxRetryError
+
         reason = getattr(error, "reason", None) if isinstance(error, MaxRetryError) else None
         theirs: list[type[BaseException]] = []
         for candidate in (error, reason):
-            if not isinstance(candidate, urllib3.exceptions.HTTPError | OSError):
+            if not isinstance(candidate, HTTPError | OSError):
                 continue
             kind = type(candidate)
             if not any(issubclass(known, kind) for known in theirs):
@@ -376,11 +379,7 @@ def raise_for_status(
     status = response.status
     if status < 400:
         return
-    try:
-        body = (response.data or b"").decode("utf-8", "replace")
-    except (urllib3.exceptions.HTTPError, OSError):
-        # The body is a courtesy; the status alone is the error.
-        body = ""
+    body = _body_text(response)
     by_status = error_class_for_status(status, body, method)
     if issubclass(by_status, error_type):
         error_type = by_status

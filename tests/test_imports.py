@@ -15,9 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Packages that take longer to import than the SDK itself, and the local server. (urllib3
-# is needed by `errors`, whose network errors are also urllib3's exception classes.)
-HEAVY = ("sentry_sdk", "jwt", "cryptography", "filetype", "objectstore_client.testing")
+# Packages that take longer to import than the SDK itself, and the local server.
+HEAVY = ("sentry_sdk", "jwt", "cryptography", "filetype", "urllib3", "objectstore_client.testing")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -50,14 +49,14 @@ def test_errors_metadata_and_types_load_nothing_heavy():
     assert _loaded_after(code) == set()
 
 
-def test_a_client_without_auth_or_sentry_loads_nothing_heavy():
+def test_a_client_without_auth_or_sentry_loads_only_urllib3():
     code = (
         "from objectstore_client import Client, Usecase\n"
         "client = Client('http://127.0.0.1:9')\n"
         "session = client.session(Usecase('u'), org=1)\n"
         "session.object_url('k')"
     )
-    assert _loaded_after(code) == set()
+    assert _loaded_after(code) == {"urllib3"}
 
 
 def test_signing_loads_jwt_and_cryptography_on_first_use():
