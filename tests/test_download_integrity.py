@@ -292,3 +292,28 @@ def test_a_cut_download_from_the_local_server_resumes(objectstore_server, how):
         proxy.close()
     assert _sha(got) == _sha(data)
     assert proxy.connections == 2  # the GET, cut, and the Range request that resumed it
+
+
+def test_a_broken_ranged_get_resumes_within_its_range(scripted):
+    first, last = 100, 200_099
+    cut = 50_000
+
+    def script(request, index):
+        start = int(request.headers["range"].removeprefix("bytes=").split("-")[0])
+        end = int(request.headers["range"].split("-")[1])
+        headers = {
+            **_headers(None, len(DATA)),
+            "Content-Length": str(end - start + 1),
+            "Content-Range": f"bytes {start}-{end}/{len(DATA)}",
+        }
+        body = DATA[start : end + 1]
+        return scripted.Reply(206, headers, body[:cut] if index == 0 else body)
+
+    server = scripted.start(script)
+    with Client(server.url) as client:
+        response = client.session(Usecase("u"), org=1).get("k", range=(first, last + 1))
+        assert response.payload.read() == DATA[first : last + 1]
+    assert [request.headers["range"] for request in server.requests] == [
+        f"bytes={first}-{last}",
+        f"bytes={first + cut}-{last}",
+    ]
