@@ -294,7 +294,9 @@ def main() -> int:
         )
         if load.errors:
             print(f"errors by type: {dict(load.errors)}")
-        failed = bool(load.errors) or not any(200 <= s < 300 for s in load.statuses)
+        server_errors = sum(n for status, n in load.statuses.items() if status >= 500)
+        failed = bool(load.errors) or server_errors > load.statuses[503]
+        failed = failed or not any(200 <= status < 300 for status in load.statuses)
         return 1 if failed else 0
     finally:
         server.stdin.close()

@@ -18,6 +18,7 @@ from typing import IO, cast
 
 from objectstore_client import _validation
 from objectstore_client._download import Payload
+from objectstore_client._outcome import upload_error
 from objectstore_client._plans import batch as plans
 from objectstore_client._plans import batch_answer as answers
 from objectstore_client._put import send_put
@@ -66,8 +67,9 @@ class BatchVerbs(SessionBase):
         error (`ObjectNotFound`, `RateLimited`, ...); call
         `results.error_for_failures()` to raise `BatchFailed` if any failed. If a whole
         batch request fails (a network error, an error status), each of its unanswered
-        operations fails with that error. Batch requests are never retried, as their
-        writes may have happened; uploads sent alone are retried like `put`.
+        operations fails with that error. Batch requests are retried like a `put` (every
+        operation of a batch is idempotent, inserts carrying keys chosen by the client),
+        until their answer starts to arrive; uploads sent alone are retried like `put`.
 
         Get results hold their object in memory: use `iter_many` to process and drop
         them as they arrive.
@@ -222,6 +224,8 @@ def _result(
     value: ObjectData | Metadata | str | None,
     error: ObjectstoreError | None,
 ) -> OperationResult:
+    if error is not None and operation.kind == "insert":
+        error = upload_error(error, operation.key)
     return OperationResult(operation.index, operations[operation.index], value, error)
 
 

@@ -9,6 +9,7 @@ functions (`_access`) read it. It turns a `RequestPlan` into a request on the wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Literal
 from urllib.parse import quote
@@ -16,8 +17,8 @@ from urllib.parse import quote
 import urllib3
 
 from objectstore_client import _protocol
-from objectstore_client._download import Translate
-from objectstore_client._measure import measure
+from objectstore_client._download import Reopen, Translate
+from objectstore_client._measure import current_emitter, measure
 from objectstore_client._plans.request import CREATING_OPERATIONS, Endpoint, RequestPlan
 from objectstore_client._transport import Transport, translate_error
 from objectstore_client._upload import UploadBody
@@ -128,12 +129,17 @@ class RequestContext:
         return path
 
     def send(
-        self, plan: RequestPlan, target: str | None = None
+        self,
+        plan: RequestPlan,
+        target: str | None = None,
+        *,
+        validate: Callable[[urllib3.BaseHTTPResponse], object] | None = None,
     ) -> tuple[urllib3.BaseHTTPResponse, UploadBody | None]:
         """Executes a plan: sends its request, with replays as `_retry` allows.
 
         The body is prepared here (bytes are compressed now, streams while sending).
         Returns the successful response (unread if the plan streams) and the body sent.
+        `validate` checks a read successful answer (see `Transport.request`).
 
         Raises:
             RequestError: The final answer has a status of 400 or more.
@@ -144,6 +150,7 @@ class RequestContext:
         headers = self.headers()
         if plan.headers:
             headers.update(plan.headers)
+        emitter = current_emitter()
         try:
             response = self.transport.request(
                 plan.method,
@@ -152,19 +159,27 @@ class RequestContext:
                 body,
                 stream=plan.stream,
                 idempotent=plan.idempotent,
+                on_attempt=None if emitter is None else emitter.record_attempt,
+                validate=validate,
             )
         except ObjectNotFound as exc:
             if plan.operation not in CREATING_OPERATIONS:
                 raise
-            raise EndpointNotFound(
+            error = EndpointNotFound(
                 f"{exc} (no Objectstore endpoint at this path: "
                 "check the base URL's path and the usecase)",
                 exc.status,
                 exc.response,
-            ) from exc
+            )
+            error.stored = exc.stored  # A 404 refused the upload, as the transport says.
+            raise error from exc
         return response, body
 
     @staticmethod
     def translator(method: str, path: str) -> Translate:
         """Turns network errors while reading a response body into the SDK's."""
         return lambda exc: translate_error(exc, method, path)
+
+    def resender(self, plan_for: Callable[[int, int | None], RequestPlan], target: str) -> Reopen:
+        """Sends `plan_for(first, last)` to `target`: how a broken download resumes."""
+        return lambda first, last: self.send(plan_for(first, last), target)[0]

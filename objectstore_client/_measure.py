@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from objectstore_client._upload import UploadBody
@@ -17,6 +18,17 @@ from objectstore_client.metrics import (
 )
 from objectstore_client.scope import Scope
 from objectstore_client.tracing import NO_SPAN, storage_span, tracing_active
+
+# The emitter of the operation being measured on this thread (or task), so that the
+# requests it sends count their attempts without every caller passing it along.
+_CURRENT_EMITTER: ContextVar[StorageMetricEmitter | None] = ContextVar(
+    "objectstore_current_emitter", default=None
+)
+
+
+def current_emitter() -> StorageMetricEmitter | None:
+    """The metric emitter of the measured operation in progress, if any."""
+    return _CURRENT_EMITTER.get()
 
 
 class _Unmeasured:
@@ -61,7 +73,11 @@ def _measured(
         storage_span(operation, usecase, scope, key=key) as span,
         measure_storage_operation(guarded, operation, usecase) as emitter,
     ):
-        yield span, emitter
+        token = _CURRENT_EMITTER.set(emitter)
+        try:
+            yield span, emitter
+        finally:
+            _CURRENT_EMITTER.reset(token)
 
 
 def record_upload(

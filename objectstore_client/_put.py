@@ -1,9 +1,10 @@
-"""`send_put`: executes a planned single-request upload, measured like `Session.put`."""
+"""`send_put`: executes a planned single-request upload (`Session.put`, batch uploads)."""
 
 from __future__ import annotations
 
 from objectstore_client._context import RequestContext
 from objectstore_client._measure import record_upload
+from objectstore_client._outcome import upload_outcome
 from objectstore_client._plans.objects import PutPlan, read_put
 from objectstore_client._upload import UploadBody
 
@@ -13,16 +14,22 @@ __all__ = ["send_put"]
 def send_put(context: RequestContext, plan: PutPlan) -> tuple[str, UploadBody | None]:
     """Sends a `PutPlan` as one PUT or POST; returns the stored key and the body sent.
 
+    Errors carry the key and `stored` (`_outcome`).
+
     Raises:
         EndpointNotFound: 404: no Objectstore route at the path (base URL or usecase);
             see `RequestContext.send`.
         RequestError: The server rejected the upload.
+        IntegrityError: The answer names another key than the one sent (after replays).
         TransportError: The upload failed on the network (see `Session.put` for retries).
     """
     request = plan.request
-    with context.measure("put", request.key) as (span, emitter):
+    with context.measure("put", request.key) as (span, emitter), upload_outcome(request.key):
         path = context.target(request)
-        response, body = context.send(request, path)
+        # An answer garbled on the way is read again from a replay, when one is allowed.
+        response, body = context.send(
+            request, path, validate=lambda answer: read_put(answer, request, path)
+        )
         key = read_put(response, request, path)
         record_upload(span, emitter, body, plan.compression, plan.precompressed, key)
     return key, body

@@ -31,6 +31,7 @@ from objectstore_client._plans.objects import PutPlan
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client._zstd import compress
 from objectstore_client.errors import (
+    IntegrityError,
     InvalidArgument,
     ProtocolError,
     RequestError,
@@ -206,6 +207,10 @@ def _create(context: RequestContext, request: RequestPlan, length: int) -> plans
                 return None
             raise
         created = plans.read_create(response, path)
+    key = created.key if isinstance(created, plans.Created) else created
+    if request.key is not None and key != request.key:
+        # A corrupted answer: the session would store the object under another key.
+        raise IntegrityError(f"{path}: the answer names key {key[:200]!r}")
     if isinstance(created, str):
         # An older server stored an empty object instead; the plain upload that follows
         # replaces it, or (server-chosen key) it is deleted here.
@@ -247,6 +252,8 @@ def _send(context: RequestContext, created: plans.Created, source: FramedSource)
             probe = True
             continue
         if isinstance(result, plans.Complete):
+            if result.key != created.key:
+                raise IntegrityError(f"{path}: the answer names key {result.key[:200]!r}")
             return result.key
         if not 0 <= result.offset <= source.length:
             _cancel(context, created, None)

@@ -24,7 +24,14 @@ from __future__ import annotations
 import random
 
 import urllib3
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from urllib3.exceptions import (
+    ClosedPoolError,
+    ConnectTimeoutError,
+    EmptyPoolError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "backoff_delay",
     "connect_retries_only",
     "default_retry",
+    "never_sent",
     "replayable_error",
     "replays_for_pool",
     "retry_after",
@@ -123,6 +131,19 @@ def replayable_error(exc: Exception) -> bool:
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     return isinstance(exc, Urllib3ProtocolError | ReadTimeoutError)
+
+
+def never_sent(exc: Exception) -> bool:
+    """Whether a urllib3 failure proves that the request never left the client.
+
+    Failing to connect (refused, timed out, no pooled connection, a closed pool) does;
+    anything after connecting does not, since the server may have read the request.
+    """
+    if isinstance(exc, MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    return isinstance(
+        exc, NewConnectionError | ConnectTimeoutError | EmptyPoolError | ClosedPoolError
+    )
 
 
 def retry_after(response: urllib3.BaseHTTPResponse) -> float | None:

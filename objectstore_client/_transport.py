@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, Any, cast
 
 import urllib3
@@ -30,6 +30,9 @@ from objectstore_client._version import __version__
 from objectstore_client.errors import (
     ConnectError,
     ConnectTimeout,
+    DeadlineExceeded,
+    IntegrityError,
+    ObjectstoreError,
     ProtocolError,
     TransportError,
     TransportTimeout,
@@ -155,6 +158,8 @@ class Transport:
             a dropped connection, a timeout or a 429/502/503/504 answer.
         user_agent: The `User-Agent` to send; `None` keeps the pool's, or sends
             `USER_AGENT` if the pool's headers have none.
+        deadline: Seconds one request may take, replays and the pauses between them
+            included, until its response headers are in; `None`: no limit.
     """
 
     def __init__(
@@ -163,9 +168,11 @@ class Transport:
         max_replays: int,
         *,
         user_agent: str | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.pool = pool
         self.max_replays = max_replays
+        self.deadline = deadline
         self.retries = _retry.connect_retries_only(pool.retries)
         self.headers = {k: v for k, v in pool.headers.items() if k.lower() != "user-agent"}
         pool_agent = next((v for k, v in pool.headers.items() if k.lower() == "user-agent"), None)
@@ -180,16 +187,27 @@ class Transport:
         *,
         stream: bool = False,
         idempotent: bool | None = None,
+        on_attempt: Callable[[str | None], None] | None = None,
+        validate: Callable[[urllib3.BaseHTTPResponse], object] | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """Sends a request and returns its successful (< 400) response.
 
         With `stream`, the body is left unread and the caller must read or close the
         response to release the connection; otherwise it is read and the connection is
         back in the pool. `idempotent` overrides whether the method may be sent again
-        (by default GET, HEAD, PUT and DELETE may).
+        (by default GET, HEAD, PUT and DELETE may). `on_attempt` is called before every
+        attempt with the reason for sending again (`None` before the first). `validate`
+        reads a successful answer (not streamed); if it raises `ProtocolError` or
+        `IntegrityError` (an answer cut or garbled on the way), the request is replayed
+        like after a dropped connection, and the last such error raised.
+
+        An error raised for a request with a body carries `stored`: `False` if no attempt
+        can have been processed (none reached the server, each was refused with a 4xx, or
+        the caller's stream failed before the body was complete), otherwise `None`.
 
         Raises:
             RequestError: The final answer has a status of 400 or more.
+            DeadlineExceeded: The deadline passed before a response arrived.
             TransportError: No usable response was received.
             Exception: Whatever the caller's upload stream raised, unchanged.
         """
@@ -200,53 +218,138 @@ class Transport:
             # A known length spares the server chunked decoding; urllib3 only measures
             # buffers, not streams.
             headers = {**headers, "Content-Length": str(body.content_length)}
+        deadline = None if self.deadline is None else time.monotonic() + self.deadline
         attempt = 0
-        while True:
-            started = time.monotonic()
-            try:
-                response = self.pool.urlopen(
+        reason: str | None = None
+        # Whether some attempt may have been processed by the server.
+        maybe_processed = False
+        try:
+            while True:
+                if on_attempt is not None:
+                    on_attempt(reason)
+                started = time.monotonic()
+                try:
+                    response = self.pool.urlopen(
+                        method,
+                        path,
+                        # urllib3 sends any buffer, and reads any object with read().
+                        body=cast(
+                            "bytes | IO[bytes] | None", None if body is None else body.open()
+                        ),
+                        headers=headers,
+                        preload_content=not stream,
+                        decode_content=False,
+                        assert_same_host=False,
+                        retries=self.retries,
+                        timeout=self._timeout(deadline),
+                    )
+                except SourceError as exc:
+                    # The body was cut short, so the server cannot have stored this attempt.
+                    raise exc.original from None
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    maybe_processed = maybe_processed or not _retry.never_sent(exc)
+                    error = translate_error(exc, method, path)
+                    reason = type(error).__name__
+                    if (
+                        replayable
+                        and attempt < self.max_replays
+                        and _retry.replayable_error(exc)
+                        and self._pause(method, path, attempt, str(exc), None, deadline)
+                    ):
+                        attempt += 1
+                        continue
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise DeadlineExceeded.from_urllib3(
+                            f"{method} {path}: the deadline of {self.deadline} s passed", exc
+                        ) from exc
+                    raise error from exc
+                logger.debug(
+                    "%s %s -> %s in %.3fs",
                     method,
                     path,
-                    # urllib3 sends any buffer, and reads any object with read().
-                    body=cast("bytes | IO[bytes] | None", None if body is None else body.open()),
-                    headers=headers,
-                    preload_content=not stream,
-                    decode_content=False,
-                    assert_same_host=False,
-                    retries=self.retries,
+                    response.status,
+                    time.monotonic() - started,
                 )
-            except SourceError as exc:
-                raise exc.original from None
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if replayable and attempt < self.max_replays and _retry.replayable_error(exc):
-                    attempt = self._pause(method, path, attempt, str(exc), None)
+                status = response.status
+                # A 4xx refuses the request; a 5xx may come from a proxy after the server
+                # stored (a 502 on the way back), so it proves nothing.
+                maybe_processed = maybe_processed or status >= 500
+                reason = f"status_{status}"
+                if (
+                    status in _retry.RETRY_STATUSES
+                    and replayable
+                    and attempt < self.max_replays
+                    and self._pause(
+                        method,
+                        path,
+                        attempt,
+                        reason,
+                        _retry.retry_after(response),
+                        deadline,
+                        release=response,
+                    )
+                ):
+                    attempt += 1
                     continue
-                raise translate_error(exc, method, path) from exc
-            logger.debug(
-                "%s %s -> %s in %.3fs", method, path, response.status, time.monotonic() - started
-            )
-            if (
-                response.status in _retry.RETRY_STATUSES
-                and replayable
-                and attempt < self.max_replays
-            ):
-                response.drain_conn()
-                response.release_conn()
-                attempt = self._pause(
-                    method, path, attempt, f"status {response.status}", _retry.retry_after(response)
-                )
-                continue
-            if response.status >= 400:
-                try:
-                    raise_for_status(response, method)
-                finally:
-                    response.release_conn()
-            return response
+                if status >= 400:
+                    try:
+                        raise_for_status(response, method)
+                    finally:
+                        response.release_conn()
+                if validate is not None and not stream:
+                    try:
+                        validate(response)
+                    except (ProtocolError, IntegrityError) as exc:
+                        maybe_processed, reason = True, type(exc).__name__
+                        if (
+                            replayable
+                            and attempt < self.max_replays
+                            and self._pause(method, path, attempt, str(exc), None, deadline)
+                        ):
+                            attempt += 1
+                            continue
+                        raise
+                return response
+        except ObjectstoreError as exc:
+            if body is not None:
+                exc.stored = None if maybe_processed else False
+            raise
+
+    def _timeout(self, deadline: float | None) -> urllib3.Timeout:
+        """The pool's timeouts, each capped at the time left until `deadline`."""
+        if deadline is None:
+            return self.pool.timeout
+        left = max(deadline - time.monotonic(), 0.001)
+        timeout = self.pool.timeout.clone()
+        timeout.start_connect()
+        connect = urllib3.Timeout.resolve_default_timeout(timeout.connect_timeout)
+        read = urllib3.Timeout.resolve_default_timeout(timeout.read_timeout)
+        return urllib3.Timeout(
+            connect=left if connect is None else min(connect, left),
+            read=left if read is None else min(read, left),
+        )
 
     def _pause(
-        self, method: str, path: str, attempt: int, reason: str, retry_after: float | None
-    ) -> int:
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        reason: str,
+        retry_after: float | None,
+        deadline: float | None,
+        *,
+        release: urllib3.BaseHTTPResponse | None = None,
+    ) -> bool:
+        """Waits before a replay; `False` (without waiting) if it would end past `deadline`.
+
+        A `release`d answer is drained first, so its connection is not held while waiting.
+        """
         delay = _retry.backoff_delay(attempt, retry_after)
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            return False
+        if release is not None:
+            release.drain_conn()
+            release.release_conn()
         logger.info(
             "retrying %s %s in %.2fs after %s (retry %d of %d)",
             method,
@@ -257,7 +360,7 @@ class Transport:
             self.max_replays,
         )
         time.sleep(delay)
-        return attempt + 1
+        return True
 
     def close(self) -> None:
         """Closes every pooled connection."""

@@ -11,6 +11,9 @@ import pickle
 import threading
 from typing import Any, TypeVar
 
+import urllib3
+from urllib3.exceptions import MaxRetryError
+
 E = TypeVar("E", bound=Exception)
 
 _MIRRORS: dict[tuple[type[Exception], tuple[type[BaseException], ...]], type[Any]] = {}
@@ -83,3 +86,33 @@ def set_urllib3_attributes(error: Exception, url: str | None, reason: object) ->
     for name, value in (("url", url), ("reason", reason), ("pool", None), ("conn", None)):
         with contextlib.suppress(AttributeError):
             setattr(error, name, value)
+
+
+def mirror_error(ours: type[E], message: str, error: BaseException) -> E:
+    """An `ours` with `message` that is also an instance of urllib3's `error`.
+
+    objectstore-client 0.2.x let urllib3's exceptions through: a refused connection
+    raised `MaxRetryError` whose `reason` is a `NewConnectionError`, a read timeout
+    `MaxRetryError` (`reason` a `ReadTimeoutError`) or, for a POST or while reading a
+    download, the bare `ReadTimeoutError`; a dropped connection `ProtocolError`,
+    likewise. The returned error is an instance of `type(error)` and, if `error` is a
+    `MaxRetryError`, of the type of its `reason` as well, with urllib3's attributes
+    (`reason`, `url`; `pool` and `conn` are `None`). So `except
+    urllib3.exceptions.HTTPError`, `except MaxRetryError` followed by a look at
+    `reason`, and `except ReadTimeoutError` catch what they caught before. None of
+    urllib3's exceptions is an `OSError`, so neither is the result (unless `error`
+    itself was one).
+    """
+    reason = getattr(error, "reason", None) if isinstance(error, MaxRetryError) else None
+    theirs: list[type[BaseException]] = []
+    for candidate in (error, reason):
+        if not isinstance(candidate, urllib3.exceptions.HTTPError | OSError):
+            continue
+        kind = type(candidate)
+        if not any(issubclass(known, kind) for known in theirs):
+            theirs.append(kind)
+    mirror = mirror_class(ours, tuple(theirs))
+    copy = mirror(message)
+    if mirror is not ours:
+        set_urllib3_attributes(copy, getattr(error, "url", None), reason)
+    return copy

@@ -68,7 +68,7 @@ class Put:
     """The object's bytes."""
 
     key: str | None = None
-    """The key to store under; `None` lets the server choose one."""
+    """The key to store under; `None`: a new random UUID, chosen by the client as `put` does."""
 
     compression: Compression | Literal["none"] | None = None
     """`"zstd"` or `"none"`; `None` uses the usecase's default."""

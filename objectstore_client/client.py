@@ -60,6 +60,7 @@ from objectstore_client.usecase import Usecase
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_READ_TIMEOUT",
     "DEFAULT_RETRIES",
     "HEADER_EXPIRATION",
     "HEADER_FILENAME",
@@ -92,6 +93,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_CONNECT_TIMEOUT = 0.1
 """Seconds allowed for establishing a connection (as in 0.0.19); it does not bound writes."""
 
+DEFAULT_READ_TIMEOUT = 60.0
+"""Seconds one socket read or write may wait (not a limit on a whole request): a stalled
+server is given up on after a minute, while a transfer of any size through a slow link
+goes on as long as bytes keep moving. 60 s is botocore's and google-cloud-storage's read
+timeout, and leaves a server time to finish storing a large upload before it answers."""
+
 DEFAULT_MAX_CONNECTIONS = 32
 """Connections kept open per client. Sentry runs up to 32 worker threads per process and
 had to raise 0.0.19's single connection to 32 (getsentry/sentry#116051)."""
@@ -107,9 +114,9 @@ class _ConnectionDefaults:
     """Connection failures are retried three times; other failures are left to the client."""
 
     timeout: urllib3.Timeout = urllib3.Timeout(  # noqa: RUF009 (shared on purpose, see above)
-        connect=DEFAULT_CONNECT_TIMEOUT, read=None
+        connect=DEFAULT_CONNECT_TIMEOUT, read=DEFAULT_READ_TIMEOUT
     )
-    """100 ms to connect; no read timeout (the read timeout also bounds body writes)."""
+    """100 ms to connect; 60 s per socket read (the read timeout also bounds body writes)."""
 
     maxsize: int = DEFAULT_MAX_CONNECTIONS
     """Connections kept for reuse."""
@@ -127,15 +134,24 @@ class Client(Generic[MissingT]):
     never makes a thread wait for one: more concurrent requests open extra connections
     that are closed afterwards. Call `close()` or use `with` to close them.
 
-    Timeouts: connecting may take 100 ms (`DEFAULT_CONNECT_TIMEOUT`); sending the body and
-    reading the response have no limit unless `timeout_ms` is set, which then bounds
-    each socket read and write. The connect timeout never applies to body writes.
+    Timeouts: connecting may take 100 ms (`DEFAULT_CONNECT_TIMEOUT`); every socket write
+    of the body and read of the response may wait 60 s (`DEFAULT_READ_TIMEOUT`) or
+    `timeout_ms`. These bound each socket operation, not a request: a stalled server is
+    given up on, a multi-GiB transfer through a slow link is not as long as bytes move.
+    `timeout_ms=None` means the default (unlike 0.0.19, where it meant no limit);
+    `timeout_ms=0` means no read or write limit. The connect timeout never applies to
+    body writes. `deadline` bounds each request with its replays: no replay starts, and
+    no pause before one runs, past it (the last failure is raised instead), and neither
+    connecting nor waiting for an answer waits past it (`DeadlineExceeded`, a
+    `TransportTimeout`). Bytes that keep moving are never cut off: body transfers, like a
+    download's payload read after the call returns, are bounded per socket operation.
 
     Retries (see `objectstore_client._transport`): a failed connection attempt is retried
     `retries` times for every request, as nothing was sent. Dropped connections,
     timeouts and 429/502/503/504 answers are retried `retries` times, with exponential
-    back-off, only for idempotent requests (GET, HEAD, DELETE, PUT with a key,
-    `extend_expiry`) whose body can be sent again. An upload without key (POST) is never sent twice.
+    back-off, only for idempotent requests (GET, HEAD, DELETE, PUT, `extend_expiry`,
+    batch requests) whose body can be sent again; `put` without a key is a PUT of a key
+    chosen here. Only `put(..., server_key=True)` (a POST) is never sent twice.
 
     The first seven parameters are those of objectstore-client 0.0.19, in its order.
 
@@ -145,8 +161,9 @@ class Client(Generic[MissingT]):
         metrics_backend: Receives `storage.*` metrics; none are recorded by default.
         propagate_traces: Send Sentry's trace headers. Skipped when sentry-sdk's
             `StdlibIntegration` is active, which already sends them.
-        retries: Number of retries, as above; `0` disables retries. Default 3.
-        timeout_ms: Socket read and write timeout in milliseconds; `None` or `0`: none.
+        retries: Number of retries, as above (at most 100); `0` disables retries. Default 3.
+        timeout_ms: Socket read and write timeout in milliseconds, at most a day;
+            `None`: `DEFAULT_READ_TIMEOUT`; `0`: none.
         connection_kwargs: Keyword arguments for the urllib3 `HTTPConnectionPool`,
             overriding the defaults (`retries`, `timeout`, `maxsize`, `block`, `headers`).
         token: A `TokenGenerator` (a token per usecase and scope, signed and cached) or a
@@ -164,10 +181,13 @@ class Client(Generic[MissingT]):
             raises `ObjectNotFound`, as in 0.0.19; `"none"` returns `None`, as in 0.2.x.
             Type checkers see the mode: `Client(url, missing="none")` is a
             `Client[Literal["none"]]`, its sessions' `get` returns `GetResponse | None`.
+        deadline: Seconds (more than 0, at most a day) for each request and its replays,
+            as above; `None` (default): no deadline.
 
     Raises:
         InvalidArgument: An argument breaks a rule (URL without http(s) scheme or host,
-            negative numbers, an unknown `auth_header`, a malformed static token).
+            negative or absurd retries, timeouts or deadline, an unknown `auth_header`, a
+            malformed static token).
         InvalidArgumentType: An argument has the wrong type.
     """
 
@@ -188,13 +208,15 @@ class Client(Generic[MissingT]):
         pool: HTTPConnectionPool | None = None,
         # The default is "raise"; typed by the type variable's default (see `_missing`).
         missing: MissingT = "raise",  # type: ignore[assignment]
+        deadline: float | None = None,
     ) -> None:
         _validation.check_missing(missing)
         self._missing: MissingT = missing
         self._spool_dir = spool_dir
         base_origin, base_path = _validation.check_base_url(base_url)
         if retries is not None:
-            retries = _validation.check_count(retries, "retries", 0)
+            retries = _validation.check_retries(retries)
+        deadline = _validation.check_deadline(deadline)
         _validation.check_metrics_backend(metrics_backend)
         if isinstance(token, str) and not token:
             # 0.0.19 sent no auth header for an empty token (config left blank).
@@ -224,7 +246,7 @@ class Client(Generic[MissingT]):
         self._propagate_traces = bool(propagate_traces)
         self._token = token
         self._auth_header: AuthHeader = auth_header
-        self._transport = Transport(self._pool, replays, user_agent=user_agent)
+        self._transport = Transport(self._pool, replays, user_agent=user_agent, deadline=deadline)
         logger.debug("objectstore client for %s%s", base_origin, base_path)
 
     def session(self, usecase: Usecase, **scopes: str | int | bool) -> Session[MissingT]:
@@ -299,8 +321,8 @@ def _pool_kwargs(
     }
     if retries is not None:
         kwargs["retries"] = _retry.default_retry(connect=retries)
-    read_timeout = _validation.check_timeout_ms(timeout_ms)
-    if read_timeout is not None:
+    if timeout_ms is not None:
+        read_timeout = _validation.check_timeout_ms(timeout_ms)
         kwargs["timeout"] = urllib3.Timeout(connect=DEFAULT_CONNECT_TIMEOUT, read=read_timeout)
     if max_connections is not None:
         kwargs["maxsize"] = _validation.check_count(max_connections, "max_connections", 1)

@@ -10,6 +10,7 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── ConnectError               could not connect; nothing was sent
     │   │   └── ConnectTimeout         (also TransportTimeout) connecting took too long
     │   ├── TransportTimeout           the server stopped sending or receiving in time
+    │   │   └── DeadlineExceeded       the call's overall `deadline` passed
     │   └── ProtocolError              connection dropped, or a malformed response
     ├── RequestError                   the server answered with an error status (as in 0.0.19)
     │   ├── ObjectNotFound             (also FileNotFoundError) 404: missing or expired
@@ -24,8 +25,9 @@ Every exception the SDK raises on its own account derives from `ObjectstoreError
     │   ├── MultipartCompleteError     completing a multipart upload failed (its answer is 200)
     │   └── RangeNotSatisfiable        416: a requested byte range starts past the end
     ├── BatchFailed                    `BatchResults.error_for_failures`: operations failed
-    └── DecodeError                    a downloaded payload could not be decoded
-        └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
+    ├── DecodeError                    a downloaded payload could not be decoded
+    │   └── UnsupportedCompression     (also NotImplementedError) unknown content encoding
+    └── IntegrityError                 what came back does not match what was sent or announced
 
 Errors raised by the caller's own upload stream (for example an `OSError` from a file) are
 not wrapped: they propagate unchanged.
@@ -39,12 +41,11 @@ All exceptions can be pickled, so they cross process boundaries intact.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from objectstore_client._error_body import MAX_DETAIL_CHARS as _MAX_DETAIL_CHARS
 from objectstore_client._error_body import body_text as _body_text
 from objectstore_client._error_body import json_detail as _json_detail
-from objectstore_client._urllib3_mirror import mirror_class, set_urllib3_attributes
 
 if TYPE_CHECKING:  # urllib3 is imported on use: `import objectstore_client` does without it
     import urllib3
@@ -55,10 +56,12 @@ __all__ = [
     "BatchFailed",
     "ConnectError",
     "ConnectTimeout",
+    "DeadlineExceeded",
     "DecodeError",
     "EndpointNotFound",
     "ExpiryExtensionRejected",
     "ExpiryExtensionUnsupported",
+    "IntegrityError",
     "InvalidArgument",
     "InvalidArgumentType",
     "MultipartCompleteError",
@@ -80,7 +83,22 @@ __all__ = [
 
 
 class ObjectstoreError(Exception):
-    """Base class of every exception raised by objectstore-client."""
+    """Base class of every exception raised by objectstore-client.
+
+    An upload's errors carry `key`, the object's key, and `stored`: `False` if it provably
+    was not stored (nothing reached the server, a 4xx refused it), `True` if it was, `None`
+    if unknown (broken after sending, a 5xx, an untrusted answer). Elsewhere both `None`.
+    """
+
+    stored: bool | None = None
+    key: str | None = None
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Whatever a subclass's __reduce__ keeps, the upload outcome crosses processes too.
+        rebuild, args, *rest = cast(Any, self.__reduce__())
+        outcome = {name: value for name, value in vars(self).items() if name in ("stored", "key")}
+        state = {**(rest[0] or {}), **outcome} if rest else outcome
+        return (rebuild, args, state, *rest[1:]) if outcome else (rebuild, args, *rest)
 
 
 class ArgumentError(ObjectstoreError):
@@ -90,6 +108,8 @@ class ArgumentError(ObjectstoreError):
         argument: The name of the offending argument (e.g. `"key"`, `"scopes"`).
         rule: The rule it breaks, in words.
     """
+
+    stored = False  # Raised before anything is sent.
 
     def __init__(self, argument: str, rule: str) -> None:
         super().__init__(f"invalid {argument}: {rule}")
@@ -118,39 +138,10 @@ class TransportError(ObjectstoreError):
 
     @classmethod
     def from_urllib3(cls, message: str, error: BaseException) -> Self:
-        """Returns a `cls` that is also an instance of urllib3's `error`, for old handlers.
+        """A `cls` that is also urllib3's `error`, for 0.2.x handlers (`mirror_error`)."""
+        from objectstore_client._urllib3_mirror import mirror_error
 
-        objectstore-client 0.2.x let urllib3's exceptions through: a refused connection
-        raised `MaxRetryError` whose `reason` is a `NewConnectionError`, a read timeout
-        `MaxRetryError` (`reason` a `ReadTimeoutError`) or, for a POST or while reading a
-        download, the bare `ReadTimeoutError`; a dropped connection `ProtocolError`,
-        likewise. The returned error is an instance of `type(error)` and, if `error` is a
-        `MaxRetryError`, of the type of its `reason` as well, with urllib3's attributes
-        (`reason`, `url`; `pool` and `conn` are `None`). So `except
-        urllib3.exceptions.HTTPError`, `except MaxRetryError` followed by a look at
-        `reason`, and `except ReadTimeoutError` catch what they caught before, while the
-        error is still the `cls` of this SDK's tree. None of urllib3's exceptions is an
-        `OSError`, so neither is the result (unless `error` itself was one).
-
-        Args:
-            message: The message; `str()` of the result.
-            error: The exception urllib3 raised.
-        """
-        from urllib3.exceptions import HTTPError, MaxRetryError
-
-        reason = getattr(error, "reason", None) if isinstance(error, MaxRetryError) else None
-        theirs: list[type[BaseException]] = []
-        for candidate in (error, reason):
-            if not isinstance(candidate, HTTPError | OSError):
-                continue
-            kind = type(candidate)
-            if not any(issubclass(known, kind) for known in theirs):
-                theirs.append(kind)
-        mirror = mirror_class(cls, tuple(theirs))
-        copy = mirror(message)
-        if mirror is not cls:
-            set_urllib3_attributes(copy, getattr(error, "url", None), reason)
-        return copy
+        return mirror_error(cls, message, error)
 
 
 class ConnectError(TransportError):
@@ -159,6 +150,10 @@ class ConnectError(TransportError):
 
 class TransportTimeout(TransportError):
     """A socket operation timed out (connecting, sending the body or reading)."""
+
+
+class DeadlineExceeded(TransportTimeout):
+    """The call's overall `deadline` (see `Client`) passed before it completed."""
 
 
 class ConnectTimeout(ConnectError, TransportTimeout):
@@ -307,6 +302,10 @@ class MultipartCompleteError(RequestError):
 
 class DecodeError(ObjectstoreError):
     """A downloaded payload could not be decoded (for example corrupt zstd data)."""
+
+
+class IntegrityError(ObjectstoreError):
+    """What came back does not match what was sent or announced (e.g. a `PUT`'s key)."""
 
 
 class UnsupportedCompression(DecodeError, NotImplementedError):

@@ -6,6 +6,9 @@ working:
 * `storage.<op>.latency` (seconds), tags `usecase` and `outcome` (`success`/`error`, new);
 * `storage.put.size` (bytes), tags `usecase`, `compression` (`none`: bytes read from the
   caller, `zstd`: bytes sent);
+* `storage.<op>.attempts` (requests sent for the operation, replays included; new), tags
+  `usecase`, `outcome`; `storage.<op>.retries` (counter, new): one per replay, tags
+  `usecase` and `reason` (`status_503`, `ProtocolError`, `TransportTimeout`, ...);
 * `storage.put.compression_ratio`, `storage.put.throughput` (bytes/s) and
   `storage.put.inverse_throughput` (s/byte), tags `usecase`, `compression`.
 
@@ -91,12 +94,28 @@ class StorageMetricEmitter:
         self.compressed_size: int | None = None
         self.compression: str = "unknown"
         self.outcome: str = "success"
+        self.attempts = 0
 
     def record_latency(self, elapsed: float) -> None:
         """Records how long the operation took, in seconds."""
         tags = {"usecase": self.usecase, "outcome": self.outcome}
         self.backend.distribution(f"storage.{self.operation}.latency", elapsed, tags=tags)
         self.elapsed = elapsed
+
+    def record_attempt(self, reason: str | None) -> None:
+        """Counts a request sent; a replay (`reason`: why) also counts in `retries`."""
+        self.attempts += 1
+        if reason is not None:
+            tags = {"usecase": self.usecase, "reason": reason}
+            self.backend.increment(f"storage.{self.operation}.retries", tags=tags)
+
+    def maybe_record_attempts(self) -> None:
+        """Records how many requests were sent, if any were counted."""
+        if self.attempts:
+            tags = {"usecase": self.usecase, "outcome": self.outcome}
+            self.backend.distribution(
+                f"storage.{self.operation}.attempts", self.attempts, tags=tags
+            )
 
     def record_uncompressed_size(self, value: int) -> None:
         """Records the payload size before compression, in bytes."""
@@ -181,6 +200,7 @@ def measure_storage_operation(
         raise
     finally:
         emitter.record_latency(time.monotonic() - start)
+        emitter.maybe_record_attempts()
         emitter.maybe_record_compression_ratio()
         emitter.maybe_record_throughputs()
 

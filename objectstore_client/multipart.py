@@ -28,10 +28,12 @@ from typing import IO, Literal
 
 from objectstore_client import _validation
 from objectstore_client._context import RequestContext
+from objectstore_client._outcome import upload_outcome
 from objectstore_client._plans import multipart as plans
 from objectstore_client._plans.multipart import CompletePart, PartEncoding, PartInfo
 from objectstore_client._session_base import SessionBase
 from objectstore_client.errors import (
+    IntegrityError,
     InvalidArgument,
     InvalidArgumentType,
     MultipartCompleteError,
@@ -153,7 +155,11 @@ class MultipartUpload:
             self._key, self._upload_id, data, self._encoding, part_number, content_md5
         )
         context = self._context
-        with context.measure(plan.operation, self._key) as (span, emitter):
+        # A part alone never stores the object: only `complete` does.
+        with (
+            context.measure(plan.operation, self._key) as (span, emitter),
+            upload_outcome(self._key, stored=False),
+        ):
             span.set_data("objectstore.upload_id", self._upload_id)
             span.set_data("objectstore.part_number", part_number)
             path = context.target(plan)
@@ -204,12 +210,20 @@ class MultipartUpload:
         self._require_open()
         plan = plans.plan_complete(self._key, self._upload_id, plans.check_parts(parts))
         context = self._context
-        with context.measure(plan.operation, self._key) as (span, _):
+        with context.measure(plan.operation, self._key) as (span, _), upload_outcome(self._key):
             span.set_data("objectstore.upload_id", self._upload_id)
             span.set_data("objectstore.part_count", len(parts))
             path = context.target(plan)
             response, _ = context.send(plan, path)
-            key = plans.read_complete(response, path)
+            try:
+                key = plans.read_complete(response, path)
+            except MultipartCompleteError as exc:
+                exc.stored = False  # The server said it could not assemble the object.
+                raise
+            if key != self._key:
+                raise IntegrityError(
+                    f"{path}: the answer names key {key[:200]!r}, not the upload's"
+                )
         with self._lock:
             self._state = "completed"
         return key
@@ -279,7 +293,11 @@ class MultipartVerbs(SessionBase):
             origin=origin,
             filename=filename,
         )
-        with context.measure(plan.operation, plan.key) as (span, _):
+        # Initiating stores no object, whatever happens to the request.
+        with (
+            context.measure(plan.operation, plan.key) as (span, _),
+            upload_outcome(plan.key, stored=False),
+        ):
             path = context.target(plan)
             response, _ = context.send(plan, path)
             stored_key, upload_id = plans.read_initiate(response, path)

@@ -7,19 +7,19 @@ reads the result. See docs/architecture.md.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Generic, Literal, cast, overload
 
-import urllib3
-
 from objectstore_client import _resumable, _validation
 from objectstore_client._access import SharingVerbs
 from objectstore_client._batch import BatchVerbs
 from objectstore_client._download import GetResponse
 from objectstore_client._missing import MissingMode, MissingT
+from objectstore_client._outcome import upload_outcome
 from objectstore_client._plans import expiry, objects, ranges
 from objectstore_client._progress import ProgressReader
 from objectstore_client._put import send_put
@@ -85,11 +85,16 @@ class Session(
         precompressed: Compression | Literal["none"] | None = None,
         resumable_threshold_bytes: int | Literal["none"] | None = None,
         progress: ProgressCallback | None = None,
+        server_key: bool = False,
     ) -> str:
         """Uploads `contents` and returns the key it is stored under.
 
         With a `key`, the object is created or replaced (PUT), including all its metadata.
-        Without one (`None` or `""`), the server picks a new key (POST).
+        Without one (`None` or `""`), a new key is chosen here, a random UUID in the form
+        the server would choose (protocol §2.7), and the object is PUT under it: unlike
+        objectstore-client 0.0.19 and 0.2.x, which let the server choose with a POST,
+        every upload can be retried and every failure names the object it may have
+        stored, so no object is ever left under a key nobody received.
 
         `contents` may be `bytes`, `bytearray`, `memoryview` (sent with `Content-Length`)
         or a readable binary file object, including non-seekable pipes (streamed in
@@ -101,7 +106,11 @@ class Session(
 
         Retries: a PUT is sent again after a dropped connection, a timeout or a 429/5xx
         answer (see `Client`) if `contents` is bytes-like or a seekable stream (rewound to
-        where it started). A POST is never sent twice.
+        where it started). A POST (`server_key=True`) is never sent twice.
+
+        Every error raised after the arguments were accepted carries `key` and `stored`
+        (see `objectstore_client.errors`): `stored=False` means the object was provably
+        not stored, `None` that it may have been, under `key`.
 
         Contents of known size (bytes-like, seekable streams) of at least
         `resumable_threshold_bytes` (default: the usecase's, 256 MiB) go over the resumable
@@ -132,6 +141,12 @@ class Session(
             progress: Called with a `Progress` as the contents are read (uncompressed
                 bytes; the total when the size is known), on this thread. Bytes-like
                 contents report once, when sent.
+            server_key: Let the server choose the key (a POST, as 0.0.19 did without a
+                key); excludes `key`. Risk: a POST cannot be retried, and if the
+                connection breaks after the server stored the object, the error cannot
+                name it (`key` is `None`, `stored` is `None`): the object stays, under a
+                key nobody received, until it expires. Use it only for servers that
+                refuse client keys.
 
         Raises:
             InvalidArgument: An argument breaks a rule (for keys, see `Session`), or the
@@ -141,11 +156,9 @@ class Session(
                 or the usecase is wrong (an upload never misses its object).
             RequestError: The server rejected the upload.
             TransportError: The upload failed on the network (a timeout, a dropped
-                connection). Without a `key`, the server may still have stored the
-                object, under a key the caller never received and cannot delete: give
-                uploads that must not be lost or leaked a key chosen by the caller.
-                With a `key`, sending the same `put` again is safe; it replaces the
-                object if it was stored.
+                connection). Sending the same `put` again with `key=error.key` is safe;
+                it replaces the object if it was stored.
+            IntegrityError: The server's answer named another key than the one sent.
         """
         with upload_source(contents, progress) as source:
             plan = objects.plan_put(
@@ -160,15 +173,17 @@ class Session(
                 expiration_policy=expiration_policy,
                 origin=origin,
                 filename=filename,
+                server_key=server_key,
             )
             threshold = (
                 self._context.usecase.resumable_threshold_bytes
                 if resumable_threshold_bytes is None
                 else _validation.check_resumable_threshold(resumable_threshold_bytes)
             )
-            if (stored := _resumable.put(self._context, plan, threshold)) is not None:
-                source.sent()
-                return stored
+            with upload_outcome(plan.request.key):
+                if (stored := _resumable.put(self._context, plan, threshold)) is not None:
+                    source.sent()
+                    return stored
             stored_key, _ = send_put(self._context, plan)
             source.sent()
         return stored_key
@@ -271,11 +286,8 @@ class Session(
             except RangeNotSatisfiable as exc:
                 raise ranges.unsatisfiable(exc, plan.range or ByteRange(0), path) from exc
 
-        def reopen(first: int, last: int | None) -> urllib3.BaseHTTPResponse:
-            return context.send(objects.plan_resume_get(plan, first, last), path)[0]
-
-        translate = context.translator("GET", path)
-        result = objects.read_get(response, plan, path, translate, reopen)
+        reopen = context.resender(functools.partial(objects.plan_resume_get, plan), path)
+        result = objects.read_get(response, plan, path, context.translator("GET", path), reopen)
         if progress is None:
             return result
         decoded = result.metadata.compression != response.headers.get("content-encoding")

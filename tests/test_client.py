@@ -13,6 +13,7 @@ from objectstore_client import Client, InvalidArgument, Usecase
 from objectstore_client.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_READ_TIMEOUT,
     USER_AGENT,
     _ConnectionDefaults,
 )
@@ -26,7 +27,8 @@ def test_defaults():
         assert pool.pool.maxsize == DEFAULT_MAX_CONNECTIONS == 32
         assert pool.block is False
         assert pool.timeout.connect_timeout == DEFAULT_CONNECT_TIMEOUT == 0.1
-        assert pool.timeout.read_timeout is None
+        assert pool.timeout.read_timeout == DEFAULT_READ_TIMEOUT == 60.0
+        assert pool.conn_kw["write_timeout"] == DEFAULT_READ_TIMEOUT
         assert pool.retries.connect == 3
         assert pool.retries.read == 0
         assert pool.headers["User-Agent"] == USER_AGENT

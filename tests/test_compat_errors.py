@@ -124,7 +124,7 @@ CALLS = {
     "HEAD": lambda s: s.head("k"),
     "PUT": lambda s: s.put(b"x", key="k", compression="none"),
     "DELETE": lambda s: s.delete("k"),
-    "POST": lambda s: s.put(b"x", compression="none"),
+    "POST": lambda s: s.put(b"x", compression="none", server_key=True),
 }
 
 

@@ -247,7 +247,7 @@ def test_a_server_ignoring_the_request_gets_its_empty_object_deleted(scripted):
 
     server = scripted.start(script)
     session, _ = session_on(server.url, compression="none")
-    assert session.put(DATA) == "generated"
+    assert session.put(DATA, server_key=True) == "generated"
     assert kinds(server) == ["create", "plain DELETE", "plain POST"]
     assert server.requests[0].body == b""
 

@@ -293,14 +293,14 @@ def test_unknown_content_encoding(scripted):
 
 
 def test_requests_follow_a_renamed_usecase(scripted):
-    server = scripted.start(lambda request, index: scripted.json_reply(200, '{"key": "k"}'))
+    server = scripted.start(lambda request, index: scripted.json_reply(200, '{"key": "a b"}'))
     usecase = Usecase("before")
     with Client(server.url) as client:
         session = client.session(usecase, org=1)
         session.put(b"x", key="a b")
         usecase.name = "after rename"
         session.put(b"x", key="a b")
-        session.put(b"x")
+        session.put(b"x", server_key=True)
         assert session.object_url("k").endswith("/v1/objects/after%20rename/org=1/k")
     assert [request.path for request in server.requests] == [
         "/v1/objects/before/org=1/a%20b",

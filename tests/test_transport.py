@@ -100,14 +100,14 @@ def test_replayed_stream_sends_the_same_bytes_from_its_start(scripted, session_f
 def test_post_is_never_sent_twice(scripted, session_for):
     server = scripted.start(fail_first(scripted, 1, scripted.Reply(503)))
     with pytest.raises(ServerError):
-        session_for(server.url).put(b"x")
+        session_for(server.url).put(b"x", server_key=True)
     assert len(server.requests) == 1
 
 
 def test_dropped_post_is_not_resent(scripted, session_for):
     server = scripted.start(fail_first(scripted, 1, scripted.Reply(drop=True)))
     with pytest.raises(ProtocolError, match="POST "):
-        session_for(server.url).put(b"x")
+        session_for(server.url).put(b"x", server_key=True)
     assert len(server.requests) == 1
 
 
@@ -290,7 +290,7 @@ def test_urllib3_never_resends_a_post_itself(scripted, session_for, failure, how
     else:
         session = session_for(server.url, connection_kwargs={"retries": 3})
     with pytest.raises((ProtocolError, ServerError)):
-        session.put(b"x")
+        session.put(b"x", server_key=True)
     assert len(server.requests) == 1
 
 

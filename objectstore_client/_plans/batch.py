@@ -199,19 +199,38 @@ class BatchBody(io.RawIOBase):
 
     Insert payloads are compressed when their part is reached, on the sending thread, so
     a request never holds more than one part's bytes beyond what the caller passed.
-    `sent` counts the insert payload bytes (uncompressed) handed out so far.
+    `sent` counts the insert payload bytes (uncompressed) handed out so far. It can be
+    rewound to its start (and is then written again), so the request can be replayed.
     """
 
     def __init__(self, operations: Sequence[PlannedOperation], boundary: str) -> None:
         super().__init__()
-        self._operations = iter(operations)
+        self._all = tuple(operations)
         self._delimiter = b"--" + boundary.encode("ascii")
+        self._restart()
+
+    def _restart(self) -> None:
+        self._operations = iter(self._all)
         self._pending = bytearray()
         self._done = False
+        self._position = 0
         self.sent = 0
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewinds to the start, for a replay; other positions are not supported."""
+        if offset != 0 or whence != io.SEEK_SET:
+            raise OSError("a batch body can only be rewound to its start")
+        self._restart()
+        return 0
 
     def _next_part(self) -> None:
         operation = next(self._operations, None)
@@ -237,13 +256,16 @@ class BatchBody(io.RawIOBase):
         else:
             data = bytes(self._pending[:size])
             del self._pending[:size]
+        self._position += len(data)
         return data
 
 
 def plan_batch(operations: Sequence[PlannedOperation]) -> tuple[RequestPlan, BatchBody]:
     """The POST of one batch request (protocol §10.1) and its lazily written body.
 
-    Never replayed: its inserts and deletes may have been executed.
+    Replayed like a PUT when every insert names its key (`plan_put` chooses one when the
+    caller gave none): each operation is then idempotent, so executing some twice is
+    harmless. An insert whose key the server would choose would make it a one-shot POST.
     """
     boundary = f"os-boundary-{secrets.token_hex(16)}"
     body = BatchBody(operations, boundary)
@@ -254,7 +276,7 @@ def plan_batch(operations: Sequence[PlannedOperation]) -> tuple[RequestPlan, Bat
         {"Content-Type": f'multipart/form-data; boundary="{boundary}"'},
         BodyPlan(cast(IO[bytes], body), "none"),
         endpoint="objects:batch",
-        idempotent=False,
+        idempotent=all(operation.key is not None for operation in operations),
         stream=True,
     )
     return request, body

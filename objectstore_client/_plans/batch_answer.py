@@ -18,6 +18,7 @@ from objectstore_client._plans.batch import PlannedOperation
 from objectstore_client.batch import ObjectData
 from objectstore_client.errors import (
     DecodeError,
+    IntegrityError,
     ObjectstoreError,
     ProtocolError,
     UnsupportedCompression,
@@ -148,7 +149,11 @@ def read_part(
         detail = text.strip()[:300]
         return None, error_type(f"{message}: {detail}" if detail else message, status, text)
     if operation.kind == "insert":
-        return unquote(part.headers.get("x-sn-batch-operation-key", "")), None
+        returned = unquote(part.headers.get("x-sn-batch-operation-key", ""))
+        if operation.key is not None and returned != operation.key:
+            # A corrupted answer: its key names another object than the one sent.
+            return None, IntegrityError(f"{target}: the answer names key {returned[:200]!r}")
+        return returned, None
     if operation.kind == "delete":
         return None, None
     metadata = Metadata.from_headers(part.headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from dataclasses import dataclass
 from typing import IO, cast
 
@@ -13,7 +14,12 @@ from objectstore_client._download import GetResponse, Payload, Reopen, Translate
 from objectstore_client._plans.ranges import parse_content_range
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client._plans.upload_headers import plan_upload_headers
-from objectstore_client.errors import InvalidArgument, UnsupportedCompression
+from objectstore_client.errors import (
+    IntegrityError,
+    InvalidArgument,
+    InvalidArgumentType,
+    UnsupportedCompression,
+)
 from objectstore_client.metadata import Compression, Metadata
 from objectstore_client.ranges import ByteRange
 from objectstore_client.usecase import Usecase
@@ -21,6 +27,7 @@ from objectstore_client.usecase import Usecase
 __all__ = [
     "GetPlan",
     "PutPlan",
+    "new_key",
     "plan_delete",
     "plan_get",
     "plan_head",
@@ -37,13 +44,21 @@ class PutPlan:
     """An upload: its request, and how its bytes are encoded (for metrics and spans)."""
 
     request: RequestPlan
-    """The PUT (with a key) or POST (server-chosen key) to send."""
+    """The PUT (with the caller's key or one chosen here) or POST (`server_key`) to send."""
 
     compression: Compression
     """How the stored object is encoded (`"zstd"` also when sent precompressed)."""
 
     precompressed: bool
     """The contents were already compressed: what is read is the compressed size."""
+
+
+def new_key() -> str:
+    """A new object key in the server's format (protocol §2.7).
+
+    A random UUID version 4, lower-case and hyphenated: 36 characters.
+    """
+    return str(uuid.uuid4())
 
 
 def plan_put(
@@ -59,11 +74,15 @@ def plan_put(
     expiration_policy: object,
     origin: object,
     filename: object,
+    server_key: object = False,
 ) -> PutPlan:
     """Validates the arguments of `Session.put` and plans its request (protocol §6.1, §6.2).
 
-    Without a key the upload is a POST to the collection and the server picks the key;
-    with one, a PUT. Defaults come from `usecase`.
+    The upload is always a PUT of a known key unless `server_key` asks for the POST:
+    without a key, one is chosen here (`new_key`), exactly as the server would choose it,
+    so that the request can be replayed and a failure names the object it may have
+    stored. With `server_key` (and no key) it is a POST to the collection and the server
+    picks the key. Defaults come from `usecase`.
 
     Raises:
         InvalidArgument: An argument breaks a rule.
@@ -71,6 +90,12 @@ def plan_put(
     """
     checked_contents = _validation.check_contents(contents)
     checked_key = _validation.check_optional_key(key)
+    if not isinstance(server_key, bool):
+        raise InvalidArgumentType("server_key", f"must be a bool, got {type(server_key).__name__}")
+    if server_key and checked_key is not None:
+        raise InvalidArgument("server_key", "asks the server to choose the key; give no key")
+    if checked_key is None and not server_key:
+        checked_key = new_key()
     if compress is not None and compression is not None:
         raise InvalidArgument("compress", "is the new name of compression; give only one")
     requested = compress if compress is not None else compression
@@ -111,10 +136,21 @@ def plan_put(
 def read_put(response: urllib3.BaseHTTPResponse, request: RequestPlan, path: str) -> str:
     """The key the server stored an upload under, from its `{"key": ...}` answer.
 
+    A PUT's answer must name the key sent (the server returns the decoded key, protocol
+    §2.6, §6.2): any other key means the answer was corrupted or came from something
+    else, and returning it would hand the caller a key that names another object.
+
     Raises:
         ProtocolError: The answer is not such a document.
+        IntegrityError: A PUT's answer names another key.
     """
-    return _protocol.parse_key_response(response.data, request.method, path)
+    returned = _protocol.parse_key_response(response.data, request.method, path)
+    if request.key is not None and returned != request.key:
+        raise IntegrityError(
+            f"{request.method} {path}: the server's answer names key {returned[:200]!r}, "
+            f"not the key sent"
+        )
+    return returned
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,16 +42,51 @@ def check_count(value: object, argument: str, minimum: int) -> int:
     return value
 
 
+MAX_RETRIES = 100
+"""More retries than this are a mistake: with back-off they would take minutes per call."""
+
+MAX_SECONDS = 24 * 3600.0
+"""The longest timeout or deadline accepted: a day. Longer ones are mistakes (a unit
+confused, seconds given as milliseconds)."""
+
+
+def check_retries(retries: object) -> int:
+    """Checks `retries`: a whole number from 0 to `MAX_RETRIES`."""
+    count = check_count(retries, "retries", 0)
+    if count > MAX_RETRIES:
+        raise InvalidArgument("retries", f"must be at most {MAX_RETRIES}, got {count}")
+    return count
+
+
+def _check_seconds(value: object, argument: str, scale: float) -> float:
+    """Checks a finite, non-negative number of at most `MAX_SECONDS` (after `scale`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentType(argument, f"must be a number, got {type_name(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise InvalidArgument(argument, f"must be a finite number, not negative, got {value}")
+    seconds = value * scale
+    if seconds > MAX_SECONDS:
+        raise InvalidArgument(argument, f"must be at most a day, got {value}")
+    return seconds
+
+
 def check_timeout_ms(timeout_ms: object) -> float | None:
-    """Checks `timeout_ms`; returns the read timeout in seconds, `None` for none (0 or None)."""
-    if timeout_ms is None:
+    """Checks a given `timeout_ms`; returns the read timeout in seconds, `None` for 0.
+
+    `0` means no read timeout, as 0.0.19 treated it (it ignored 0).
+    """
+    seconds = _check_seconds(timeout_ms, "timeout_ms", 1 / 1000)
+    return seconds if seconds > 0 else None
+
+
+def check_deadline(deadline: object) -> float | None:
+    """Checks `deadline`: `None`, or seconds more than 0 and at most a day."""
+    if deadline is None:
         return None
-    if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int | float):
-        raise InvalidArgumentType("timeout_ms", f"must be a number, got {type_name(timeout_ms)}")
-    if timeout_ms < 0:
-        raise InvalidArgument("timeout_ms", f"must not be negative, got {timeout_ms}")
-    # 0 means "no read timeout", as in 0.0.19.
-    return timeout_ms / 1000 if timeout_ms > 0 else None
+    seconds = _check_seconds(deadline, "deadline", 1.0)
+    if seconds <= 0:
+        raise InvalidArgument("deadline", f"must be more than 0 seconds, got {deadline}")
+    return seconds
 
 
 def check_token(token: object) -> None:

@@ -30,7 +30,7 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Upload:
-    """One file (or stdin, `path=None`) to upload under `key` (`None`: server-chosen)."""
+    """One file (or stdin, `path=None`) to upload under `key` (`None`: a new UUID)."""
 
     path: Path | None
     key: str | None

@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  objectstore put data.bin --key a/b --ttl 30d --meta owner=me\n"
         "  objectstore put -r ./site --prefix site/ --json\n"
         "  tar c . | objectstore put - --key backup.tar   # stdin\n"
-        "  cat notes.txt | objectstore put -              # server-chosen key\n",
+        "  cat notes.txt | objectstore put -              # a new UUID key\n",
     )
     put.add_argument("sources", nargs="+", metavar="PATH", help="files, directories, or -")
     put.add_argument("-k", "--key", help="the key (one source); default: the file name")

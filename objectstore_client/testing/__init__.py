@@ -36,6 +36,18 @@ is the list (spec §19 items 6, 7, 18); pass `semantics="filesystem"` to get tho
 Unlike the filesystem backend, object keys never become file paths: no key, scope or usecase
 (empty, `.`, `..`, `%2F`, absolute-looking) can read or write outside the storage directory,
 `a` and `a/b` coexist, and writes are atomic (a reader never sees a half-written object).
+
+Resumable uploads (current only, protocol §23): a session's bytes are staged in memory, or
+under `<data_dir>/resumable/` with filesystem storage, so a server restarted on a data
+directory you gave it still knows its sessions; the completing chunk publishes the object in
+one atomic write with the metadata of the create request. `resumable_granularity` sets the
+granularity sessions announce (default 0, as the real filesystem backend).
+
+Connection limits (both versions; the spec is silent, so these are our choices): at most
+`max_connections` open connections (default: half the free file descriptors, at most 1024),
+one more gets a 503 and is closed; a request head must be complete within `header_timeout`
+(10 s); idle keep-alive connections close after `keepalive_timeout` (30 s); and when
+`accept()` runs out of descriptors the server waits instead of spinning.
 """
 
 from __future__ import annotations

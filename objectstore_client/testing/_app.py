@@ -28,7 +28,6 @@ from objectstore_client.testing._responses import (
     TEXT,
     HTTPFailure,
     empty,
-    json_detail,
     json_error,
     text_error,
 )
@@ -87,8 +86,7 @@ _HANDLERS: dict[tuple[Route, str], _Handler] = {
 }
 
 # Resumable uploads (protocol §23) on a current server, by (route, method, operation); the
-# handlers are in `_resumable`. A request without a handler here is declined with a 501 (a
-# create's "fall back to a regular upload" answer).
+# handlers are in `_resumable`. Every (route, method, operation) of `_RESUMABLE_METHODS` has one.
 _RESUMABLE: dict[tuple[Route, str, UploadOp], _Handler] = {
     ("collection", "POST", "create"): _resumable.create,
     # The collection route has no existing-session operation. The server's test sends
@@ -104,10 +102,6 @@ _RESUMABLE: dict[tuple[Route, str, UploadOp], _Handler] = {
 _RESUMABLE_METHODS: frozenset[tuple[Route, str]] = frozenset(
     {("collection", "POST"), ("object", "PUT"), ("object", "DELETE")}
 )
-
-
-def _not_implemented(context: Context) -> Response:
-    return json_detail(501, "service error: resumable uploads are not supported")
 
 
 class App:
@@ -176,7 +170,7 @@ class App:
             # Runs before auth, as the server's dispatcher does (protocol §23.1).
             operation = classify(request.query)
             if operation is not None:
-                handler = _RESUMABLE.get((found.route, request.method, operation), _not_implemented)
+                handler = _RESUMABLE[(found.route, request.method, operation)]
         try:
             grant = self._verifier.authenticate(
                 request.method, request.path, request.query, request.headers

@@ -120,7 +120,7 @@ def create(context: Context) -> Response:
     services = context.services
     if length == 0:
         # Zero-length objects are never resumable: the client falls back to a plain upload.
-        return json_detail(501, "service error: resumable upload not supported")
+        return json_detail(501, "service error: resumable uploads are not supported")
     key = str(uuid.uuid4()) if request.method == "POST" else context.key
     with services.backend_slot():
         context.oid(key, "write")  # the filesystem semantics' path conflicts fail here (500)

@@ -75,12 +75,3 @@ def test_bad_upload_type_is_400_before_auth(
     resp = api.request(method, f"{path}?{query}", body=b"", auth=False)
     doc = assert_json_error(resp, 400, INVALID_QUERY)
     assert any(cause in c for c in doc.get("causes", [])), doc
-
-
-@pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_reads_ignore_upload_parameters(api: Api, method: str) -> None:
-    """Protocol §23.1: GET and HEAD ignore `upload_type` and `session`."""
-    key = uniq()
-    api.put_ok(key, b"r")
-    resp = api.request(method, api.path(key) + "?upload_type=multipart&session=%%%")
-    assert resp.status == 200, resp

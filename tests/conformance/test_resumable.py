@@ -146,17 +146,6 @@ def test_invalid_query_parameters_400(api: Api, query: str) -> None:
     assert api.get(key).status == 404, "nothing may be stored"
 
 
-def test_invalid_query_is_classified_before_auth(api: Api) -> None:
-    """§23.1: the dispatcher runs before auth: a bad `upload_type` is 400 without a token."""
-    _no_auth_target(api)
-    resp = api.request("PUT", api.path(uniq()) + "?upload_type=multipart", auth=False)
-    assert_json_error(resp, 400, INVALID_QUERY)
-    resp = api.request("POST", api.path() + "?upload_type=x", auth=False)
-    assert_json_error(resp, 400, INVALID_QUERY)
-    resp = api.request("DELETE", api.path(uniq()) + "?upload_type=x", auth=False)
-    assert_json_error(resp, 400, INVALID_QUERY)
-
-
 def test_other_query_parameters_are_ignored(api: Api) -> None:
     """§23.1: unknown parameters leave an ordinary PUT ordinary."""
     key = uniq()
@@ -167,7 +156,7 @@ def test_other_query_parameters_are_ignored(api: Api) -> None:
 
 
 def test_get_and_head_ignore_the_resumable_parameters(api: Api) -> None:
-    """§2 (addendum): GET and HEAD do not interpret `upload_type` / `session`."""
+    """§23.1: GET and HEAD do not interpret `upload_type` / `session`."""
     key = uniq()
     api.put_ok(key, b"data")
     for query in ("?upload_type=multipart", "?session=%25%25", "?upload_type=resumable"):

@@ -130,3 +130,26 @@ def test_server_0_2_0_ignores_the_resumable_query() -> None:
         assert reply.status == 204
         assert pool.urlopen("GET", PATH + "k").status == 404
         pool.close()
+
+
+def test_concurrent_chunks_at_one_offset_apply_once() -> None:
+    """Two writers of the same chunk: one is applied, the other sees the moved offset (409)."""
+    with LocalServer(storage="memory") as server:
+        pool = _pool(server)
+        token = _create(pool, "k", 8)
+        statuses: list[int] = []
+
+        def send(body: bytes) -> None:
+            own = _pool(server)
+            statuses.append(_write(own, "k", token, 0, body).status)
+            own.close()
+
+        threads = [threading.Thread(target=send, args=(b"abcd",)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert sorted(statuses) == [204, 409]
+        reply = _write(pool, "k", token, "*")
+        assert reply.headers["upload-offset"] == "4"
+        pool.close()
