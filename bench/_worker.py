@@ -8,10 +8,15 @@ throwaway virtualenv for `upstream`), and drives it over stdin/stdout with one J
 per line:
 
     -> {"workload": "put_1k", "seconds": 1.0}
-    <- {"ops": 1234, "elapsed": 1.0003, "bytes": 1263616, "cpu": 0.71}
+    <- {"ops": 1234, "elapsed": 1.0003, "bytes": 1263616, "cpu": 0.71, "value": 0}
 
 `cpu` is the CPU time of the whole worker process (all its threads) during the timed part:
-the client's own cost, without the server's, which runs in another process.
+the client's own cost, without the server's, which runs in another process. `value` is
+the sum of a per-operation cost for workloads measured in ms or MiB (import time, peak
+RSS), which run in fresh child processes (`python _worker.py IMPL URL ... --child NAME`).
+
+Every workload is one entry of `WORKLOADS` (description, unit, function, scenarios):
+adding one is adding a function and an entry; `run.py` reads the table from here.
 
 The first line the worker prints describes it (implementation, version, module path). It
 exits when stdin closes. Only `objectstore_client` (ours or the PyPI one, whichever the
@@ -26,14 +31,20 @@ import importlib
 import importlib.metadata
 import json
 import logging
+import os
 import random
+import resource
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-USECASE = "bench"
+# The usecase and organization every request goes to; OBJECTSTORE_USECASE picks another
+# usecase on a server (OBJECTSTORE_URL) that does not accept "bench".
+USECASE = os.environ.get("OBJECTSTORE_USECASE", "bench")
 ORG = 1
 THREADS = 8
 KIB = 1024
@@ -43,6 +54,7 @@ SEED = 20240611
 # does not grow with the number of operations.
 PUT_KEYS = 16
 DELETE_BATCH = 100
+LARGE = 64 * MIB
 PERMISSIONS = ["object.read", "object.write", "object.delete"]
 USER_AGENT = "objectstore-client/raw-urllib3"
 
@@ -90,6 +102,10 @@ class Impl:
         """Downloads and decompresses the object `key`."""
         raise NotImplementedError
 
+    def get_chunks(self, key: str, size: int) -> int:
+        """Downloads `key` reading `size` decompressed bytes at a time; returns the total."""
+        raise NotImplementedError
+
     def delete(self, key: str) -> None:
         """Deletes the object `key`."""
         raise NotImplementedError
@@ -118,6 +134,10 @@ class Ours(Impl):
     def get(self, key: str) -> bytes:
         """Downloads `key`."""
         return self.session.get(key).payload.read()
+
+    def get_chunks(self, key: str, size: int) -> int:
+        """Reads the payload `size` bytes at a time."""
+        return _read_in_chunks(self.session.get(key).payload, size)
 
     def delete(self, key: str) -> None:
         """Deletes `key`."""
@@ -153,6 +173,13 @@ class Upstream(Impl):
         data: bytes = result.payload.read()
         return data
 
+    def get_chunks(self, key: str, size: int) -> int:
+        """Reads the payload `size` bytes at a time."""
+        result = self.session.get(key)
+        if result is None:
+            raise KeyError(key)
+        return _read_in_chunks(result.payload, size)
+
     def delete(self, key: str) -> None:
         """Deletes `key`."""
         self.session.delete(key)
@@ -176,7 +203,9 @@ class RawUrllib3(Impl):
         self.pool = urllib3.connection_from_url(
             url,
             maxsize=THREADS,
-            timeout=urllib3.Timeout(connect=0.1, read=None),
+            # Not 0.1 s: urllib3 leaves the connect timeout on the socket while a body is
+            # sent, and a 64 MiB upload to a busy server stalls longer than that.
+            timeout=urllib3.Timeout(connect=5.0, read=None),
             retries=urllib3.Retry(connect=3, read=0),
         )
         self.prefix = f"/v1/objects/{USECASE}/org={ORG}/"
@@ -244,10 +273,34 @@ class RawUrllib3(Impl):
             data = self._codecs()[1].decompressobj().decompress(data)
         return data
 
+    def get_chunks(self, key: str, size: int) -> int:
+        """GET streamed: a zstd stream reader over the response, `size` bytes at a time."""
+        response = self.pool.urlopen(
+            "GET",
+            self.prefix + key,
+            headers=self._headers(),
+            decode_content=False,
+            preload_content=False,
+        )
+        self._check(response, "GET")
+        source: Any = response
+        if response.headers.get("content-encoding") == "zstd":
+            source = self._codecs()[1].stream_reader(response, read_across_frames=True)
+        total = _read_in_chunks(source, size)
+        response.release_conn()
+        return total
+
     def delete(self, key: str) -> None:
         """DELETE."""
         response = self.pool.urlopen("DELETE", self.prefix + key, headers=self._headers())
         self._check(response, "DELETE")
+
+
+def _read_in_chunks(stream: Any, size: int) -> int:
+    total = 0
+    while chunk := stream.read(size):
+        total += len(chunk)
+    return total
 
 
 IMPLS: dict[str, type[Impl]] = {"ours": Ours, "upstream": Upstream, "raw-urllib3": RawUrllib3}
@@ -261,6 +314,21 @@ class Data:
         self.big_random = random_bytes(MIB, SEED + 1)
         self.big_text = text_bytes(MIB, SEED + 2)
         self.medium = random_bytes(64 * KIB, SEED + 3)
+        self._large: bytes | None = None
+
+    @property
+    def large(self) -> bytes:
+        """64 MiB, half random: 32 KiB of random bytes, then 32 KiB of text, and so on."""
+        if self._large is None:
+            self._large = large_bytes()
+        return self._large
+
+
+def large_bytes() -> bytes:
+    """The 64 MiB payload of the large workloads (zstd stores it at about 60%)."""
+    rng = random.Random(SEED + 4)
+    text = text_bytes(32 * KIB, SEED + 5)
+    return b"".join(rng.randbytes(32 * KIB) + text for _ in range(LARGE // (64 * KIB)))
 
 
 Result = dict[str, float]
@@ -277,9 +345,9 @@ def prepare(what: str, setup: Callable[[], None]) -> None:
         _PREPARED.add(what)
 
 
-def _timed_loop(seconds: float, op: Callable[[int], int]) -> Result:
+def _timed_loop(seconds: float, op: Callable[[int], int], warmup: int = 3) -> Result:
     """Calls `op(i)` (returning the payload bytes moved) until `seconds` have passed."""
-    for i in range(3):  # warm up: connections, caches, tokens
+    for i in range(warmup):  # warm up: connections, caches, tokens
         op(i)
     ops = 0
     moved = 0
@@ -293,20 +361,22 @@ def _timed_loop(seconds: float, op: Callable[[int], int]) -> Result:
         if now >= deadline:
             break
     cpu = time.process_time() - cpu
-    return {"ops": ops, "elapsed": now - start, "bytes": moved, "cpu": cpu}
+    return {"ops": ops, "elapsed": now - start, "bytes": moved, "cpu": cpu, "value": 0}
 
 
-def _put_loop(impl: Impl, prefix: str, data: bytes, seconds: float) -> Result:
-    keys = [f"{prefix}-{i}" for i in range(PUT_KEYS)]
+def _put_loop(impl: Impl, prefix: str, data: bytes, seconds: float, warmup: int = 3) -> Result:
+    keys = [f"{prefix}-{i}" for i in range(PUT_KEYS if warmup > 1 else 2)]
 
     def op(i: int) -> int:
-        impl.put(keys[i % PUT_KEYS], data)
+        impl.put(keys[i % len(keys)], data)
         return len(data)
 
-    return _timed_loop(seconds, op)
+    return _timed_loop(seconds, op, warmup)
 
 
-def _get_loop(impl: Impl, key: str, data: bytes, seconds: float) -> Result:
+def _get_loop(
+    impl: Impl, key: str, data: bytes, seconds: float, warmup: int = 3, chunk: int = 0
+) -> Result:
     # A key per implementation: each must read what it uploaded itself (frame layout and
     # content-size headers differ between clients), not what the last one wrote.
     key = f"{impl.name}-{key}"
@@ -319,9 +389,11 @@ def _get_loop(impl: Impl, key: str, data: bytes, seconds: float) -> Result:
     prepare(key, setup)
 
     def op(i: int) -> int:
+        if chunk:
+            return impl.get_chunks(key, chunk)
         return len(impl.get(key))
 
-    return _timed_loop(seconds, op)
+    return _timed_loop(seconds, op, warmup)
 
 
 def _delete_loop(impl: Impl, data: bytes, seconds: float) -> Result:
@@ -344,11 +416,14 @@ def _delete_loop(impl: Impl, data: bytes, seconds: float) -> Result:
                 break
         elapsed += time.perf_counter() - start
         cpu += time.process_time() - cpu_start
-    return {"ops": ops, "elapsed": elapsed, "bytes": 0, "cpu": cpu}
+    return {"ops": ops, "elapsed": elapsed, "bytes": 0, "cpu": cpu, "value": 0}
 
 
-def _mixed_loop(impl: Impl, data: bytes, seconds: float) -> Result:
-    """THREADS threads share `impl`, alternating a PUT and a GET of 64 KiB objects."""
+def _mixed_loop(impl: Impl, data: bytes, seconds: float, small: bool = False) -> Result:
+    """THREADS threads share `impl`, alternating a PUT and a GET of 64 KiB objects.
+
+    With `small`, each operation is instead a PUT, a GET and a DELETE of 1 KiB.
+    """
 
     def setup() -> None:
         for t in range(THREADS):
@@ -376,7 +451,9 @@ def _mixed_loop(impl: Impl, data: bytes, seconds: float) -> Result:
             n = 0
             deadline = clock[1]
             while time.perf_counter() < deadline:
-                if n % 2:
+                if small:
+                    _small_round_trip(impl, f"small-{t}", data)
+                elif n % 2:
                     impl.get(f"mix-{t}-0")
                 else:
                     impl.put(f"mix-{t}-{n % 4}", data)
@@ -398,39 +475,195 @@ def _mixed_loop(impl: Impl, data: bytes, seconds: float) -> Result:
     if errors:
         raise errors[0]
     ops = sum(counts)
-    return {"ops": ops, "elapsed": elapsed, "bytes": ops * len(data), "cpu": cpu}
+    return {"ops": ops, "elapsed": elapsed, "bytes": ops * len(data), "cpu": cpu, "value": 0}
+
+
+def _small_round_trip(impl: Impl, key: str, data: bytes) -> None:
+    impl.put(key, data)
+    if impl.get(key) != data:
+        raise RuntimeError(f"{impl.name}: GET {key} returned other bytes")
+    impl.delete(key)
+
+
+def _small_loop(impl: Impl, data: bytes, seconds: float) -> Result:
+    def op(i: int) -> int:
+        _small_round_trip(impl, "small", data)
+        return len(data)
+
+    return _timed_loop(seconds, op)
+
+
+# --- measured in fresh child processes -------------------------------------------------
+
+# What each implementation imports to be usable (raw-urllib3: what its code needs).
+IMPORT_STATEMENT = {
+    "ours": "import objectstore_client",
+    "upstream": "import objectstore_client",
+    "raw-urllib3": "import json, urllib3, zstandard",
+}
+
+
+def _child(impl: Impl, what: str, seconds: float, extra: list[str]) -> Result:
+    """Runs `what` in fresh child processes (same interpreter and arguments) for `seconds`.
+
+    Each child prints one number, its cost; `value` is their sum and `ops` their count.
+    At least one child runs.
+    """
+    ops = 0
+    total = 0.0
+    start = time.perf_counter()
+    command = [sys.executable, __file__, *ARGV, "--child", what, *extra]
+    if what == "import":
+        # Nothing but the import: the worker module's own imports would pre-load some.
+        command = [
+            sys.executable,
+            "-c",
+            "import time; start = time.perf_counter(); "
+            f"{IMPORT_STATEMENT[impl.name]}; print((time.perf_counter() - start) * 1000)",
+        ]
+    while ops == 0 or time.perf_counter() - start < seconds:
+        child = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if child.returncode != 0:
+            raise RuntimeError(f"{impl.name}: child {what} failed: {child.stderr[-2000:]}")
+        total += float(child.stdout.split()[-1])
+        ops += 1
+    elapsed = time.perf_counter() - start
+    return {"ops": ops, "elapsed": elapsed, "bytes": 0, "cpu": 0.0, "value": total}
+
+
+def child_rss(impl: Impl) -> float:
+    """Peak RSS in MiB of this process after a 64 MiB round trip (put, get whole, delete)."""
+    data = large_bytes()
+    key = f"rss-{impl.name}-{os.getpid()}"
+    impl.put(key, data)
+    if impl.get(key) != data:
+        raise RuntimeError(f"{impl.name}: GET {key} returned other bytes")
+    impl.delete(key)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One line of the results: what an operation is, and how it is measured."""
+
+    description: str
+    unit: str
+    """`ops/s` or `MiB/s` (higher is better), `ms` or `MiB` (a cost: lower is better)."""
+    run: Callable[[Impl, Data, float], Result]
+    scenarios: tuple[str, ...] = ("no auth", "auth")
+    """The scenarios it runs in (large and one-off workloads only with auth)."""
+
+
+AUTH_ONLY = ("auth",)
+
+WORKLOADS: dict[str, Workload] = {
+    "put_1k": Workload(
+        "put 1 KiB", "ops/s", lambda impl, data, s: _put_loop(impl, "put1k", data.small, s)
+    ),
+    "get_1k": Workload(
+        "get 1 KiB", "ops/s", lambda impl, data, s: _get_loop(impl, "get1k", data.small, s)
+    ),
+    "small_1k": Workload(
+        "1 KiB put+get+delete, 1 thread",
+        "ops/s",
+        lambda impl, data, s: _small_loop(impl, data.small, s),
+    ),
+    "small_1k_8threads": Workload(
+        "1 KiB put+get+delete, 8 threads",
+        "ops/s",
+        lambda impl, data, s: _mixed_loop(impl, data.small, s, small=True),
+    ),
+    "put_1m_random": Workload(
+        "put 1 MiB random",
+        "MiB/s",
+        lambda impl, data, s: _put_loop(impl, "put1m", data.big_random, s),
+    ),
+    "put_1m_text": Workload(
+        "put 1 MiB text (compressible)",
+        "MiB/s",
+        lambda impl, data, s: _put_loop(impl, "put1m", data.big_text, s),
+    ),
+    "get_1m_random": Workload(
+        "get 1 MiB random",
+        "MiB/s",
+        lambda impl, data, s: _get_loop(impl, "get1m-random", data.big_random, s),
+    ),
+    "get_1m_text": Workload(
+        "get 1 MiB text (compressible)",
+        "MiB/s",
+        lambda impl, data, s: _get_loop(impl, "get1m-text", data.big_text, s),
+    ),
+    "delete": Workload("delete", "ops/s", lambda impl, data, s: _delete_loop(impl, data.small, s)),
+    "mixed_64k_8threads": Workload(
+        "8 threads, put+get 64 KiB",
+        "ops/s",
+        lambda impl, data, s: _mixed_loop(impl, data.medium, s),
+    ),
+    "put_64m": Workload(
+        "put 64 MiB (half random)",
+        "MiB/s",
+        lambda impl, data, s: _put_loop(impl, "put64m", data.large, s, warmup=1),
+        AUTH_ONLY,
+    ),
+    "get_64m": Workload(
+        "get 64 MiB, read() whole",
+        "MiB/s",
+        lambda impl, data, s: _get_loop(impl, "get64m", data.large, s, warmup=1),
+        AUTH_ONLY,
+    ),
+    "get_64m_stream": Workload(
+        "get 64 MiB, read(1 MiB) to the end",
+        "MiB/s",
+        lambda impl, data, s: _get_loop(impl, "get64m", data.large, s, warmup=1, chunk=MIB),
+        AUTH_ONLY,
+    ),
+    "import": Workload(
+        "import time (fresh interpreter)",
+        "ms",
+        lambda impl, data, s: _child(impl, "import", s, []),
+        AUTH_ONLY,
+    ),
+    "rss_64m": Workload(
+        "peak RSS, 64 MiB put + get + delete",
+        "MiB",
+        lambda impl, data, s: _child(impl, "rss", s, []),
+        AUTH_ONLY,
+    ),
+}
+"""Every workload, in the order of the results table."""
 
 
 def run_workload(impl: Impl, data: Data, workload: str, seconds: float) -> Result:
-    if workload == "put_1k":
-        return _put_loop(impl, "put1k", data.small, seconds)
-    if workload == "get_1k":
-        return _get_loop(impl, "get1k", data.small, seconds)
-    if workload == "put_1m_random":
-        return _put_loop(impl, "put1m", data.big_random, seconds)
-    if workload == "put_1m_text":
-        return _put_loop(impl, "put1m", data.big_text, seconds)
-    if workload == "get_1m_random":
-        return _get_loop(impl, "get1m-random", data.big_random, seconds)
-    if workload == "get_1m_text":
-        return _get_loop(impl, "get1m-text", data.big_text, seconds)
-    if workload == "delete":
-        return _delete_loop(impl, data.small, seconds)
-    if workload == "mixed_64k_8threads":
-        return _mixed_loop(impl, data.medium, seconds)
-    raise ValueError(f"unknown workload {workload!r}")
+    return WORKLOADS[workload].run(impl, data, seconds)
+
+
+# The arguments this worker was started with (IMPL URL [KID KEYFILE]); children get them.
+ARGV: list[str] = []
 
 
 def main(argv: list[str]) -> int:
     # Upstream's pool of one connection logs a warning for every connection it discards
     # under concurrency; silence urllib3 for every implementation alike.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    child = None
+    if "--child" in argv:
+        position = argv.index("--child")
+        argv, child = argv[:position], argv[position + 1]
+    ARGV[:] = argv
     impl_name, url = argv[0], argv[1]
     auth = None
     if len(argv) > 2:
         with open(argv[3], encoding="ascii") as file:
             auth = (argv[2], file.read())
     impl = IMPLS[impl_name](url, auth)
+    if child == "rss":
+        print(child_rss(impl))
+        return 0
     data = Data()
     info = {
         "impl": impl_name,

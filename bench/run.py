@@ -3,6 +3,8 @@
     python bench/run.py                 # full run (5 rounds, ~5 minutes on 2 cores)
     python bench/run.py --quick         # smoke run (~1 minute), README left alone
     python bench/run.py --rounds 9      # more rounds for tighter medians
+    OBJECTSTORE_URL=http://host:8888 OBJECTSTORE_AUTH_KID=kid \
+        OBJECTSTORE_AUTH_KEY_FILE=private.pem python bench/run.py   # against another server
 
 What it does (bench/README.md explains why):
 
@@ -10,6 +12,9 @@ What it does (bench/README.md explains why):
    `objectstore-client` from PyPI (created and upgraded with pip; never a dependency of ours).
 2. Starts the local server (`python -m objectstore_client.testing`) as two separate
    processes: one without auth, one enforcing auth with an Ed25519 key generated now.
+   With `OBJECTSTORE_URL` set, uses that server instead, in one scenario: "auth" if
+   `OBJECTSTORE_AUTH_KID` and `OBJECTSTORE_AUTH_KEY_FILE` (an Ed25519 private key in PEM)
+   are set, else "no auth". `OBJECTSTORE_USECASE` names the usecase (default `bench`).
 3. Starts one worker process (`bench/_worker.py`) per implementation and scenario: `ours`
    and `raw-urllib3` with this interpreter, `upstream` with the virtualenv's.
 4. For each round, for each scenario and workload, runs every implementation in turn for a
@@ -39,6 +44,9 @@ from pathlib import Path
 from typing import IO, Any
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from _worker import WORKLOADS  # noqa: E402  (the one table of workloads)
+
 WORKER = BENCH / "_worker.py"
 README = BENCH / "README.md"
 VENV = BENCH / ".venv-upstream"
@@ -51,18 +59,8 @@ KID = "bench"
 IMPLS = ("ours", "raw-urllib3", "upstream")
 SCENARIOS = ("no auth", "auth")
 MIB = 1024 * 1024
-
-# name -> (description, unit shown in the table)
-WORKLOADS: dict[str, tuple[str, str]] = {
-    "put_1k": ("put 1 KiB", "ops/s"),
-    "get_1k": ("get 1 KiB", "ops/s"),
-    "put_1m_random": ("put 1 MiB random", "MiB/s"),
-    "put_1m_text": ("put 1 MiB text (compressible)", "MiB/s"),
-    "get_1m_random": ("get 1 MiB random", "MiB/s"),
-    "get_1m_text": ("get 1 MiB text (compressible)", "MiB/s"),
-    "delete": ("delete", "ops/s"),
-    "mixed_64k_8threads": ("8 threads, put+get 64 KiB", "ops/s"),
-}
+# Units of costs (lower is better); the others are throughputs.
+COST_UNITS = ("ms", "MiB")
 
 
 def log(message: str) -> None:
@@ -230,6 +228,7 @@ def measure(
     seconds: float,
     slices: int,
     workloads: Sequence[str],
+    scenarios: Sequence[str],
 ) -> list[dict[str, Any]]:
     """Returns one sample per (round, scenario, workload, implementation).
 
@@ -239,39 +238,48 @@ def measure(
     and goes within seconds, hits all three alike.
     """
     samples: list[dict[str, Any]] = []
-    total = rounds * len(SCENARIOS) * len(workloads)
+    plan = [
+        (scenario, workload)
+        for scenario in scenarios
+        for workload in workloads
+        if scenario in WORKLOADS[workload].scenarios or len(scenarios) == 1
+    ]
+    total = rounds * len(plan)
     done = 0
     started = time.monotonic()
     for round_index in range(rounds):
         log(f"round {round_index + 1}/{rounds}")
-        for scenario in SCENARIOS:
-            for workload in workloads:
-                sums = {
-                    impl: {"ops": 0.0, "elapsed": 0.0, "bytes": 0.0, "cpu": 0.0} for impl in IMPLS
-                }
-                for slice_index in range(slices):
-                    shift = (round_index + slice_index) % len(IMPLS)
-                    for impl in IMPLS[shift:] + IMPLS[:shift]:
-                        result = workers[(impl, scenario)].run(workload, seconds / slices)
-                        for name, total_so_far in sums[impl].items():
-                            sums[impl][name] = total_so_far + float(result[name])
-                for impl in IMPLS:
-                    samples.append(
-                        {
-                            "round": round_index,
-                            "scenario": scenario,
-                            "workload": workload,
-                            "impl": impl,
-                            **sums[impl],
-                        }
-                    )
-                done += 1
+        for scenario, workload in plan:
+            sums = {
+                impl: {"ops": 0.0, "elapsed": 0.0, "bytes": 0.0, "cpu": 0.0, "value": 0.0}
+                for impl in IMPLS
+            }
+            for slice_index in range(slices):
+                shift = (round_index + slice_index) % len(IMPLS)
+                for impl in IMPLS[shift:] + IMPLS[:shift]:
+                    result = workers[(impl, scenario)].run(workload, seconds / slices)
+                    for name, total_so_far in sums[impl].items():
+                        sums[impl][name] = total_so_far + float(result[name])
+            for impl in IMPLS:
+                samples.append(
+                    {
+                        "round": round_index,
+                        "scenario": scenario,
+                        "workload": workload,
+                        "impl": impl,
+                        **sums[impl],
+                    }
+                )
+            done += 1
         elapsed = time.monotonic() - started
         log(f"  {done}/{total} workloads measured, {elapsed:.0f}s elapsed")
     return samples
 
 
 def throughput(sample: dict[str, Any], unit: str) -> float:
+    """The sample's number in `unit`: a throughput, or a cost per operation."""
+    if unit in COST_UNITS:
+        return float(sample["value"]) / max(float(sample["ops"]), 1.0)
     if unit == "MiB/s":
         return float(sample["bytes"]) / MIB / float(sample["elapsed"])
     return float(sample["ops"]) / float(sample["elapsed"])
@@ -287,7 +295,9 @@ def summarize(samples: list[dict[str, Any]], workloads: Sequence[str]) -> list[d
     rows = []
     for scenario in SCENARIOS:
         for workload in workloads:
-            unit = WORKLOADS[workload][1]
+            if not any(s["scenario"] == scenario and s["workload"] == workload for s in samples):
+                continue
+            unit = WORKLOADS[workload].unit
             row: dict[str, Any] = {"scenario": scenario, "workload": workload, "unit": unit}
             runs = {
                 impl: sorted(
@@ -316,7 +326,7 @@ def summarize(samples: list[dict[str, Any]], workloads: Sequence[str]) -> list[d
                 row[f"ours/{label} runs"] = ratios
                 row[f"ours/{label} spread"] = _spread(ratios)
                 cpu_ratios = [
-                    a / b
+                    a / b if b else float("nan")
                     for a, b in zip(row["ours cpu runs"], row[f"{other} cpu runs"], strict=True)
                 ]
                 row[f"cpu ours/{label}"] = statistics.median(cpu_ratios)
@@ -346,6 +356,7 @@ def _ratio(row: dict[str, Any], name: str) -> str:
 
 
 def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    server = meta.get("server") or "the local server (in-memory), one process per scenario"
     lines = [
         f"Measured {meta['date']} on {meta['machine']}.",
         "",
@@ -353,6 +364,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"{meta['urllib3_ours']}); upstream: objectstore-client {meta['upstream_version']} "
         f"(PyPI latest, urllib3 {meta['urllib3_upstream']}); raw-urllib3: urllib3 "
         f"{meta['urllib3_ours']}.",
+        f"- Server: {server}.",
         f"- {meta['rounds']} rounds; in each, every implementation runs every workload for "
         f"{meta['seconds']:g} s in {meta['slices']} slices interleaved with the others'.",
         f"- Command: `{meta['command']}` ({meta['duration_seconds'] / 60:.1f} minutes)",
@@ -363,13 +375,22 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "| workload | auth | unit | ours | raw-urllib3 | upstream | ours ÷ raw | ours ÷ upstream |",
         "|---|---|---|--:|--:|--:|--:|--:|",
     ]
-    for row in rows:
-        lines.append(
-            f"| {WORKLOADS[row['workload']][0]} | {row['scenario']} | {row['unit']} "
-            f"| {_number(row['ours'])} | {_number(row['raw-urllib3'])} "
-            f"| {_number(row['upstream'])} | {_ratio(row, 'ours/raw')} "
-            f"| {_ratio(row, 'ours/upstream')} |"
-        )
+    throughputs = [row for row in rows if row["unit"] not in COST_UNITS]
+    costs = [row for row in rows if row["unit"] in COST_UNITS]
+    for row in throughputs:
+        lines.append(_row(row, with_unit=True))
+    if costs:
+        lines += [
+            "",
+            "Costs, median of the rounds (lower is better): import time in a fresh interpreter "
+            "(raw-urllib3: `import json, urllib3, zstandard`), and the peak RSS of a process "
+            "that does one 64 MiB round trip. Ratios as above, but here *below* 1.00 ours "
+            "costs less.",
+            "",
+            "| what | auth | unit | ours | raw-urllib3 | upstream | ours ÷ raw | ours ÷ upstream |",
+            "|---|---|---|--:|--:|--:|--:|--:|",
+        ]
+        lines += [_row(row, with_unit=True) for row in costs]
     lines += [
         "",
         "Client CPU time per operation in µs (lower is better): the CPU time of the whole "
@@ -379,9 +400,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "| workload | auth | ours | raw-urllib3 | upstream | ours ÷ raw | ours ÷ upstream |",
         "|---|---|--:|--:|--:|--:|--:|",
     ]
-    for row in rows:
+    for row in throughputs:
         lines.append(
-            f"| {WORKLOADS[row['workload']][0]} | {row['scenario']} "
+            f"| {WORKLOADS[row['workload']].description} | {row['scenario']} "
             f"| {_number(row['ours cpu'])} | {_number(row['raw-urllib3 cpu'])} "
             f"| {_number(row['upstream cpu'])} | {_ratio(row, 'cpu ours/raw')} "
             f"| {_ratio(row, 'cpu ours/upstream')} |"
@@ -389,9 +410,19 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines += [
         "",
         "Upstream runs with its defaults, as its users get it: its pool keeps 1 connection, "
-        "so in the 8-thread workload most requests open and close a connection of their own.",
+        "so in the 8-thread workloads most requests open and close a connection of their own.",
     ]
     return "\n".join(lines)
+
+
+def _row(row: dict[str, Any], *, with_unit: bool) -> str:
+    unit = f" {row['unit']} |" if with_unit else ""
+    return (
+        f"| {WORKLOADS[row['workload']].description} | {row['scenario']} |{unit} "
+        f"{_number(row['ours'])} | {_number(row['raw-urllib3'])} "
+        f"| {_number(row['upstream'])} | {_ratio(row, 'ours/raw')} "
+        f"| {_ratio(row, 'ours/upstream')} |"
+    )
 
 
 def update_readme(table: str) -> None:
@@ -466,31 +497,37 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
-    # Imported here: the benchmark needs our package installed in this interpreter.
-    from objectstore_client.testing import generate_keypair
-
     started = time.monotonic()
     upstream_version = ensure_upstream(args.upgrade)
-    keypair = generate_keypair()
+    external = external_server()
+    scenarios = [external[0]] if external else list(SCENARIOS)
     servers: list[Server] = []
     workers: dict[tuple[str, str], Worker] = {}
     with tempfile.TemporaryDirectory(prefix="objectstore-bench-") as tmp:
         workdir = Path(tmp)
-        public_key = workdir / "bench.public.pem"
-        public_key.write_text(keypair.public_pem)
-        private_key = workdir / "bench.private.pem"
-        private_key.write_text(keypair.private_pem)
         try:
-            for scenario in SCENARIOS:
-                authed = scenario == "auth"
-                server = Server(workdir, scenario.replace(" ", "-"), public_key if authed else None)
-                servers.append(server)
-                log(f"server ({scenario}): {server.url}")
-                auth = [KID, str(private_key)] if authed else []
+            if external:
+                scenario, url, auth = external
+                log(f"server ({scenario}): {url} (OBJECTSTORE_URL)")
                 for impl in IMPLS:
-                    workers[(impl, scenario)] = Worker(workdir, impl, scenario, server.url, auth)
+                    workers[(impl, scenario)] = Worker(workdir, impl, scenario, url, auth)
+            else:
+                public_key, private_key = _keypair(workdir)
+                for scenario in SCENARIOS:
+                    authed = scenario == "auth"
+                    name = scenario.replace(" ", "-")
+                    server = Server(workdir, name, public_key if authed else None)
+                    servers.append(server)
+                    log(f"server ({scenario}): {server.url}")
+                    auth = [KID, str(private_key)] if authed else []
+                    for impl in IMPLS:
+                        workers[(impl, scenario)] = Worker(
+                            workdir, impl, scenario, server.url, auth
+                        )
             check_workers(workers, upstream_version)
-            samples = measure(workers, args.rounds, args.seconds, args.slices, args.workloads)
+            samples = measure(
+                workers, args.rounds, args.seconds, args.slices, args.workloads, scenarios
+            )
         finally:
             for worker in workers.values():
                 worker.stop()
@@ -498,7 +535,7 @@ def main(argv: Sequence[str]) -> int:
                 server.stop()
 
     now = datetime.datetime.now(datetime.UTC).astimezone()
-    infos = {impl: workers[(impl, "no auth")].info for impl in IMPLS}
+    infos = {impl: workers[(impl, scenarios[0])].info for impl in IMPLS}
     meta = {
         "date": now.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine_description(),
@@ -510,6 +547,7 @@ def main(argv: Sequence[str]) -> int:
         "seconds": args.seconds,
         "slices": args.slices,
         "command": shlex.join(["python", "bench/run.py", *argv]),
+        "server": f"{external[1]} (OBJECTSTORE_URL)" if external else None,
         "workers": infos,
         "duration_seconds": round(time.monotonic() - started, 1),
     }
@@ -524,6 +562,33 @@ def main(argv: Sequence[str]) -> int:
         log(f"table written to {README.relative_to(BENCH.parent)}")
     log(f"total time {meta['duration_seconds']:.0f}s")
     return 0
+
+
+def external_server() -> tuple[str, str, list[str]] | None:
+    """(scenario, URL, worker auth arguments) of the server in `OBJECTSTORE_URL`, if set."""
+    url = os.environ.get("OBJECTSTORE_URL")
+    if not url:
+        return None
+    kid = os.environ.get("OBJECTSTORE_AUTH_KID")
+    key_file = os.environ.get("OBJECTSTORE_AUTH_KEY_FILE")
+    if bool(kid) != bool(key_file):
+        raise SystemExit("set both OBJECTSTORE_AUTH_KID and OBJECTSTORE_AUTH_KEY_FILE, or neither")
+    if kid and key_file:
+        return "auth", url, [kid, str(Path(key_file).resolve())]
+    return "no auth", url, []
+
+
+def _keypair(workdir: Path) -> tuple[Path, Path]:
+    """Writes a new Ed25519 key pair for the local auth server; returns (public, private)."""
+    # Imported here: the benchmark needs our package installed in this interpreter.
+    from objectstore_client.testing import generate_keypair
+
+    keypair = generate_keypair()
+    public_key = workdir / "bench.public.pem"
+    public_key.write_text(keypair.public_pem)
+    private_key = workdir / "bench.private.pem"
+    private_key.write_text(keypair.private_pem)
+    return public_key, private_key
 
 
 def check_workers(workers: dict[tuple[str, str], Worker], upstream_version: str) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import urllib3
 
 from objectstore_client import _protocol
-from objectstore_client._download import Translate
+from objectstore_client._download import Reopen, Translate
 from objectstore_client._measure import current_emitter, measure
 from objectstore_client._plans.request import CREATING_OPERATIONS, Endpoint, RequestPlan
 from objectstore_client._transport import Transport, translate_error
@@ -179,3 +179,7 @@ class RequestContext:
     def translator(method: str, path: str) -> Translate:
         """Turns network errors while reading a response body into the SDK's."""
         return lambda exc: translate_error(exc, method, path)
+
+    def resender(self, plan_for: Callable[[int, int | None], RequestPlan], target: str) -> Reopen:
+        """Sends `plan_for(first, last)` to `target`: how a broken download resumes."""
+        return lambda first, last: self.send(plan_for(first, last), target)[0]

@@ -7,15 +7,13 @@ import threading
 import time
 from collections import OrderedDict
 from enum import StrEnum
-from typing import Any, Self
-
-import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from typing import TYPE_CHECKING, Any, Self
 
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.scope import Scope
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["Permission", "SecretKey", "TokenGenerator", "TokenProvider"]
 
@@ -283,6 +281,10 @@ class TokenGenerator:
             "permissions": [str(p) for p in permissions],
             "exp": expires,
         }
+        # Imported on first use: pyjwt and cryptography take longer to import than the
+        # rest of the SDK, and most programs never sign a token.
+        import jwt
+
         token = jwt.encode(claims, self._private_key, algorithm="EdDSA", headers={"kid": self._kid})
         return token, float(expires)
 
@@ -295,6 +297,11 @@ TokenProvider = TokenGenerator | str
 
 
 def _load_private_key(secret_key: str) -> Ed25519PrivateKey:
+    # Imported on first use (see `_sign`).
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     if isinstance(secret_key, bytes):
         pem = secret_key
     elif isinstance(secret_key, str):

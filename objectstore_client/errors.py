@@ -41,13 +41,14 @@ All exceptions can be pickled, so they cross process boundaries intact.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self, cast
-
-import urllib3
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from objectstore_client._error_body import MAX_DETAIL_CHARS as _MAX_DETAIL_CHARS
+from objectstore_client._error_body import body_text as _body_text
 from objectstore_client._error_body import json_detail as _json_detail
-from objectstore_client._urllib3_mirror import mirror_error
+
+if TYPE_CHECKING:  # urllib3 is imported on use: `import objectstore_client` does without it
+    import urllib3
 
 __all__ = [
     "ArgumentError",
@@ -138,6 +139,8 @@ class TransportError(ObjectstoreError):
     @classmethod
     def from_urllib3(cls, message: str, error: BaseException) -> Self:
         """A `cls` that is also urllib3's `error`, for 0.2.x handlers (`mirror_error`)."""
+        from objectstore_client._urllib3_mirror import mirror_error
+
         return mirror_error(cls, message, error)
 
 
@@ -375,11 +378,7 @@ def raise_for_status(
     status = response.status
     if status < 400:
         return
-    try:
-        body = (response.data or b"").decode("utf-8", "replace")
-    except (urllib3.exceptions.HTTPError, OSError):
-        # The body is a courtesy; the status alone is the error.
-        body = ""
+    body = _body_text(response)
     by_status = error_class_for_status(status, body, method)
     if issubclass(by_status, error_type):
         error_type = by_status

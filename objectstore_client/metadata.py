@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from urllib3 import HTTPHeaderDict
-
 from objectstore_client._duration import format_timedelta, parse_timedelta
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.utils import decode_header_value
@@ -177,8 +175,11 @@ class Metadata:
 def _last_value(headers: Mapping[str, str], name: str) -> str:
     # urllib3 joins a repeated header's values with ", "; the last one counts, as it
     # always has (earlier versions went through every value in turn).
-    if isinstance(headers, HTTPHeaderDict):
-        return headers.getlist(name)[-1]
+    # Duck-typed (urllib3's `HTTPHeaderDict` has `getlist`): importing urllib3 here would
+    # make `import objectstore_client` pay for it.
+    getlist = getattr(headers, "getlist", None)
+    if getlist is not None:
+        return str(getlist(name)[-1])
     return headers[name]
 
 

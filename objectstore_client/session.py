@@ -7,6 +7,7 @@ reads the result. See docs/architecture.md.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -243,9 +244,11 @@ class Session(
         unless it covers the whole object. An end past the object's end is cut to it.
 
         Read the payload to the end, close it or use the response as a context manager to
-        release the connection. The request is retried as described in `Client`; reading
-        the payload is not. `progress` is called with a `Progress` on the thread that
-        reads the payload, after each read (the total is known unless decoding).
+        release the connection. The request is retried as described in `Client`; a
+        connection that breaks while the payload is read is resumed where it broke with a
+        `Range` request (up to 3 times), after checking that the object did not change.
+        `progress` is called with a `Progress` on the thread that reads the payload, after
+        each read (the total is known unless decoding).
 
         Raises:
             ObjectNotFound: The object does not exist or has expired (status 404, also a
@@ -282,7 +285,9 @@ class Session(
                 response, _ = context.send(plan.request, path)
             except RangeNotSatisfiable as exc:
                 raise ranges.unsatisfiable(exc, plan.range or ByteRange(0), path) from exc
-        result = objects.read_get(response, plan, path, context.translator("GET", path))
+
+        reopen = context.resender(functools.partial(objects.plan_resume_get, plan), path)
+        result = objects.read_get(response, plan, path, context.translator("GET", path), reopen)
         if progress is None:
             return result
         decoded = result.metadata.compression != response.headers.get("content-encoding")

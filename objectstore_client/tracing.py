@@ -7,12 +7,10 @@ function here does nothing, at the cost of one check.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
-
-import sentry_sdk
-from sentry_sdk.integrations.stdlib import StdlibIntegration
 
 from objectstore_client.scope import Scope
 
@@ -83,6 +81,12 @@ NO_SPAN = _NoSpan()
 
 def tracing_active() -> bool:
     """Whether sentry-sdk is initialised and active, so that spans would be recorded."""
+    # sentry-sdk is imported here, not at the top: it takes longer to import than the
+    # whole SDK. A program that never imported it cannot have initialised it.
+    if "sentry_sdk" not in sys.modules:
+        return False
+    import sentry_sdk
+
     return sentry_sdk.get_client().is_active()
 
 
@@ -110,6 +114,8 @@ def storage_span(
         return
     if not isinstance(usecase, str):
         usecase = usecase.name
+    import sentry_sdk
+
     op = f"objectstore.{operation}"
     with sentry_sdk.start_span(op=op, name=f"{op} {usecase}", origin=SPAN_ORIGIN) as started:
         span = _GuardedSpan(started)
@@ -129,6 +135,11 @@ def trace_propagation_headers() -> Iterator[tuple[str, str]]:
     because that integration adds the same headers to every request itself; sending them
     twice would give the request two `sentry-trace` headers.
     """
+    if "sentry_sdk" not in sys.modules:
+        return  # never imported, so never initialised (see `tracing_active`)
+    import sentry_sdk
+    from sentry_sdk.integrations.stdlib import StdlibIntegration
+
     client = sentry_sdk.get_client()
     if not client.is_active() or client.get_integration(StdlibIntegration) is not None:
         return

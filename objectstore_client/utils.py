@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import IO
 from urllib.parse import quote, unquote
 
-import filetype
-
 __all__ = [
     "decode_header_value",
     "encode_header_value",
@@ -52,6 +50,8 @@ def guess_mime_type(contents: bytes | bytearray | memoryview | IO[bytes]) -> str
         position = contents.tell()
         header = contents.read(_SNIFF_BYTES)
         contents.seek(position)
+    import filetype  # on first use: it loads dozens of modules
+
     kind = filetype.guess(header)
     return kind.mime if kind else None
 

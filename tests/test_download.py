@@ -87,7 +87,12 @@ class CountingResponse(urllib3.HTTPResponse):
     """Records the size of every read of the body."""
 
     def __init__(self, body: bytes) -> None:
-        super().__init__(body=io.BytesIO(body), preload_content=False)
+        super().__init__(
+            body=io.BytesIO(body),
+            preload_content=False,
+            status=200,
+            headers={"content-length": str(len(body))},
+        )
         self.reads: list[int | None] = []
 
     def read(self, amt=None, *args, **kwargs):
@@ -107,7 +112,7 @@ def test_whole_read_takes_the_body_in_one_read(body, decompress, expected):
     response = CountingResponse(body)
     stream = Payload(response, decompress=decompress, translate=translate)
     assert stream.read() == expected
-    assert response.reads == [None]
+    assert response.reads == [len(body)]
     assert response.closed  # the body was read to its end, so the connection is reusable
     assert stream.read() == b""
 
@@ -154,9 +159,14 @@ def test_whole_read_of_a_frame_with_a_large_window():
     assert payload(unsized, True).read() == b"after"
 
 
-def test_whole_read_of_an_empty_body():
-    assert payload(b"", True).read() == b""
+def test_an_empty_body_is_an_empty_object_unless_it_claims_zstd():
     assert payload(b"", False).read() == b""
+    # Even an empty object compresses to a frame: an empty zstd body lost its bytes
+    # (issue 11).
+    with pytest.raises(DecodeError, match="empty"):
+        payload(b"", True).read()
+    with pytest.raises(DecodeError, match="empty"):
+        payload(b"", True).read(10)
 
 
 def test_whole_read_of_corrupt_frame_raises_decode_error():

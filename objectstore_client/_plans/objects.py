@@ -10,7 +10,7 @@ from typing import IO, cast
 import urllib3
 
 from objectstore_client import _protocol, _validation
-from objectstore_client._download import GetResponse, Payload, Translate
+from objectstore_client._download import GetResponse, Payload, Reopen, Translate
 from objectstore_client._plans.ranges import parse_content_range
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client._plans.upload_headers import plan_upload_headers
@@ -32,6 +32,7 @@ __all__ = [
     "plan_get",
     "plan_head",
     "plan_put",
+    "plan_resume_get",
     "read_get",
     "read_head",
     "read_put",
@@ -187,15 +188,30 @@ def plan_get(
     return GetPlan(request, bool(decompress), accepted, checked_range)
 
 
+def plan_resume_get(plan: GetPlan, first: int, last: int | None) -> RequestPlan:
+    """The GET that resumes a broken download: stored bytes `first` to `last` (protocol §7).
+
+    `last` is inclusive; `None` asks for everything to the end.
+    """
+    end = "" if last is None else str(last)
+    headers = {**plan.request.headers, "Range": f"bytes={first}-{end}"}
+    return dataclasses.replace(plan.request, headers=headers)
+
+
 def read_get(
-    response: urllib3.BaseHTTPResponse, plan: GetPlan, path: str, translate: Translate
+    response: urllib3.BaseHTTPResponse,
+    plan: GetPlan,
+    path: str,
+    translate: Translate,
+    reopen: Reopen | None = None,
 ) -> GetResponse:
     """Wraps a successful GET's streaming response as a `GetResponse` (protocol §8).
 
     zstd payloads are decoded as they are read unless the caller accepts zstd (then
     `metadata.compression` says so) or the answer is a part of the object (a 206 that
     does not cover it all: returned as stored); the returned metadata says `None` for a
-    payload decoded here. `translate` turns network errors while reading into the SDK's.
+    payload decoded here. `translate` turns network errors while reading into the SDK's;
+    `reopen` (see `plan_resume_get`) lets the payload resume after a broken connection.
 
     Raises:
         UnsupportedCompression: The payload uses an encoding other than zstd and is to be
@@ -217,7 +233,7 @@ def read_get(
                 f"GET {path}: cannot decompress {metadata.compression!r}; use decompress=False"
             )
         metadata = dataclasses.replace(metadata, compression=None)
-    payload = Payload(response, decompress=decompressing, translate=translate)
+    payload = Payload(response, decompress=decompressing, translate=translate, reopen=reopen)
     return GetResponse(metadata, cast(IO[bytes], payload))
 
 

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from urllib3.connectionpool import HTTPConnectionPool
-
 from objectstore_client import _protocol
 from objectstore_client._missing import MissingMode
 from objectstore_client._validation.arguments import type_name
@@ -129,6 +127,9 @@ def check_injected_pool(
 
     Pool settings cannot be combined with it: the pool is used as it is configured.
     """
+    # Imported on use: `import objectstore_client` does without urllib3.
+    from urllib3.connectionpool import HTTPConnectionPool
+
     if not isinstance(pool, HTTPConnectionPool):
         raise InvalidArgumentType(
             "pool", f"must be a urllib3 HTTPConnectionPool, got {type_name(pool)}"
