@@ -190,7 +190,7 @@ class RawUrllib3(Impl):
 
     zstd-compressed bodies with `Content-Encoding: zstd` and `Content-Length`, the same
     paths and `User-Agent`, and with auth an `Authorization: Bearer` JWT signed for every
-    request (spec §13: header `kid`, claims `res`, `permissions`, `exp`) with a key parsed
+    request (protocol §13: header `kid`, claims `res`, `permissions`, `exp`) with a key parsed
     once. Downloads are read whole and decompressed.
     """
 

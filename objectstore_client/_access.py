@@ -84,7 +84,7 @@ class SharingVerbs(SessionBase):
         Uses the client's scheme, brackets IPv6 addresses and percent-encodes the key.
         Without `token_validity` the URL carries no token, as in objectstore-client
         0.0.19. With it, a read-only token for this session's whole scope, valid that
-        long, travels in the `os_auth` query parameter (spec §13.2): any HTTP client can
+        long, travels in the `os_auth` query parameter (protocol §13.2): any HTTP client can
         then read (GET, HEAD) any object of the scope with the URL, until it expires.
         The server ignores `os_auth` when the request also has an auth header. Note that
         the server stores bytes as uploaded: a zstd-compressed object is served with
@@ -113,7 +113,7 @@ class SharingVerbs(SessionBase):
     ) -> str:
         """Returns a URL that lets anyone `GET` or `HEAD` one object for `duration`.
 
-        The URL is signed with the session's key (spec §13.6): no token is needed, any
+        The URL is signed with the session's key (protocol §13.6): no token is needed, any
         HTTP client can use it as it is (it must be sent verbatim), and a `GET`
         signature also serves `HEAD` and back. The server refuses other methods, other
         objects and changed URLs. It is valid from signing time (to the second) for

@@ -1,4 +1,4 @@
-"""Durations in `x-sn-expiration`: one writer, one lenient reader (spec §5.4)."""
+"""Durations in `x-sn-expiration`: one writer, one lenient reader (protocol §5.4)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 
 _NS_PER_SECOND = 1_000_000_000
 
-# humantime's units (spec §5.4.1), which cover everything a server has ever written:
+# humantime's units (protocol §5.4.1), which cover everything a server has ever written:
 # humantime output (`1year 2months 3days 4h 5m 6s 7ms 8us 9ns`), objectstore-client 0.0.19's
 # `N days M seconds` and 0.2.10's `Nd Nh Nm Ns`. Case matters: `M` is a month, `m` a minute.
 # In nanoseconds, so that whole numbers, all a server writes, add up as integers: Fraction

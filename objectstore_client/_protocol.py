@@ -29,7 +29,7 @@ from objectstore_client.scope import EMPTY_SCOPES, Scope
 from objectstore_client.utils import encode_header_value
 
 # Left unescaped in paths: RFC 3986 unreserved characters (always kept by `quote`), the
-# sub-delims and `:` `@` (spec §2.6). Everything else, `%` included, becomes `%XX`, so the
+# sub-delims and `:` `@` (protocol §2.6). Everything else, `%` included, becomes `%XX`, so the
 # server's percent-decoding gives back exactly the key we were given. urllib3 leaves
 # these characters alone, so the path reaches the server byte for byte.
 _SEGMENT_SAFE = ":@!$&'()*+,;="
@@ -111,7 +111,7 @@ def put_headers(
     filename: str | None,
     metadata: Mapping[str, str],
 ) -> dict[str, str]:
-    """The metadata headers of an upload (spec §5.1); free text is percent-encoded."""
+    """The metadata headers of an upload (protocol §5.1); free text is percent-encoded."""
     headers: dict[str, str] = {}
     if compression == "zstd":
         headers["Content-Encoding"] = "zstd"
@@ -147,7 +147,7 @@ def parse_key_response(body: bytes, method: str, path: str) -> str:
 
 
 def extend_expiry_body(target: datetime | tuple[Literal["creation", "now"], timedelta]) -> bytes:
-    """The JSON body of an extend-expiry `PATCH` (spec §18.2).
+    """The JSON body of an extend-expiry `PATCH` (protocol §18.2).
 
     `{"extend_expiry": {"at": "<ISO 8601 in UTC>"}}` for a deadline, or
     `{"extend_expiry": {"after": "<Nd Nh Nm Ns>", "from": "creation" | "now"}}`.

@@ -1,4 +1,4 @@
-"""Authentication: EdDSA-signed JWTs (spec §13), static tokens, presigned URL signatures."""
+"""Authentication: EdDSA-signed JWTs (protocol §13), static tokens, presigned URL signatures."""
 
 from __future__ import annotations
 
@@ -162,7 +162,7 @@ class TokenGenerator:
         """Signs a token for `usecase` and `scope`, to hand to a service that holds no key.
 
         The server accepts it for requests to `usecase` whose scope components all
-        appear in `scope` (spec §13.4), with the given permissions, for `expiry_seconds`
+        appear in `scope` (protocol §13.4), with the given permissions, for `expiry_seconds`
         from now (plus the server's 60 s leeway). Every call returns a token valid for
         its whole lifetime: one signed earlier in the same second is identical (Ed25519
         signatures are deterministic) and is reused, anything older is not. Also

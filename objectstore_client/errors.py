@@ -246,7 +246,7 @@ class ExpiryExtensionRejected(RequestError):
 class ExpiryExtensionUnsupported(RequestError):
     """405 to `Session.extend_expiry`: the server has no endpoint to extend expiry.
 
-    Servers before the extend-expiry endpoint (including the one the spec describes)
+    Servers before the extend-expiry endpoint (including the 0.2.0 release)
     answer its `PATCH` with 405 Method Not Allowed. On such servers the only way to change
     an object's expiration is to upload it again with a new `expiration_policy`.
     """

@@ -93,7 +93,7 @@ class Manual:
     """Never expire the object; it stays until deleted.
 
     Pass it to `Session.put(expiration_policy=...)` to store one object without the
-    usecase's default expiration. Written as `manual` on the wire (spec §5.4.1).
+    usecase's default expiration. Written as `manual` on the wire (protocol §5.4.1).
     """
 
 

@@ -1,4 +1,4 @@
-"""Presigned URLs: a signed, time-limited GET/HEAD URL that needs no token (spec §13.6).
+"""Presigned URLs: a signed, time-limited GET/HEAD URL that needs no token (protocol §13.6).
 
 A presigned URL carries four query parameters, `os_kid`, `os_timestamp`, `os_duration`
 and `os_sig`, where `os_sig` is an Ed25519 signature over the request's canonical form
@@ -11,9 +11,9 @@ byte for byte: a proxy that strips a base path from `Client(base_url=...)` or re
 the percent-encoding breaks it (the server answers 401). The URLs this module builds use
 only characters that browsers and HTTP libraries send unchanged.
 
-Presigned URLs are experimental on the server (spec §13.6).
+Presigned URLs are experimental on the server (protocol §13.6).
 
-This module also names the `os_auth` query parameter of token URLs (spec §13.2), built by
+This module also names the `os_auth` query parameter of token URLs (protocol §13.2), built by
 `Session.object_url(key, token_validity=...)`.
 """
 
@@ -71,7 +71,7 @@ _QUERY_VALUE_SAFE = ":"
 
 
 def build_canonical_form(method: str, encoded_path: str, encoded_query: str) -> str:
-    """Returns the string a presigned URL's signature covers (spec §13.6).
+    """Returns the string a presigned URL's signature covers (protocol §13.6).
 
     Three lines joined by a newline: the method upper-cased with `HEAD` read as `GET`; the
     path exactly as sent (still percent-encoded); and the query's `name=value` pieces with

@@ -1,4 +1,4 @@
-"""Scopes: the ordered `name=value` namespace inside a usecase (spec §2.4)."""
+"""Scopes: the ordered `name=value` namespace inside a usecase (protocol §2.4)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 
 __all__ = ["EMPTY_SCOPES", "SCOPE_VALUE_ALLOWED_CHARS", "Scope"]
 
-# Characters allowed in a scope's names and values: the server's set (spec §2.4). All are
+# Characters allowed in a scope's names and values: the server's set (protocol §2.4). All are
 # URL-safe, so the scope segment is sent without percent-encoding. `.` is excluded because
 # storage backends use it to join a name and its value.
 SCOPE_VALUE_ALLOWED_CHARS = set(string.ascii_letters + string.digits + "-_()$!+'")

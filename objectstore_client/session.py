@@ -317,7 +317,7 @@ class Session(
         """Returns an object's metadata without its payload.
 
         Counts as an access: it extends a time-to-idle expiration. Accepts the 204 of
-        the server described in the spec and the 200 (with the size) of newer servers.
+        0.2.0 servers and the 200 (with the size) of newer servers.
 
         Raises:
             ObjectNotFound: The object does not exist or has expired (status 404), unless
@@ -375,7 +375,7 @@ class Session(
         so success does not tell whether it moved. A time-to-live policy's duration grows
         to match; a time-to-idle policy's is kept. Needs the `object.write` permission.
 
-        Only newer servers have this endpoint (a `PATCH`, spec §18.2); older ones answer
+        Only newer servers have this endpoint (a `PATCH`, protocol §18.2); older ones answer
         405, raised as `ExpiryExtensionUnsupported`.
 
         Retries: the request is retried like a PUT (see `Client`). That is harmless:

@@ -218,7 +218,7 @@ def test_escalation_is_refused_at_signing_time(objectstore_auth_server, objectst
 
 
 def test_presigning_needs_read_permission_on_the_server(objectstore_keypair, objectstore_usecase):
-    """The server also refuses a presigned URL whose key may not read (spec §13.6 step 7)."""
+    """The server also refuses a presigned URL whose key may not read (protocol §13.6 step 7)."""
     keys = {
         TEST_KID: AuthKey(
             public_keys=(objectstore_keypair.public_pem,),

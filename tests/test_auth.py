@@ -232,7 +232,7 @@ def test_static_token(objectstore_auth_server, objectstore_keypair, objectstore_
     token = generator.sign_for_scope(objectstore_usecase, Scope(org=42, project=1337))
     with Client(objectstore_auth_server.url, token=token) as client:
         key = client.session(Usecase(objectstore_usecase), org=42, project=1337).put(b"x")
-        # The token covers any subset of its scope (spec §13.4), not a different one.
+        # The token covers any subset of its scope (protocol §13.4), not a different one.
         assert client.session(Usecase(objectstore_usecase), org=42).get_or_none(key) is None
         with pytest.raises(PermissionDenied):
             client.session(Usecase(objectstore_usecase), org=43).put(b"x")

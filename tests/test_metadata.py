@@ -49,7 +49,7 @@ def test_format_timedelta_rejects_negative():
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [
-        # humantime output of the server (spec §5.4.2)
+        # humantime output of the server (protocol §5.4.2)
         pytest.param("30s", 30, id="30s"),
         pytest.param("1m 30s", 90, id="1m-30s"),
         pytest.param("1day", DAY, id="1day"),

@@ -1,4 +1,4 @@
-"""The presign protocol (pure): canonical form, timestamps, signed paths (spec §13.6)."""
+"""The presign protocol (pure): canonical form, timestamps, signed paths (protocol §13.6)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """docs/protocol.md: numbered headings with stable anchors, and every `§N.M` citation resolves.
 
-Code, tests and docs cite the wire protocol as `protocol §13.6`, `spec §13.6` (the older
+Code, tests and docs cite the wire protocol as `protocol §13.6`, `protocol §13.6` (the older
 wording) or a bare `§13.6`, sometimes as ranges (`§13.1-§13.5`, `§§2.3-2.5`), lists
 (`§§2.3, 2.5`) or list items (`§19 items 6, 7`). Each cited number must be a numbered heading of
 docs/protocol.md, so a renumbered or deleted section breaks this test, not a reader's trust.
@@ -196,7 +196,7 @@ def test_anchors_are_unique_in_the_document() -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        pytest.param('"""spec §13.6: presign"""', ["13.6"], id="spec"),
+        pytest.param('"""protocol §13.6: presign"""', ["13.6"], id="spec"),
         pytest.param("see protocol §23.4.", ["23.4"], id="protocol-sentence-end"),
         pytest.param("(§5.4.1)", ["5.4.1"], id="bare-in-parentheses"),
         pytest.param("§9.1/§9.2 [PROD]", ["9.1", "9.2"], id="slash-list"),
@@ -206,7 +206,7 @@ def test_anchors_are_unique_in_the_document() -> None:
         pytest.param("§13.1\u201313.6 auth", ["13.1", "13.6"], id="range-en-dash"),
         pytest.param("§§2.3-2.5", ["2.3", "2.5"], id="double-sign-range"),
         pytest.param("§§2.3, 2.5 and 2.7", ["2.3", "2.5", "2.7"], id="double-sign-list"),
-        pytest.param("(spec §19 items 6, 7, 18)", ["19.6", "19.7", "19.18"], id="items"),
+        pytest.param("(protocol §19 items 6, 7, 18)", ["19.6", "19.7", "19.18"], id="items"),
         pytest.param("§19 item 4", ["19.4"], id="one-item"),
         pytest.param("§14, 1000 operations", ["14"], id="single-sign-no-list"),
         pytest.param("(RFC 9110 §12.5.3)", [], id="rfc"),

@@ -24,7 +24,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Visible ASCII and spaces: values sent in headers without encoding (content type).
 _HEADER_TEXT = re.compile(r"[\x20-\x7e]*")
-# The media types the server accepts (HTTP API spec §5.3): `type/subtype`, each 1-127
+# The media types the server accepts (protocol §5.3): `type/subtype`, each 1-127
 # characters starting alphanumeric or `*`, then `; name=value` parameters whose value is a
 # token or a quoted string, and an optional trailing `;`. Anything else gets a 400.
 _MEDIA_CHAR = r"[A-Za-z0-9!#$&\-^_.+%*']"

@@ -20,9 +20,9 @@ public 0.2.0 release (HEAD 204, humantime durations, raw metadata values, ...). 
 axis is independent of `semantics` below, except that today's filesystem backend enforces
 expiry, renews TTI and answers 204 to deleting a missing key, as production does.
 
-Fidelity: the server follows the **production** backends (GCS/BigTable) where the spec says
+Fidelity: the server follows the **production** backends (GCS/BigTable) where docs/protocol.md says
 the backends differ. Where the real server's *filesystem* backend behaves differently, this
-is the list (spec §19 items 6, 7, 18); pass `semantics="filesystem"` to get those quirks:
+is the list (protocol §19 items 6, 7, 18); pass `semantics="filesystem"` to get those quirks:
 
 * DELETE of a missing key: production 204 (idempotent); filesystem 500 with a JSON i/o error,
   also as a 500 part in a batch (§6.5, §10.3).
@@ -31,7 +31,8 @@ is the list (spec §19 items 6, 7, 18); pass `semantics="filesystem"` to get tho
   forever and never bumps TTI (§9.2, §9.3).
 * Multipart (§11.2, §11.3): part etags are `"etag-<part>-<declared length>"` including the
   quotes, and an unknown upload id on part upload or list is a 500 while abort of an unknown
-  upload is a 204. The spec documents only the filesystem backend here, so both modes do this.
+  upload is a 204. docs/protocol.md documents only the filesystem backend here, so both modes
+  do this.
 
 Unlike the filesystem backend, object keys never become file paths: no key, scope or usecase
 (empty, `.`, `..`, `%2F`, absolute-looking) can read or write outside the storage directory,
@@ -43,7 +44,7 @@ directory you gave it still knows its sessions; the completing chunk publishes t
 one atomic write with the metadata of the create request. `resumable_granularity` sets the
 granularity sessions announce (default 0, as the real filesystem backend).
 
-Connection limits (both versions; the spec is silent, so these are our choices): at most
+Connection limits (both versions; docs/protocol.md is silent, so these are our choices): at most
 `max_connections` open connections (default: half the free file descriptors, at most 1024),
 one more gets a 503 and is closed; a request head must be complete within `header_timeout`
 (10 s); idle keep-alive connections close after `keepalive_timeout` (30 s); and when

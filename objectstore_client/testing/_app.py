@@ -1,4 +1,4 @@
-"""The request pipeline, in the real server's order (spec §3), and the services handlers share."""
+"""The request pipeline in the real server's order (protocol §3); the services handlers share."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ class App:
 
     @staticmethod
     def exempt(path: str) -> bool:
-        """Paths not subject to the in-flight request limit (spec §1, §12)."""
+        """Paths not subject to the in-flight request limit (protocol §1, §12)."""
         return path in ("/health", "/ready", "/keda") or path.startswith("/debug/")
 
     def handle(self, request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Authentication and authorization of the real server (spec §13), with its exact outcomes.
+"""Authentication and authorization of the real server (protocol §13), with its exact outcomes.
 
 JWTs are verified by hand (not with a JWT library) so that the order of checks, and so
 which of 400/401/403 a broken token gets, is exactly the server's (§13.3).
@@ -56,10 +56,10 @@ class Grant:
     scopes: Mapping[str, str] | None = None
     presigned: bool = False
     enforced: bool = True
-    """False with `auth.enforce = false`: failures are logged, not raised (spec §13.1)."""
+    """False with `auth.enforce = false`: failures are logged, not raised (protocol §13.1)."""
 
     def check(self, permission: str, usecase: str, scopes: tuple[tuple[str, str], ...]) -> None:
-        """Raises 403 unless the operation is covered (spec §13.4, §13.6 step 8)."""
+        """Raises 403 unless the operation is covered (protocol §13.4, §13.6 step 8)."""
         if self.permissions is None:
             return
         try:
@@ -168,7 +168,7 @@ class Verifier:
         return Grant(frozenset(permissions) & max_permissions, usecase, scopes)
 
     def _presigned(self, method: str, path: str, pieces: list[str]) -> Grant:
-        # Verification order of spec §13.6.
+        # Verification order of protocol §13.6.
         if method not in ("GET", "HEAD"):
             raise AuthFailure(403, "presigned URLs are not supported for this method")
         invalid = AuthFailure(400, "bad request", "presigned URL has missing or invalid parameters")
@@ -216,7 +216,7 @@ Headers = list[tuple[str, str]]
 
 
 def canonical_request(method: str, raw_path: str, raw_query: str) -> str:
-    """The string a presigned URL signs (spec §13.6): method, raw path, canonical query."""
+    """The string a presigned URL signs (protocol §13.6): method, raw path, canonical query."""
     # Deliberately independent of the SDK's presign module: the server checks the client, and
     # sharing the code would let one mistake pass on both sides.
     pieces = []
@@ -239,7 +239,7 @@ def _name(piece: str) -> str:
 
 
 def _header_token(headers: Headers) -> str | None:
-    """`x-os-auth` if present (even when malformed), else `authorization` (spec §13.2)."""
+    """`x-os-auth` if present (even when malformed), else `authorization` (protocol §13.2)."""
     for header in ("x-os-auth", "authorization"):
         value = next((v for k, v in headers if k == header), None)
         if value is None:

@@ -1,4 +1,4 @@
-"""The batch endpoint (spec §10): multipart/form-data in, a streamed multipart response out.
+"""The batch endpoint (protocol §10): multipart/form-data in, a streamed multipart response out.
 
 Operations run one at a time in request order, so "completion order" (which clients must
 not rely on) happens to equal request order here. The response is produced lazily while
@@ -346,7 +346,7 @@ def _execute(
             meta_headers.append(("x-sn-size", str(stored.size)))
         if kind == "head":
             return _ok_part(context, index, 204, kind, key, meta_headers), b""
-        # Batch get buffers the whole object, as the real server does (spec §10.2).
+        # Batch get buffers the whole object, as the real server does (protocol §10.2).
         data = b"".join(stored.blob.iter_range(0, stored.size))
     finally:
         stored.blob.close()

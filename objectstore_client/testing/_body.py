@@ -1,4 +1,4 @@
-"""Request bodies: content-length delimited, chunked, `Expect: 100-continue` (spec §1)."""
+"""Request bodies: content-length delimited, chunked, `Expect: 100-continue` (protocol §1)."""
 
 from __future__ import annotations
 

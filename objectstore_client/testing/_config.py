@@ -28,7 +28,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class AuthKey:
-    """A key id's verification keys and the most its tokens may be granted (spec §13.1)."""
+    """A key id's verification keys and the most its tokens may be granted (protocol §13.1)."""
 
     public_keys: tuple[str, ...]
     """Ed25519 public keys in PEM `PUBLIC KEY` form, tried in order (several = rotation)."""
@@ -54,7 +54,7 @@ class AuthKey:
 class UsecasePolicy:
     """Which expiration policies a usecase accepts on writes (protocol §9.6).
 
-    The real server's config field names are not in the spec; these are ours.
+    The real server's config field names are not in docs/protocol.md; these are ours.
     """
 
     allow_manual: bool = True
@@ -71,7 +71,7 @@ class UsecasePolicy:
 
 @dataclass(frozen=True)
 class Killswitch:
-    """Blocks matching requests with 403 (spec §14); a killswitch with no fields blocks all."""
+    """Blocks matching requests with 403 (protocol §14); a killswitch with no fields blocks all."""
 
     usecase: str | None = None
     scopes: Mapping[str, str] = field(default_factory=dict)
@@ -176,7 +176,7 @@ class ServerConfig:
         if self.max_requests < 1 or self.max_concurrency < 1:
             raise ConfigError("max_requests and max_concurrency must be at least 1")
         if self.enforce_auth and not self.auth_keys:
-            # The real server refuses to start in this state (spec §13.1).
+            # The real server refuses to start in this state (protocol §13.1).
             raise ConfigError(
                 "auth.enforce (OS__AUTH__ENFORCE): enforcement needs at least one key in "
                 "auth.keys (OS__AUTH__KEYS or --auth-key)"
@@ -207,7 +207,7 @@ class ServerConfig:
 
     @property
     def auth_enforced(self) -> bool:
-        """Whether auth failures are errors (else they are only logged, spec §13.1)."""
+        """Whether auth failures are errors (else they are only logged, protocol §13.1)."""
         if not self.auth_keys:
             return False
         return True if self.enforce_auth is None else self.enforce_auth

@@ -1,4 +1,4 @@
-"""The server's duration grammar (humantime, spec §5.4.1) and its canonical output (§5.4.2).
+"""The server's duration grammar (humantime, protocol §5.4.1) and its canonical output (§5.4.2).
 
 This is deliberately strict: anything the real server rejects must be rejected here. The
 SDK's own, lenient parser lives in `objectstore_client.metadata`; they are different rules.
@@ -187,7 +187,7 @@ MANUAL = Policy("manual")
 
 
 def parse_policy(text: str) -> Policy:
-    """Parses an `x-sn-expiration` value (case-sensitive prefixes, spec §5.4.1)."""
+    """Parses an `x-sn-expiration` value (case-sensitive prefixes, protocol §5.4.1)."""
     if text == "manual":
         return MANUAL
     kind, sep, rest = text.partition(":")

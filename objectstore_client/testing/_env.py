@@ -197,7 +197,7 @@ def parse_auth_keys(value: Value, setting: str = "OS__AUTH__KEYS") -> dict[str, 
 
 
 def config_from_env(env: Mapping[str, str], base: ServerConfig) -> ServerConfig:
-    """Overlays the real server's `OS__*` variables (spec §15) onto `base`.
+    """Overlays the real server's `OS__*` variables (protocol §15) onto `base`.
 
     Unknown `OS__*` keys are ignored, as the real server ignores unknown config keys.
     """

@@ -1,6 +1,6 @@
 """How the filesystem backend's keys behave, emulated without building any path from a key.
 
-The real filesystem backend appends the key to a directory path (spec §2.5, §19 item 13), so
+The real filesystem backend appends the key to a directory path (protocol §2.5, §19 item 13), so
 `x/../y` aliases `y`, `a//b` aliases `a/b`, a key ending in `/` cannot be written, `a` and
 `a/b` cannot coexist, and each component is limited to 255 bytes. With
 `semantics="filesystem"` the local server reproduces those outcomes by normalising keys and

@@ -36,7 +36,7 @@ from objectstore_client.testing._limits import (
 logger = logging.getLogger(__name__)
 
 # hyper's defaults: at most 100 header fields, and a read buffer of 8192 + 4096 * 100 bytes
-# for the request line plus headers (spec §1).
+# for the request line plus headers (protocol §1).
 MAX_HEADERS = 100
 MAX_HEAD_BYTES = 8192 + 4096 * 100
 # An unread request body up to this size is discarded to keep the connection alive.

@@ -1,4 +1,4 @@
-"""JSON request bodies read as axum's `Json` extractor does (spec §4.2)."""
+"""JSON request bodies read as axum's `Json` extractor does (protocol §4.2)."""
 
 from __future__ import annotations
 

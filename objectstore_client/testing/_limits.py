@@ -1,6 +1,6 @@
 """Connection-level limits of the local server: the connection cap, deadlines, accept back-off.
 
-The real server's spec states only the in-flight request limit (`http.max_requests`, protocol
+docs/protocol.md states only the in-flight request limit (`http.max_requests`, protocol
 §1, §14). It is silent on connection counts, header and keep-alive deadlines, so the values
 here are our conservative choices, each explained where it is defined. They keep one server
 process serving well-behaved clients when others open too many connections, send their
@@ -23,10 +23,10 @@ logger = logging.getLogger(__name__)
 
 # A legitimate client sends its request head in one go; one that takes longer than this is
 # cut off so it cannot hold a connection slot. (hyper's own header-read timeout defaults to
-# 30 s when the server configures a timer; the spec does not say whether the server does, so
+# 30 s when the server configures a timer; docs/protocol.md does not say whether the server does, so
 # we choose a shorter deadline that no real client comes near.)
 DEFAULT_HEADER_TIMEOUT = 10.0
-# Idle keep-alive connections are closed after this long. The spec does not state the real
+# Idle keep-alive connections are closed after this long. docs/protocol.md does not state the real
 # server's value; any HTTP/1.1 server may close an idle connection, and clients' pools
 # reconnect. 30 s is long enough for every reuse pattern in a test and short enough that idle
 # pools do not hold connection slots.

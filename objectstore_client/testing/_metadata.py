@@ -1,4 +1,4 @@
-"""Object metadata on the wire: validation on writes (spec §5.1, §5.3) and echo on reads (§5.2)."""
+"""Object metadata on the wire: checked on writes (protocol §5.1, §5.3), echoed on reads (§5.2)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class ObjectMeta:
     time_created: datetime | None = None
     expires_us: int | None = None
     """The deadline in microseconds since the epoch: an integer, because the server can store
-    deadlines past year 9999 that it then cannot render (spec §5.4.1)."""
+    deadlines past year 9999 that it then cannot render (protocol §5.4.1)."""
 
     def stamped(self, now: datetime, *, current: bool = False) -> ObjectMeta:
         """A copy with `time_created = now` and the deadline computed from the policy (§5.4.1).
@@ -109,7 +109,7 @@ class ObjectMeta:
         )
 
     def expired(self, now: datetime) -> bool:
-        """Production semantics: ttl/tti objects whose deadline has passed (spec §9.2)."""
+        """Production semantics: ttl/tti objects whose deadline has passed (protocol §9.2)."""
         return self.expires_us is not None and self.expires_us < to_us(now)
 
 
@@ -155,7 +155,7 @@ def request_time(now: datetime) -> datetime:
 
 
 def parse_metadata(headers: list[tuple[str, str]], *, current: bool = False) -> ObjectMeta:
-    """Validates and collects the metadata headers of a write (spec §5.1).
+    """Validates and collects the metadata headers of a write (protocol §5.1).
 
     Every occurrence of a header is validated; the last one wins. `current` applies today's
     rules: `gzip` is a valid encoding and free-form values (origin, filename, `x-snme-*`) are
@@ -211,7 +211,7 @@ def parse_metadata(headers: list[tuple[str, str]], *, current: bool = False) -> 
 
 
 def legacy_content_disposition(filename: str) -> str:
-    """The 0.2.0 release's `attachment; filename="..."` with the sanitising of spec §5.7."""
+    """The 0.2.0 release's `attachment; filename="..."` with the sanitising of protocol §5.7."""
     safe = filename.replace("/", "-").replace("\\", "-")
     if safe and set(safe) == {"."}:
         safe = "-" * len(safe)
@@ -222,7 +222,7 @@ def legacy_content_disposition(filename: str) -> str:
 def metadata_headers(
     meta: ObjectMeta, *, single_object: bool, current: bool = False
 ) -> list[tuple[str, str]]:
-    """The metadata headers of a read (spec §5.2).
+    """The metadata headers of a read (protocol §5.2).
 
     `single_object` adds what only single-object GET/HEAD carry (`content-disposition`); the
     caller adds `accept-ranges` and sizes. `current` renders today's formats: d/h/m/s

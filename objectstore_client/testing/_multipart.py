@@ -1,4 +1,4 @@
-"""Multipart upload endpoints (spec §11): initiate, upload part, list, complete, abort."""
+"""Multipart upload endpoints (protocol §11): initiate, upload part, list, complete, abort."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Single-object endpoints (spec §6): writes, reads with ranges (§7), expiry on reads (§9)."""
+"""Single-object endpoints (protocol §6): writes, reads with ranges (§7), expiry on reads (§9)."""
 
 from __future__ import annotations
 
@@ -226,7 +226,7 @@ def read_headers(context: Context, stored: StoredObject) -> list[tuple[str, str]
 
 
 def unrenderable_deadline() -> Response:
-    """The 500 for an object whose deadline is past year 9999 (spec §5.4.1)."""
+    """The 500 for an object whose deadline is past year 9999 (protocol §5.4.1)."""
     return json_error(500, "service error", "expiration time cannot be formatted")
 
 
@@ -243,5 +243,5 @@ def delete(context: Context) -> Response:
 
 
 def missing_file_error() -> Response:
-    """The filesystem backend's error for a missing file (spec §6.5)."""
+    """The filesystem backend's error for a missing file (protocol §6.5)."""
     return json_error(500, "service error", "i/o error", "No such file or directory (os error 2)")

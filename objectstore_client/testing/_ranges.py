@@ -1,4 +1,4 @@
-"""`Range` headers as the server reads them (spec §7)."""
+"""`Range` headers as the server reads them (protocol §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The response shapes of spec §4: JSON application errors, plain-text and empty errors."""
+"""The response shapes of protocol §4: JSON application errors, plain-text and empty errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Route matching on the raw path (spec §2.1, §2.2) and path-parameter decoding (§2.4)."""
+"""Route matching on the raw path (protocol §2.1, §2.2) and path-parameter decoding (§2.4)."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ _SCOPE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 
 def parse_scopes(text: str) -> tuple[tuple[str, str], ...]:
-    """Parses the decoded scopes segment: `_` or `name=value;...` (spec §2.4)."""
+    """Parses the decoded scopes segment: `_` or `name=value;...` (protocol §2.4)."""
     if text == "_":
         return ()
     scopes = []

@@ -32,7 +32,7 @@ _CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class ObjectId:
-    """The identity of an object: usecase, ordered scopes and key (spec §2.4)."""
+    """The identity of an object: usecase, ordered scopes and key (protocol §2.4)."""
 
     usecase: str
     scopes: Scopes
@@ -288,7 +288,7 @@ class Storage:
                 blob.close()
         return True
 
-    # --- multipart uploads (spec §11) ---------------------------------------------------
+    # --- multipart uploads (protocol §11) ---------------------------------------------------
 
     @staticmethod
     def _upload_dir(upload_id: str) -> str:

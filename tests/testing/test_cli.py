@@ -1,4 +1,4 @@
-"""`python -m objectstore_client.testing`: the upstream harness (spec §16) and start-up errors."""
+"""`python -m objectstore_client.testing`: the upstream harness (protocol §16), start-up errors."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def test_upstream_harness_environment_starts_it_unchanged(tmp_path: Path) -> None:
-    """The exact environment and readiness poll of upstream's test_e2e.py (spec §16)."""
+    """The exact environment and readiness poll of upstream's test_e2e.py (protocol §16)."""
     keys = generate_keypair()
     public = tmp_path / "ed25519.public.pem"
     public.write_text(keys.public_pem)

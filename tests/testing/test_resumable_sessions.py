@@ -112,7 +112,7 @@ def test_a_partial_object_is_never_visible() -> None:
 
 
 def test_server_0_2_0_ignores_the_resumable_query() -> None:
-    """Base spec §2.1/§18.2: the 0.2.0 server stores the (empty) body as a plain write."""
+    """Protocol §2.1/§18.2: the 0.2.0 server stores the (empty) body as a plain write."""
     with LocalServer(storage="memory", server_version="0.2.0") as server:
         pool = _pool(server)
         assert pool.urlopen("PUT", PATH + "k", body=b"data").status == 200
