@@ -26,10 +26,12 @@ def send_put(context: RequestContext, plan: PutPlan) -> tuple[str, UploadBody | 
     request = plan.request
     with context.measure("put", request.key) as (span, emitter), upload_outcome(request.key):
         path = context.target(request)
-        # An answer garbled on the way is read again from a replay, when one is allowed.
-        response, body = context.send(
-            request, path, validate=lambda answer: read_put(answer, request, path)
+        keys: list[str] = []
+        # An answer garbled on the way is read again from a replay, when one is allowed;
+        # the key of the answer that passed is the result.
+        _, body = context.send(
+            request, path, validate=lambda answer: keys.append(read_put(answer, request, path))
         )
-        key = read_put(response, request, path)
+        key = keys[-1]
         record_upload(span, emitter, body, plan.compression, plan.precompressed, key)
     return key, body

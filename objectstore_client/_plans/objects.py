@@ -232,7 +232,8 @@ def read_get(
             raise UnsupportedCompression(
                 f"GET {path}: cannot decompress {metadata.compression!r}; use decompress=False"
             )
-        metadata = dataclasses.replace(metadata, compression=None)
+        # A new Metadata, not the one read changed (cheaper than `dataclasses.replace`).
+        metadata = Metadata(**{**vars(metadata), "compression": None})
     payload = Payload(response, decompress=decompressing, translate=translate, reopen=reopen)
     return GetResponse(metadata, cast(IO[bytes], payload))
 

@@ -224,7 +224,9 @@ def check_request_head(headers: Mapping[str, str], key: str | None) -> None:
         )
     size = 0
     for name, value in headers.items():
-        line = len(name) + len(value.encode("utf-8")) + 4  # "name: value\r\n"
+        # Values are sent percent-encoded, so ASCII almost always: their length is their size.
+        encoded = len(value) if value.isascii() else len(value.encode("utf-8"))
+        line = len(name) + encoded + 4  # "name: value\r\n"
         if line > MAX_HEADER_LINE_BYTES:
             raise InvalidArgument(
                 "metadata",
@@ -234,9 +236,11 @@ def check_request_head(headers: Mapping[str, str], key: str | None) -> None:
                 "be read back: store large values in the payload instead",
             )
         size += line
-    if key:
-        size += len(quote(key, safe="/"))
     limit = MAX_REQUEST_HEAD_BYTES - RESERVED_HEAD_BYTES
+    if key:
+        # Percent-encoding at most triples a key's UTF-8 bytes: quote only a key that may matter.
+        most = 3 * len(key.encode("utf-8"))
+        size += most if size + most <= limit else len(quote(key, safe="/"))
     if size > limit:
         raise InvalidArgument(
             "metadata",
