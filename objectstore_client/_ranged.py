@@ -21,6 +21,7 @@ from objectstore_client._plans.request import RequestPlan
 from objectstore_client._progress import WorkerCancelled
 from objectstore_client.errors import ProtocolError, TransportTimeout
 from objectstore_client.metadata import Metadata
+from objectstore_client.ranges import ByteRange
 
 __all__ = ["Identity", "RangeReader"]
 
@@ -81,18 +82,14 @@ class RangeReader:
         self._cancel = cancel
         self._payload = first
         self.metadata: Metadata | None = None
-        self.requests = 0 if first is None else 1
 
     def open(self) -> None:
         """Sends the Range request for the bytes not yet received."""
-        last = "" if self._end is None else str(self._end - 1)
-        plan = RequestPlan(
-            "get", "GET", self._key, {"Range": f"bytes={self.position}-{last}"}, stream=True
-        )
+        wanted = ByteRange(self.position, self._end)
+        plan = RequestPlan("get", "GET", self._key, {"Range": wanted.header}, stream=True)
         path = self._context.target(plan)
         with self._context.measure("get", self._key):
             response, _ = self._context.send(plan, path)
-        self.requests += 1
         payload = Payload(
             response, decompress=False, translate=self._context.translator("GET", path)
         )

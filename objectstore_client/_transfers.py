@@ -26,7 +26,7 @@ from objectstore_client.errors import RangeNotSatisfiable, UnsupportedCompressio
 from objectstore_client.metadata import Metadata
 from objectstore_client.progress import Progress, ProgressCallback
 from objectstore_client.ranges import RangeSpec
-from objectstore_client.transfers import TransferConfig
+from objectstore_client.transfers import TransferConfig, config_or_default
 
 __all__ = ["TransferVerbs"]
 
@@ -62,7 +62,8 @@ class TransferVerbs(SessionBase):
         checked = _validation.check_ranges(ranges)
         plans = [objects.plan_get(key, True, None, byte_range) for byte_range in checked]
         workers = _validation.check_size(
-            max_concurrency or TransferConfig().max_concurrency, "max_concurrency"
+            TransferConfig().max_concurrency if max_concurrency is None else max_concurrency,
+            "max_concurrency",
         )
         context = self._context
 
@@ -128,7 +129,7 @@ class TransferVerbs(SessionBase):
         """
         checked_key = _validation.check_key(key)
         target = _validation.check_target_path(path)
-        config = config or TransferConfig()
+        config = config_or_default(config)
         # Beside the target, so the rename is atomic; created like any new file (the
         # umask applies, unlike with `tempfile`, whose files only their owner can read).
         temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")

@@ -31,7 +31,7 @@ from objectstore_client.errors import InvalidArgument, InvalidArgumentType, Requ
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 from objectstore_client.multipart import MultipartUpload, MultipartVerbs
 from objectstore_client.progress import Progress, ProgressCallback
-from objectstore_client.transfers import TransferConfig
+from objectstore_client.transfers import TransferConfig, config_or_default
 
 __all__ = ["UploadFileVerbs"]
 
@@ -74,7 +74,7 @@ class UploadFileVerbs(MultipartVerbs):
 
         Args:
             path: The file to upload.
-            key: The key to store under; `None` lets the server choose.
+            key: The key to store under; `None` picks a new one here (a UUIDv4, see `put`).
             config: Threshold, part size, concurrency and protocol; default
                 `TransferConfig()`.
             compression: `"zstd"` or `"none"`; `None` uses the usecase's default.
@@ -99,7 +99,7 @@ class UploadFileVerbs(MultipartVerbs):
         source = Path(path)
         if not source.is_file():
             raise InvalidArgument("path", f"is not an existing file: {source}")
-        config = config or TransferConfig()
+        config = config_or_default(config)
         with source.open("rb") as file:
             size = os.fstat(file.fileno()).st_size
             # Validates every argument (as `put` does) before anything is sent.
@@ -120,7 +120,7 @@ class UploadFileVerbs(MultipartVerbs):
             if large and config.protocol != "resumable":
                 upload = _initiate_or_none(
                     lambda: self.initiate_multipart_upload(
-                        key=key or None,
+                        key=plan.request.key,
                         compression=compression,
                         content_type=content_type,
                         metadata=metadata,

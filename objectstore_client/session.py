@@ -121,7 +121,7 @@ class Session(
 
         Args:
             contents: The object's bytes.
-            key: The key to store under; `None` or `""` lets the server choose.
+            key: The key to store under; `None` or `""` picks a new one (see above).
             compression: `"zstd"` or `"none"`; `None` uses the usecase's default.
                 Compression happens on this thread.
                 Also accepted as `compress`, its name in objectstore-client 0.2.x.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from objectstore_client import _validation
-from objectstore_client.errors import InvalidArgument
+from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
@@ -76,3 +76,18 @@ class TransferConfig:
         _validation.check_size(self.max_resumes, "max_resumes", 0)
         if self.protocol not in _PROTOCOLS:
             raise InvalidArgument("protocol", f"must be one of {_PROTOCOLS}, got {self.protocol!r}")
+
+
+def config_or_default(config: object) -> TransferConfig:
+    """Checks a `config=` argument; `None` means the defaults.
+
+    Raises:
+        InvalidArgumentType: `config` is not a `TransferConfig`.
+    """
+    if config is None:
+        return TransferConfig()
+    if not isinstance(config, TransferConfig):
+        raise InvalidArgumentType(
+            "config", f"must be a TransferConfig, got {type(config).__name__}"
+        )
+    return config

@@ -64,6 +64,8 @@ def test_a_mode_chosen_at_run_time(objectstore_url: str, objectstore_usecase: st
         # Either mode: the type admits both answers.
         assert_type(session.get("missing"), GetResponse | None)
         assert_type(session.head("missing"), Metadata | None)
+        assert session.get("missing") is None
+        assert session.head("missing") is None
 
 
 def annotated(session: Session) -> GetResponse:

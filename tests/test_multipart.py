@@ -348,3 +348,12 @@ def test_complete_reads_the_document_after_the_keepalive_spaces(scripted, body, 
     else:
         with pytest.raises(outcome):
             handle.complete([CompletePart(1, "a")])
+
+
+def test_initiate_refuses_metadata_over_the_request_head_limits_before_any_request(dead_url):
+    # As put does (protocol §14): the upload's headers become the final object's metadata.
+    session = Client(dead_url).session(Usecase("u"), org=1)
+    with pytest.raises(InvalidArgument, match="metadata"):
+        session.initiate_multipart_upload(key="k", metadata={f"m{i}": "v" for i in range(90)})
+    with pytest.raises(InvalidArgument, match="metadata"):
+        session.initiate_multipart_upload(key="k", metadata={"big": "x" * 70_000})

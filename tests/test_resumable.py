@@ -355,6 +355,7 @@ def test_a_lost_answer_to_the_last_write_finds_the_object_stored(objectstore_ser
             id="older",
         ),
         pytest.param({"x-sn-time-created": "2099-01-01T00:00:00Z"}, id="no-size"),
+        pytest.param({"x-sn-size": str(len(DATA))}, id="no-time"),
     ],
 )
 def test_a_gone_session_is_not_taken_for_another_object(scripted, head):

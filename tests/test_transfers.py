@@ -22,6 +22,7 @@ from objectstore_client import (
     ServerError,
     Usecase,
 )
+from objectstore_client._plans import objects
 from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
 
 MIB = 1024 * 1024
@@ -283,10 +284,17 @@ def test_upload_file_round_trip(session, tmp_path, random_12m, config, compressi
     assert (tmp_path / "out.bin").read_bytes() == data
 
 
-def test_upload_file_empty_and_server_key(session, tmp_path):
+def test_upload_file_without_key_gets_a_client_chosen_key(session, tmp_path, monkeypatch):
+    # The server would choose a UUIDv4 too: name the client's choice to tell them apart.
+    chosen = iter(["client-chosen-1", "client-chosen-2"])
+    monkeypatch.setattr(objects, "new_key", lambda: next(chosen))
     (tmp_path / "empty").write_bytes(b"")
     key = session.upload_file(tmp_path / "empty", config=SMALL_PARTS)
+    assert key == "client-chosen-1"
     assert session.get(key).payload.read() == b""
+    # Multipart too: no object ever waits under a key the caller could miss.
+    (tmp_path / "big").write_bytes(os.urandom(2 * MIN_PART_SIZE + 1))
+    assert session.upload_file(tmp_path / "big", config=SMALL_PARTS) == "client-chosen-2"
 
 
 def test_upload_file_bad_input_before_any_request(dead_url, tmp_path):
@@ -345,3 +353,16 @@ def test_parallel_ranges_resume_each_part(objectstore_server, objectstore_usecas
     assert sum(cut.forwarded for cut in proxy.seen) == len(data)
     starts = sorted(int(cut.range.split("=")[1].split("-")[0]) for cut in proxy.seen if cut.range)
     assert len(starts) == len(set(starts))
+
+
+def test_transfer_settings_are_checked_before_any_request_or_file(dead_url, tmp_path):
+    session = Client(dead_url).session(Usecase("u"), org=1)
+    with pytest.raises(InvalidArgument, match="max_concurrency"):
+        session.get_ranges("k", [(0, 1)], max_concurrency=0)
+    with pytest.raises(InvalidArgumentType, match="config"):
+        session.download_file("k", tmp_path / "out", config={"part_size": 1})  # type: ignore[arg-type]
+    source = tmp_path / "in"
+    source.write_bytes(b"x")
+    with pytest.raises(InvalidArgumentType, match="config"):
+        session.upload_file(source, key="k", config={"part_size": 1})  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

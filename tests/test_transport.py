@@ -258,6 +258,15 @@ def test_configured_urllib3_retries_bound_replays(scripted, session_for, retries
     assert len(server.requests) == sent
 
 
+def test_the_pools_read_count_bounds_replays_after_dropped_connections(scripted, session_for):
+    server = scripted.start(lambda request, index: scripted.Reply(drop=True))
+    port = int(server.url.rsplit(":", 1)[1])
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=urllib3.Retry(total=5, read=1))
+    with pytest.raises(ProtocolError):
+        session_for(server.url, pool=pool).head("k")
+    assert len(server.requests) == 2
+
+
 def test_explicit_retries_win_over_the_pools(scripted, session_for):
     server = scripted.start(lambda request, index: scripted.Reply(503))
     port = int(server.url.rsplit(":", 1)[1])

@@ -124,6 +124,7 @@ def plan_initiate(
         origin=origin,
         filename=filename,
     )
+    _validation.check_request_head(headers, checked_key)
     return RequestPlan(
         "multipart.initiate",
         "POST" if checked_key is None else "PUT",

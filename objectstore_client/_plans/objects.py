@@ -18,6 +18,7 @@ from objectstore_client.errors import (
     IntegrityError,
     InvalidArgument,
     InvalidArgumentType,
+    ProtocolError,
     UnsupportedCompression,
 )
 from objectstore_client.metadata import Compression, Metadata
@@ -193,8 +194,8 @@ def plan_resume_get(plan: GetPlan, first: int, last: int | None) -> RequestPlan:
 
     `last` is inclusive; `None` asks for everything to the end.
     """
-    end = "" if last is None else str(last)
-    headers = {**plan.request.headers, "Range": f"bytes={first}-{end}"}
+    wanted = ByteRange(first, None if last is None else last + 1)
+    headers = {**plan.request.headers, "Range": wanted.header}
     return dataclasses.replace(plan.request, headers=headers)
 
 
@@ -221,7 +222,13 @@ def read_get(
     # A wildcard accepts whatever is stored: decompressing it would be wasted work.
     passthrough = "*" in plan.accepted or metadata.compression in plan.accepted
     decompressing = plan.decompress and metadata.compression is not None and not passthrough
-    content_range = parse_content_range(response.status, response.headers)
+    try:
+        content_range = parse_content_range(response.status, response.headers)
+    except ProtocolError:
+        # Unread bytes would corrupt the next request on this connection: drop it.
+        response.close()
+        response.release_conn()
+        raise
     if content_range is not None and not content_range.whole:
         # Part of a compressed object cannot be decoded on its own (protocol §7).
         decompressing = False

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from objectstore_client._validation.arguments import type_name
+from objectstore_client._validation.settings import check_count
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.ranges import ByteRange
 
@@ -77,11 +78,8 @@ def check_ranges(values: object) -> list[ByteRange]:
 
 
 def check_size(value: object, argument: str, minimum: int = 1) -> int:
-    """Checks a size or count: an int of at least `minimum`."""
-    checked = _check_int(value, argument)
-    if checked < minimum:
-        raise InvalidArgument(argument, f"must be at least {minimum}, got {checked}")
-    return checked
+    """Checks a size or count: an int of at least `minimum` (see `settings.check_count`)."""
+    return check_count(value, argument, minimum)
 
 
 def check_target_path(path: object) -> Path:
