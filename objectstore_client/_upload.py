@@ -1,10 +1,12 @@
 """Upload bodies: compression, byte counting and rewinding for retries.
 
 Bytes-like contents are compressed in memory (the caller already holds them in memory)
-and sent with `Content-Length`. File objects are streamed through `StreamBody`, which
-compresses on the fly, counts bytes in both directions and can start over from the
-source's original position when the source is seekable. A seekable stream sent as it is
-(no compression) goes with `Content-Length`; anything else with chunked encoding.
+and sent with `Content-Length`; from 8 MiB they are compressed in segments on worker
+threads while they are sent, chunked (`_segmented`). File objects are streamed through
+`StreamBody`, which compresses on the fly, counts bytes in both directions and can start
+over from the source's original position when the source is seekable. A seekable stream
+sent as it is (no compression) goes with `Content-Length`; anything else with chunked
+encoding.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 from typing import IO
 
+from objectstore_client._segmented import SEGMENTED_MIN, SegmentedBody
 from objectstore_client._zstd import compress, compressor
 from objectstore_client.errors import InvalidArgumentType
 from objectstore_client.metadata import Compression
@@ -199,7 +202,7 @@ def _start_position(source: IO[bytes]) -> int | None:
         return None
 
 
-UploadBody = BufferBody | StreamBody
+UploadBody = BufferBody | SegmentedBody | StreamBody
 
 
 def prepare_body(
@@ -207,5 +210,8 @@ def prepare_body(
 ) -> UploadBody:
     """Wraps validated upload contents for sending."""
     if isinstance(contents, bytes | bytearray | memoryview):
+        view = memoryview(contents)
+        if compression == "zstd" and view.nbytes >= SEGMENTED_MIN:
+            return SegmentedBody(memoryview(_flat(view)))
         return BufferBody(contents, compression)
     return StreamBody(contents, compression)

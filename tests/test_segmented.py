@@ -1,0 +1,106 @@
+"""Large in-memory uploads compressed in segments while they are sent (`_segmented`).
+
+What must hold: the object reads back whole and stored zstd as whole frames each
+declaring its size and carrying a checksum; a replay sends the same bytes again; the
+sizes reach the metrics; no compression thread outlives the upload.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+import zstandard
+
+from objectstore_client import Client, Usecase
+from objectstore_client._segmented import SEGMENT_SIZE, SEGMENTED_MIN
+from objectstore_client._zstd import is_whole_frames
+from objectstore_client.errors import TransportError
+from tests.test_metrics import Recorder
+
+LINE = b'{"level":"info","msg":"request served","ms":'
+DATA = b"".join(LINE + b"%d}\n" % random.Random(3).randrange(10**6) for _ in range(300_000))
+NOISE = random.Random(4).randbytes(SEGMENTED_MIN + 12345)
+
+
+def _frames(stored: bytes) -> list[int]:
+    """The content size each frame of `stored` declares, checking each has a checksum."""
+    sizes = []
+    reader = zstandard.ZstdDecompressor()
+    rest = stored
+    while rest:
+        params = zstandard.get_frame_parameters(rest)
+        assert params.has_checksum
+        sizes.append(params.content_size)
+        obj = reader.decompressobj()
+        obj.decompress(rest)
+        rest = obj.unused_data
+    return sizes
+
+
+def _no_workers() -> bool:
+    return not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+@pytest.mark.parametrize("contents", [DATA, NOISE], ids=["text", "noise"])
+def test_a_large_upload_is_stored_as_frames_of_segments(session, kind, contents):
+    assert len(contents) >= SEGMENTED_MIN
+    key = session.put(kind(contents), key="large")
+    assert session.get(key).payload.read() == contents
+    stored = session.get(key, decompress=False).payload.read()
+    assert is_whole_frames(stored)
+    sizes = _frames(stored)
+    assert sum(sizes) == len(contents)
+    assert sizes[:-1] == [SEGMENT_SIZE] * (len(sizes) - 1)
+    assert _no_workers()
+
+
+def test_below_the_threshold_one_frame_with_content_length(scripted):
+    server = scripted.start(lambda request, index: scripted.json_reply(200, '{"key":"k"}'))
+    small = DATA[: SEGMENTED_MIN - 1]
+    with Client(server.url) as client:
+        client.session(Usecase("u"), org=1).put(small, key="k")
+    (request,) = server.requests
+    assert not request.chunked
+    assert request.headers["content-length"] == str(len(request.body))
+    assert len(_frames(request.body)) == 1
+
+
+def test_a_replayed_large_upload_sends_the_same_bytes(scripted):
+    def script(request, index):
+        if index == 0:
+            return scripted.Reply(503, {"Retry-After": "0"})
+        return scripted.json_reply(200, '{"key":"k"}')
+
+    server = scripted.start(script)
+    with Client(server.url) as client:
+        client.session(Usecase("u"), org=1).put(DATA, key="k")
+    first, second = server.requests
+    assert first.chunked
+    assert second.chunked
+    assert first.headers["content-encoding"] == "zstd"
+    assert first.body == second.body
+    decoded = (
+        zstandard.ZstdDecompressor().stream_reader(second.body, read_across_frames=True).read()
+    )
+    assert decoded == DATA
+    assert _no_workers()
+
+
+def test_an_upload_cut_by_the_server_leaves_no_worker_behind(scripted):
+    server = scripted.start(lambda request, index: scripted.Reply(drop=True))
+    with Client(server.url, retries=0) as client, pytest.raises(TransportError):
+        client.session(Usecase("u"), org=1).put(NOISE, key="k")
+    assert _no_workers()
+
+
+def test_the_sizes_reach_the_metrics(objectstore_url, objectstore_usecase):
+    backend = Recorder()
+    with Client(objectstore_url, metrics_backend=backend) as client:
+        client.session(Usecase(objectstore_usecase), org=1).put(DATA, key="metered")
+    sizes = backend.named("storage.put.size")
+    assert sizes[0][1] == len(DATA)
+    assert sizes[1][2]["compression"] == "zstd"
+    assert 0 < sizes[1][1] < len(DATA) / 3
