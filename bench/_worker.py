@@ -53,6 +53,8 @@ SEED = 20240611
 # Objects that a put workload cycles through: keyed PUTs overwrite, so the in-memory server
 # does not grow with the number of operations.
 PUT_KEYS = 16
+# Objects fetched by one call of the batch workload.
+BATCH_KEYS = 100
 DELETE_BATCH = 100
 LARGE = 64 * MIB
 PERMISSIONS = ["object.read", "object.write", "object.delete"]
@@ -110,6 +112,18 @@ class Impl:
         """Deletes the object `key`."""
         raise NotImplementedError
 
+    def put_plain(self, key: str, data: bytes) -> None:
+        """Stores `data` under `key` uncompressed (so that ranges address its bytes)."""
+        raise NotImplementedError
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Returns the stored bytes `[start:end]` of `key`, however the client can."""
+        raise NotImplementedError
+
+    def get_many(self, keys: list[str]) -> list[bytes]:
+        """Downloads and decompresses every object of `keys`, however the client can."""
+        raise NotImplementedError
+
 
 class Ours(Impl):
     """This repository's client, with its defaults."""
@@ -142,6 +156,21 @@ class Ours(Impl):
     def delete(self, key: str) -> None:
         """Deletes `key`."""
         self.session.delete(key)
+
+    def put_plain(self, key: str, data: bytes) -> None:
+        """Stores `data` uncompressed."""
+        self.session.put(data, key=key, compression="none")
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """One ranged GET (protocol §7)."""
+        return self.session.get(key, range=(start, end)).payload.read()
+
+    def get_many(self, keys: list[str]) -> list[bytes]:
+        """One `Session.many` call: batch requests (protocol §10)."""
+        from objectstore_client.batch import Get, ObjectData
+
+        values = [result.unwrap() for result in self.session.many([Get(k) for k in keys])]
+        return [value.data for value in values if isinstance(value, ObjectData)]
 
 
 class Upstream(Impl):
@@ -183,6 +212,27 @@ class Upstream(Impl):
     def delete(self, key: str) -> None:
         """Deletes `key`."""
         self.session.delete(key)
+
+    def put_plain(self, key: str, data: bytes) -> None:
+        """Stores `data` uncompressed."""
+        self.session.put(data, key=key, compression="none")
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """0.2.x has no ranges: its users stream the object and keep the slice."""
+        result = self.session.get(key)
+        if result is None:
+            raise KeyError(key)
+        payload = result.payload
+        skipped = 0
+        while skipped < start:
+            skipped += len(payload.read(min(MIB, start - skipped)))
+        data: bytes = payload.read(end - start)
+        payload.close()
+        return data
+
+    def get_many(self, keys: list[str]) -> list[bytes]:
+        """0.2.x has no batch API: one GET per key."""
+        return [self.get(key) for key in keys]
 
 
 class RawUrllib3(Impl):
@@ -295,6 +345,54 @@ class RawUrllib3(Impl):
         response = self.pool.urlopen("DELETE", self.prefix + key, headers=self._headers())
         self._check(response, "DELETE")
 
+    def put_plain(self, key: str, data: bytes) -> None:
+        """PUT without compression."""
+        response = self.pool.urlopen("PUT", self.prefix + key, body=data, headers=self._headers())
+        self._check(response, "PUT")
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """GET with `Range: bytes=start-(end-1)`."""
+        headers = self._headers()
+        headers["Range"] = f"bytes={start}-{end - 1}"
+        response = self.pool.urlopen(
+            "GET", self.prefix + key, headers=headers, decode_content=False
+        )
+        self._check(response, "GET")
+        data: bytes = response.data
+        return data
+
+    def get_many(self, keys: list[str]) -> list[bytes]:
+        """One batch request (protocol §10), built and parsed by hand, read whole."""
+        boundary = "bench-" + os.urandom(8).hex()
+        body = b"".join(
+            f"--{boundary}\r\nx-sn-batch-operation-kind: get\r\n"
+            f"x-sn-batch-operation-key: {key}\r\n\r\n\r\n".encode()
+            for key in keys
+        )
+        headers = self._headers()
+        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        response = self.pool.urlopen(
+            "POST",
+            self.prefix.replace("/v1/objects/", "/v1/objects:batch/"),
+            body=body + f"--{boundary}--\r\n".encode(),
+            headers=headers,
+            decode_content=False,
+        )
+        self._check(response, "POST")
+        answer = response.headers["content-type"].split("boundary=")[1].strip('"')
+        delimiter = b"\r\n--" + answer.encode()
+        found: dict[int, bytes] = {}
+        # The body starts with the first delimiter (no CRLF before it) and ends with `--`.
+        for part in (b"\r\n" + response.data).split(delimiter)[1:-1]:
+            head, _, data = part[2:].partition(b"\r\n\r\n")
+            fields = dict(
+                line.split(": ", 1) for line in head.decode().lower().split("\r\n")
+            )
+            if "zstd" in fields.get("content-encoding", ""):
+                data = self._codecs()[1].decompressobj().decompress(data)
+            found[int(fields["x-sn-batch-operation-index"])] = data
+        return [found[index] for index in range(len(keys))]
+
 
 def _read_in_chunks(stream: Any, size: int) -> int:
     total = 0
@@ -394,6 +492,49 @@ def _get_loop(
         return len(impl.get(key))
 
     return _timed_loop(seconds, op, warmup)
+
+
+def _range_loop(impl: Impl, data: bytes, seconds: float) -> Result:
+    """1 MiB at a different offset each time, from an object stored uncompressed."""
+    key = f"{impl.name}-range"
+
+    def setup() -> None:
+        impl.put_plain(key, data)
+
+    prepare(key, setup)
+    span = len(data) - MIB
+    offsets = [(i * 7_919 * 4_096) % span for i in range(64)]
+
+    def op(i: int) -> int:
+        start = offsets[i % len(offsets)]
+        chunk = impl.get_range(key, start, start + MIB)
+        if chunk != data[start : start + MIB]:
+            raise RuntimeError(f"{impl.name}: range at {start} returned other bytes")
+        return len(chunk)
+
+    return _timed_loop(seconds, op, warmup=2)
+
+
+def _many_loop(impl: Impl, data: bytes, seconds: float) -> Result:
+    """GETs of BATCH_KEYS objects of 1 KiB in one call; every operation is counted."""
+    keys = [f"{impl.name}-many-{i}" for i in range(BATCH_KEYS)]
+
+    def setup() -> None:
+        for key in keys:
+            impl.put(key, data)
+
+    prepare(f"{impl.name}-many", setup)
+
+    def op(i: int) -> int:
+        got = impl.get_many(keys)
+        if got != [data] * len(keys):
+            raise RuntimeError(f"{impl.name}: a batch returned other bytes")
+        return len(keys) * len(data)
+
+    result = _timed_loop(seconds, op, warmup=2)
+    # One call does BATCH_KEYS operations: the throughput is in operations.
+    result["ops"] *= BATCH_KEYS
+    return result
 
 
 def _delete_loop(impl: Impl, data: bytes, seconds: float) -> Result:
@@ -603,6 +744,17 @@ WORKLOADS: dict[str, Workload] = {
         "8 threads, put+get 64 KiB",
         "ops/s",
         lambda impl, data, s: _mixed_loop(impl, data.medium, s),
+    ),
+    "get_range_1m": Workload(
+        "get 1 MiB range of a 16 MiB object",
+        "MiB/s",
+        lambda impl, data, s: _range_loop(impl, data.large[: 16 * MIB], s),
+        AUTH_ONLY,
+    ),
+    "many_get_1k": Workload(
+        f"get {BATCH_KEYS} × 1 KiB in one call",
+        "ops/s",
+        lambda impl, data, s: _many_loop(impl, data.small, s),
     ),
     "put_64m": Workload(
         "put 64 MiB (half random)",
