@@ -314,9 +314,9 @@ def test_a_pools_connection_retries_are_capped(retries, connect):
     trimmed = connect_retries_only(retries)
     assert (trimmed.total, trimmed.connect) == (connect, connect)
     for _ in range(connect):
-        trimmed = trimmed.increment("HEAD", "/k", error=NewConnectionError(None, "refused"))
+        trimmed = trimmed.increment("HEAD", "/k", error=NewConnectionError(CONNECTION, "refused"))
     with pytest.raises(MaxRetryError):
-        trimmed.increment("HEAD", "/k", error=NewConnectionError(None, "refused"))
+        trimmed.increment("HEAD", "/k", error=NewConnectionError(CONNECTION, "refused"))
 
 
 GREEDY_RETRY = urllib3.Retry(
