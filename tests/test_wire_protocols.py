@@ -128,3 +128,134 @@ def test_parts_without_a_digest_send_no_content_md5(wire, tmp_path):
     parts = [r for r in wire.requests() if r.endpoint == "objects:multipart:parts"]
     assert len(parts) == 2
     assert all("content-md5" not in part.headers for part in parts)
+
+
+# --- which protocol upload_file and download_file run --------------------------------------
+
+SMALL_PARTS = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=3)
+
+
+@pytest.fixture(scope="module")
+def random_12m() -> bytes:
+    return os.urandom(12 * MIB + 12345)
+
+
+def test_upload_file_below_the_threshold_is_one_put(wire, tmp_path):
+    source = tmp_path / "in.bin"
+    source.write_bytes(b"small file " * 1000)
+    wire.session.upload_file(source, "up/small", config=TransferConfig(threshold=MIB))
+    (put,) = wire.requests()
+    assert put.kind == ("PUT", "objects")
+    assert put.query == {}
+    assert put.status == 200
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(put.body) == source.read_bytes()
+
+
+def test_upload_file_above_the_threshold_is_multipart(wire, tmp_path, random_12m):
+    source = tmp_path / "in.bin"
+    source.write_bytes(random_12m)
+    wire.session.upload_file(source, "up/multi", config=SMALL_PARTS, compression="none")
+    requests = wire.requests()
+    initiate, *parts, complete = requests
+    assert initiate.kind == ("PUT", "objects:multipart")
+    assert [part.kind for part in parts] == [("PUT", "objects:multipart:parts")] * 3
+    upload_id = parts[0].query["upload_id"]
+    assert {part.query["upload_id"] for part in parts} == {upload_id}
+    # Parallel parts may arrive in any order; each part is sent once, at its offset.
+    by_number = {int(part.query["part_number"]): part.body for part in parts}
+    assert sorted(by_number) == [1, 2, 3]
+    assert b"".join(by_number[n] for n in (1, 2, 3)) == random_12m
+    assert complete.kind == ("POST", "objects:multipart:complete")
+    assert complete.query == {"upload_id": upload_id}
+    assert all(request.status == 200 for request in requests)
+
+
+def test_upload_file_resumable_is_one_session(wire, tmp_path, random_12m):
+    source = tmp_path / "in.bin"
+    source.write_bytes(random_12m[: 3 * MIB])
+    config = TransferConfig(threshold=0, protocol="resumable")
+    wire.session.upload_file(source, "up/resumable", config=config, compression="none")
+    create, *writes = wire.requests()
+    assert create.kind == ("PUT", "objects")
+    assert create.query.get("upload_type") == "resumable"
+    assert writes
+    assert {write.kind for write in writes} == {("PUT", "objects")}
+    assert {write.query.get("session") for write in writes} != {None}
+    assert len({write.query["session"] for write in writes}) == 1
+    assert all("upload-offset" in write.headers for write in writes)
+    assert b"".join(write.body for write in writes) == source.read_bytes()
+    assert writes[-1].status == 201
+    assert not any(r.endpoint.startswith("objects:multipart") for r in writes)
+
+
+def _ranges(requests: list[Request]) -> list[str]:
+    assert {request.kind for request in requests} == {("GET", "objects")}
+    return [request.headers.get("range", "") for request in requests]
+
+
+def _first_byte(range_header: str) -> int:
+    return int(range_header.removeprefix("bytes=").split("-")[0])
+
+
+def test_download_file_of_a_small_object_is_one_ranged_get(wire, tmp_path):
+    wire.session.put(b"tiny", key="dl/tiny", compression="none")
+    wire.requests()
+    wire.session.download_file("dl/tiny", tmp_path / "out")
+    requests = wire.requests()
+    # The first request asks for the first part; the object fits in it.
+    assert _ranges(requests) == [f"bytes=0-{TransferConfig().part_size - 1}"]
+    assert requests[0].status == 206
+    assert (tmp_path / "out").read_bytes() == b"tiny"
+
+
+def test_download_file_of_an_empty_object_falls_back_to_a_plain_get(wire, tmp_path):
+    wire.session.put(b"", key="dl/empty", compression="none")
+    wire.requests()
+    wire.session.download_file("dl/empty", tmp_path / "out")
+    ranged, plain = wire.requests()
+    assert ranged.headers["range"].startswith("bytes=0-")
+    assert ranged.status == 416  # an empty object has no byte 0 (protocol §7)
+    assert plain.kind == ("GET", "objects")
+    assert "range" not in plain.headers
+    assert plain.status == 200
+
+
+def test_download_file_above_the_threshold_is_parallel_ranges(wire, tmp_path, random_12m):
+    wire.session.put(random_12m, key="dl/big", compression="none")
+    wire.requests()
+    wire.session.download_file("dl/big", tmp_path / "out", config=SMALL_PARTS)
+    requests = wire.requests()
+    part, total = MIN_PART_SIZE, len(random_12m)
+    # The first part, then the others in parallel (in any order).
+    assert _ranges(requests)[0] == f"bytes=0-{part - 1}"
+    assert sorted(_ranges(requests)[1:], key=_first_byte) == [
+        f"bytes={part}-{2 * part - 1}",
+        f"bytes={2 * part}-{total - 1}",
+    ]
+    assert {request.status for request in requests} == {206}
+    assert (tmp_path / "out").read_bytes() == random_12m
+
+
+def test_download_file_below_the_threshold_fetches_the_rest_in_one_range(
+    wire, tmp_path, random_12m
+):
+    wire.session.put(random_12m, key="dl/one", compression="none")
+    wire.requests()
+    config = TransferConfig(threshold=1 << 40, part_size=MIN_PART_SIZE)
+    wire.session.download_file("dl/one", tmp_path / "out", config=config)
+    part, total = MIN_PART_SIZE, len(random_12m)
+    assert _ranges(wire.requests()) == [f"bytes=0-{part - 1}", f"bytes={part}-{total - 1}"]
+    assert (tmp_path / "out").read_bytes() == random_12m
+
+
+def test_download_file_of_a_compressed_object_is_one_stream(wire, tmp_path, random_12m):
+    data = random_12m[: 6 * MIB] + b"repetitive " * MIB
+    wire.session.put(data, key="dl/z", compression="zstd")
+    wire.requests()
+    wire.session.download_file("dl/z", tmp_path / "out", config=SMALL_PARTS)
+    stored = len(wire.session.get("dl/z", decompress=False).payload.read())
+    part = MIN_PART_SIZE
+    # Decoded in one pass: the first part, then everything after it, never in parallel.
+    assert _ranges(wire.requests()[:-1]) == [f"bytes=0-{part - 1}", f"bytes={part}-"]
+    assert stored > part
+    assert (tmp_path / "out").read_bytes() == data
