@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
@@ -17,7 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import zstandard
 
-from objectstore_client import Client, Session, Usecase
+from objectstore_client import Client, ObjectNotFound, Session, Usecase
+from objectstore_client.batch import Head, Put
 from objectstore_client.testing import LocalServer
 from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
 from tests.faults.proxy import Exchange, FaultProxy
@@ -259,3 +262,53 @@ def test_download_file_of_a_compressed_object_is_one_stream(wire, tmp_path, rand
     assert _ranges(wire.requests()[:-1]) == [f"bytes=0-{part - 1}", f"bytes={part}-"]
     assert stored > part
     assert (tmp_path / "out").read_bytes() == data
+
+
+# --- iter_many closed early --------------------------------------------------------------
+
+
+def _wait_for_batch_workers() -> None:
+    """Waits until the batch worker threads have ended: after that nothing more is sent."""
+    deadline = time.monotonic() + 10
+    while any(
+        thread.name.startswith(("objectstore-batch", "objectstore-put"))
+        for thread in threading.enumerate()
+    ):
+        assert time.monotonic() < deadline, "batch workers still running"
+        time.sleep(0.01)
+
+
+def test_closing_iter_many_early_sends_no_further_batch(wire):
+    # 2,500 inserts make three batch requests (1,000 operations each at most), one at a
+    # time. The first is in flight when the iterator closes; the other two must not go.
+    operations = [Put(b"x", key=f"early/{i}") for i in range(2500)]
+    results = wire.session.iter_many(operations, max_batches=1)
+    first = next(results)
+    assert first.ok
+    results.close()
+    _wait_for_batch_workers()
+    batches = [r for r in wire.requests() if r.endpoint == "objects:batch"]
+    assert len(batches) == 1
+    assert batches[0].body.count(b"x-sn-batch-operation-key: early%2F") == 1000
+    # The server stored the first batch only.
+    unsent = wire.session.many([Head(f"early/{i}") for i in range(1000, 2500)])
+    assert all(isinstance(result.error, ObjectNotFound) for result in unsent)
+
+
+def test_closing_iter_many_early_sends_no_further_upload(wire):
+    # Puts too big for a batch go alone, one at a time here: at most the one in flight
+    # when the iterator closed follows the first.
+    operations = [Put(os.urandom(2 * MIB), key=f"alone/{i}") for i in range(6)]
+    results = wire.session.iter_many(operations, max_requests=1)
+    assert next(results).ok
+    results.close()
+    _wait_for_batch_workers()
+    puts = [r for r in wire.requests() if r.kind == ("PUT", "objects")]
+    assert 1 <= len(puts) <= 2
+
+
+def test_an_iter_many_never_iterated_sends_nothing(wire):
+    results = wire.session.iter_many([Put(b"x", key="never")])
+    results.close()
+    _wait_for_batch_workers()
+    assert wire.requests() == []
