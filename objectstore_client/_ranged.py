@@ -5,7 +5,9 @@ A download reads `[start, end)` of the stored bytes. When the connection breaks 
 request starting at the first byte it has not received (protocol §7), so no byte is
 fetched twice. Every answer must describe the same object (stored size, creation time and
 encoding as the first): if the object was replaced meanwhile, the read fails instead of
-mixing two objects.
+mixing two objects. Every answer must also carry exactly the bytes asked for, an open end
+meaning the object's end: a shorter one (a proxy clipping it) would otherwise end a read
+early, unnoticed when it ends on a zstd frame boundary.
 """
 
 from __future__ import annotations
@@ -101,13 +103,17 @@ class RangeReader:
             identity = Identity.of(content_range, metadata)
             if self.identity is None:
                 self.identity = identity
-                if self._end is not None:
-                    self._end = min(self._end, identity.total)
             elif identity != self.identity:
                 raise ProtocolError(f"GET {path}: the object changed during the download")
-            if content_range.first != self.position:
+            # An open end is the object's end: known now, so that an answer cut short at
+            # a zstd frame boundary cannot pass for the whole rest.
+            self._end = identity.total if self._end is None else min(self._end, identity.total)
+            # Exactly the bytes asked for (protocol §7): a shorter answer would end the
+            # read early, a longer one would return bytes another part fetches too.
+            if (content_range.first, content_range.last) != (self.position, self._end - 1):
                 raise ProtocolError(
-                    f"GET {path}: asked for byte {self.position}, got {content_range.first}"
+                    f"GET {path}: asked for bytes {self.position}-{self._end - 1}, got bytes "
+                    f"{content_range.first}-{content_range.last}"
                 )
         except BaseException:
             payload.close()

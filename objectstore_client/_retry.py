@@ -16,7 +16,10 @@ This is the one place that decides about retries; `_transport` applies it.
 
 How many replays: `Client(retries=N)` sets N for both kinds. Without `retries`, a pool the
 client creates replays `DEFAULT_RETRIES` times; an injected pool's own `Retry` decides
-(`replays_for_pool`), so `Retry(total=0)` really means "send once".
+(`replays_for_pool`), so `Retry(total=0)` really means "send once". A pool's counts are
+capped at `MAX_RETRIES`, the most `Client(retries=...)` accepts, for connecting and for
+replays alike: `Retry(total=None)` or a total of a million would otherwise keep one call
+going for hours (or forever, as urllib3 never exhausts a `Retry` without counts).
 """
 
 from __future__ import annotations
@@ -34,9 +37,12 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
+from objectstore_client._validation.settings import MAX_RETRIES
+
 __all__ = [
     "DEFAULT_RETRIES",
     "IDEMPOTENT_METHODS",
+    "MAX_RETRIES",
     "MAX_RETRY_AFTER",
     "RETRY_STATUSES",
     "backoff_delay",
@@ -83,14 +89,16 @@ def connect_retries_only(retries: urllib3.Retry | bool | int | None) -> urllib3.
     urllib3 would otherwise send a request again after a read error, an "other" error, a
     listed status or a redirect, even a POST or a half-sent stream. Only the transport
     knows whether a request may be sent twice, so urllib3 may only retry connecting, when
-    nothing was sent. The connect count (or the total, if the connect count is unset) and
-    the backoff settings are kept; a 3xx answer is returned as it is.
+    nothing was sent. The connect count (or the total, if the connect count is unset),
+    at most `MAX_RETRIES` (also when both are unset, which urllib3 takes as "no limit"),
+    and the backoff settings are kept; a 3xx answer is returned as it is.
     """
     base = urllib3.Retry.from_int(retries)
     if base.total is False:
         # No retries at all, and redirects are returned rather than raised: nothing to trim.
         return base
     connect = base.connect if base.connect is not None else base.total
+    connect = MAX_RETRIES if connect is None else min(connect, MAX_RETRIES)
     return base.new(
         total=connect,
         connect=connect,
@@ -109,8 +117,9 @@ def replays_for_pool(retries: urllib3.Retry | bool | int | None) -> int:
     """How often an injected pool's `retries` lets an idempotent request be sent again.
 
     The pool's own limits are honoured: the total, and the read and status counts where
-    set (the smallest wins, as each bounds some of the failures replayed). `False` or a
-    total of 0 means no replays; `None` is urllib3's default of 3.
+    set (the smallest wins, as each bounds some of the failures replayed), capped at
+    `MAX_RETRIES`. `False` or a total of 0 means no replays; `None` is urllib3's default
+    of 3.
     """
     base = urllib3.Retry.from_int(retries)
     if base.total is False:
@@ -120,7 +129,7 @@ def replays_for_pool(retries: urllib3.Retry | bool | int | None) -> int:
         for limit in (base.total, base.read, base.status)
         if isinstance(limit, int) and not isinstance(limit, bool)
     ]
-    return max(0, min(limits)) if limits else DEFAULT_RETRIES
+    return min(max(0, min(limits)), MAX_RETRIES) if limits else DEFAULT_RETRIES
 
 
 def replayable_error(exc: Exception) -> bool:

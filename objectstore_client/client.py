@@ -173,8 +173,9 @@ class Client(Generic[MissingT]):
             proxies that use `Authorization` themselves).
         max_connections: Idle connections kept for reuse; default 32.
         user_agent: The `User-Agent` header; default `objectstore-client/<version>`.
-        pool: Use this urllib3 pool (its timeouts and retries) instead of creating one; it
-            must point at the host of `base_url`. `close()` leaves it open.
+        pool: Use this urllib3 pool (its timeouts and retries, each count capped at 100)
+            instead of creating one; it must point at the host of `base_url`. `close()`
+            leaves it open.
         spool_dir: Accepted as in 0.2.x, and not needed: large uploads never spool to
             disk here (see `Session.put`).
         missing: What `get` and `head` do about a missing object: `"raise"` (default)

@@ -57,16 +57,18 @@ class _GuardedSpan:
 
     Tracing is best effort: a failing integration must not fail the operation, least of
     all after it succeeded (an upload's key is set on the span once the object is stored).
+    Wraps either kind of sentry-sdk span: a streamed span (`set_attribute`) or a
+    transaction-based one (`set_data`).
     """
 
-    __slots__ = ("_span",)
+    __slots__ = ("_set",)
 
-    def __init__(self, span: Any) -> None:
-        self._span = span
+    def __init__(self, span: Any, *, streamed: bool) -> None:
+        self._set = span.set_attribute if streamed else span.set_data
 
     def set_data(self, key: str, value: Any) -> None:
         try:
-            self._span.set_data(key, value)
+            self._set(key, value)
         except Exception:
             logger.warning("tracing failed to set span data %s", key, exc_info=True)
 
@@ -114,18 +116,57 @@ def storage_span(
         return
     if not isinstance(usecase, str):
         usecase = usecase.name
+    op = f"objectstore.{operation}"
+    name = f"{op} {usecase}"
+    described: dict[str, Any] = {"objectstore.usecase": usecase}
+    for scope_name, scope_value in scope.dict().items():
+        described[f"objectstore.scopes.{scope_name}"] = scope_value
+    if _span_streaming():
+        import sentry_sdk.traces
+
+        # The operation, usecase and scope are given at the start, as 0.2.10 does, so
+        # that a traces sampler sees them; the caller's values (a key) go through the
+        # guard like the later ones.
+        started = {"sentry.op": op, "sentry.origin": SPAN_ORIGIN, **described}
+        with sentry_sdk.traces.start_span(name=name, attributes=started) as streamed:
+            span = _GuardedSpan(streamed, streamed=True)
+            _set_attributes(span, attributes)
+            yield span
+        return
     import sentry_sdk
 
-    op = f"objectstore.{operation}"
-    with sentry_sdk.start_span(op=op, name=f"{op} {usecase}", origin=SPAN_ORIGIN) as started:
-        span = _GuardedSpan(started)
-        span.set_data("objectstore.usecase", usecase)
-        for scope_name, scope_value in scope.dict().items():
-            span.set_data(f"objectstore.scopes.{scope_name}", scope_value)
-        for name, value in attributes.items():
-            if value is not None:
-                span.set_data(f"objectstore.{name}", value)
+    with sentry_sdk.start_span(op=op, name=name, origin=SPAN_ORIGIN) as legacy:
+        span = _GuardedSpan(legacy, streamed=False)
+        for key, value in described.items():
+            span.set_data(key, value)
+        _set_attributes(span, attributes)
         yield span
+
+
+def _set_attributes(span: _GuardedSpan, attributes: dict[str, SpanAttributeValue | None]) -> None:
+    """Sets `objectstore.<name>` for each attribute that is not `None`."""
+    for name, value in attributes.items():
+        if value is not None:
+            span.set_data(f"objectstore.{name}", value)
+
+
+def _span_streaming() -> bool:
+    """Whether spans must be started with `sentry_sdk.traces.start_span` (span streaming).
+
+    sentry-sdk 3 has no other span API. From 2.66 to the last 2.x, both exist, but the
+    streaming one is only recorded when span streaming is enabled (`trace_lifecycle=
+    "stream"`) and the transaction-based one only when it is not; each returns a span
+    that records nothing (and warns) in the other mode. Before 2.66 only the
+    transaction-based one exists.
+    """
+    import sentry_sdk
+
+    if not hasattr(sentry_sdk, "start_transaction"):
+        return True  # 3.x
+    import sentry_sdk.tracing_utils
+
+    enabled = getattr(sentry_sdk.tracing_utils, "has_span_streaming_enabled", None)
+    return enabled is not None and bool(enabled(sentry_sdk.get_client().options))
 
 
 def trace_propagation_headers() -> Iterator[tuple[str, str]]:

@@ -1,5 +1,18 @@
+"""Spans per operation, against every span API the installed sentry-sdk has.
+
+sentry-sdk 2.x before 2.66 has transaction-based spans only; 2.66 to the last 2.x has
+those and streamed spans (`trace_lifecycle="stream"`); 3.x has streamed spans only. Each
+test runs in every mode the installed version has; the mode it lacks is skipped, naming
+the version. tracing.py must pass against the oldest supported 2.x, the newest 2.x and
+3.x (see pyproject.toml).
+"""
+
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -10,23 +23,114 @@ from objectstore_client import Client, Usecase
 from objectstore_client.scope import Scope
 from objectstore_client.tracing import SPAN_ORIGIN, storage_span, trace_propagation_headers
 
+# sentry-sdk 3 removed `start_transaction` along with transaction-based spans.
+HAS_TRANSACTIONS = hasattr(sentry_sdk, "start_transaction")
+HAS_STREAMING = importlib.util.find_spec("sentry_sdk.traces") is not None
+
+
+def _traces() -> Any:
+    """`sentry_sdk.traces`, the streamed span API (2.66 and later)."""
+    return importlib.import_module("sentry_sdk.traces")
+
 
 class CapturingTransport(sentry_sdk.transport.Transport):
     """Keeps envelopes in memory instead of sending them."""
 
     def __init__(self, options=None) -> None:
         super().__init__(options)
-        self.transactions: list[dict[str, Any]] = []
+        self.items: list[Any] = []
 
     def capture_envelope(self, envelope) -> None:
-        for item in envelope.items:
-            if item.type == "transaction":
-                self.transactions.append(item.payload.json)
+        self.items.extend(envelope.items)
 
 
-@pytest.fixture
-def sentry_events():
-    """Initialises sentry-sdk with an in-memory transport; yields captured transactions."""
+@dataclass(frozen=True)
+class RecordedSpan:
+    """A finished span, the same whichever API recorded it."""
+
+    op: str
+    name: str
+    origin: str
+    failed: bool
+    data: dict[str, Any] = field(repr=False)
+
+
+@dataclass
+class Sentry:
+    """sentry-sdk initialised in one span mode, with what it sent."""
+
+    mode: str
+    transport: CapturingTransport
+
+    @contextmanager
+    def root(self) -> Iterator[None]:
+        """A root span (a transaction, or a segment) for the operations to nest in."""
+        if self.mode == "transaction":
+            with sentry_sdk.start_transaction(name="test"):
+                yield
+        else:
+            with _traces().start_span(name="test"):
+                yield
+
+    def spans(self) -> list[RecordedSpan]:
+        """The child spans sent so far, in the order they started."""
+        sentry_sdk.flush()
+        if self.mode == "transaction":
+            return [
+                RecordedSpan(
+                    op=span["op"],
+                    name=span["description"],
+                    origin=span["origin"],
+                    # Older 2.x versions send the status as a tag.
+                    failed="internal_error"
+                    in (span.get("status"), span.get("tags", {}).get("status")),
+                    data=span.get("data", {}),
+                )
+                for item in self.transport.items
+                if item.type == "transaction"
+                for span in item.payload.json["spans"]
+            ]
+        streamed = [
+            span
+            for item in self.transport.items
+            if item.type == "span"
+            for span in item.payload.json["items"]
+            if not span["is_segment"]
+        ]
+        streamed.sort(key=lambda span: span["start_timestamp"])
+        recorded = []
+        for span in streamed:
+            attributes = {name: value["value"] for name, value in span["attributes"].items()}
+            recorded.append(
+                RecordedSpan(
+                    op=attributes["sentry.op"],
+                    name=span["name"],
+                    origin=attributes["sentry.origin"],
+                    failed=span["status"] == "error",
+                    data=attributes,
+                )
+            )
+        return recorded
+
+    def span_setter(self) -> tuple[type, str]:
+        """The span class sentry-sdk uses in this mode and its attribute setter's name."""
+        if self.mode == "transaction":
+            return sentry_sdk.tracing.Span, "set_data"
+        # 2.x names the streamed span `StreamedSpan`, 3.x `Span`.
+        streamed = getattr(_traces(), "StreamedSpan", None) or _traces().Span
+        return streamed, "set_attribute"
+
+
+@pytest.fixture(params=["transaction", "stream"])
+def sentry(request) -> Iterator[Sentry]:
+    """Initialises sentry-sdk in one span mode with an in-memory transport."""
+    mode = request.param
+    available = HAS_TRANSACTIONS if mode == "transaction" else HAS_STREAMING
+    if not available:
+        pytest.skip(f"sentry-sdk {sentry_sdk.VERSION} has no {mode} span API")
+    options: dict[str, Any] = {}
+    if mode == "stream" and HAS_TRANSACTIONS:
+        options["_experiments"] = {"trace_lifecycle": "stream"}  # 2.x: opt in
     transport = CapturingTransport()
     sentry_sdk.init(
         dsn="https://public@example.invalid/1",
@@ -34,8 +138,9 @@ def sentry_events():
         transport=transport,
         default_integrations=False,
         auto_enabling_integrations=False,
+        **options,
     )
-    yield transport.transactions
+    yield Sentry(mode, transport)
     sentry_sdk.get_client().close()
     sentry_sdk.init()  # back to an inactive client
 
@@ -47,40 +152,41 @@ def test_spans_are_a_no_op_without_sentry():
     assert list(trace_propagation_headers()) == []
 
 
-def test_one_span_per_operation(sentry_events, objectstore_url, objectstore_usecase):
-    with sentry_sdk.start_transaction(name="test"), Client(objectstore_url) as client:
+def test_one_span_per_operation(sentry, objectstore_url, objectstore_usecase):
+    with sentry.root(), Client(objectstore_url) as client:
         session = client.session(Usecase(objectstore_usecase), org=7)
         key = session.put(b"x", key="k")
         session.get(key).payload.read()
         session.head(key)
         session.delete(key)
-    (transaction,) = sentry_events
-    spans = transaction["spans"]
-    assert [span["op"] for span in spans] == [
+    spans = sentry.spans()
+    assert [span.op for span in spans] == [
         "objectstore.put",
         "objectstore.get",
         "objectstore.head",
         "objectstore.delete",
     ]
     put = spans[0]
-    assert put["origin"] == SPAN_ORIGIN
-    assert put["description"] == f"objectstore.put {objectstore_usecase}"
-    assert put["data"]["objectstore.usecase"] == objectstore_usecase
-    assert put["data"]["objectstore.scopes.org"] == 7
-    assert put["data"]["objectstore.key"] == "k"
-    assert put["data"]["objectstore.compression"] == "zstd"
+    assert put.origin == SPAN_ORIGIN
+    assert put.name == f"objectstore.put {objectstore_usecase}"
+    assert put.data["objectstore.usecase"] == objectstore_usecase
+    assert put.data["objectstore.scopes.org"] == 7
+    assert put.data["objectstore.key"] == "k"
+    assert put.data["objectstore.compression"] == "zstd"
+    assert not any(span.failed for span in spans)
 
 
-def test_failed_operation_marks_the_span(sentry_events, objectstore_url, objectstore_usecase):
-    with sentry_sdk.start_transaction(name="test"), Client(objectstore_url) as client:
+def test_failed_operation_marks_the_span(sentry, objectstore_url, objectstore_usecase):
+    with sentry.root(), Client(objectstore_url) as client:
         assert client.session(Usecase(objectstore_usecase)).get_or_none("missing") is None
-    (transaction,) = sentry_events
-    assert transaction["spans"][0]["status"] == "internal_error"
+    (span,) = sentry.spans()
+    assert span.op == "objectstore.get"
+    assert span.failed
 
 
-def test_propagate_traces_sends_headers_once(sentry_events, scripted):
+def test_propagate_traces_sends_headers_once(sentry, scripted):
     server = scripted.start(lambda request, index: scripted.Reply(204))
-    with sentry_sdk.start_transaction(name="test"):
+    with sentry.root():
         with Client(server.url, propagate_traces=True) as client:
             client.session(Usecase("u")).head("k")
         with Client(server.url) as client:
@@ -90,27 +196,29 @@ def test_propagate_traces_sends_headers_once(sentry_events, scripted):
     assert "sentry-trace" not in plain.headers
 
 
-def test_propagation_is_left_to_the_stdlib_integration_when_it_is_active(sentry_events):
+def test_propagation_is_left_to_the_stdlib_integration_when_it_is_active(sentry):
     assert list(trace_propagation_headers())  # active, without StdlibIntegration
     sentry_sdk.get_client().integrations[StdlibIntegration.identifier] = StdlibIntegration()
     assert list(trace_propagation_headers()) == []
 
 
 def test_a_failing_span_never_fails_an_upload(
-    sentry_events, objectstore_url, objectstore_usecase, monkeypatch, caplog
+    sentry, objectstore_url, objectstore_usecase, monkeypatch, caplog
 ):
     # Attributes set after the object was stored: a broken tracing setup must not lose
     # the key the server returned.
-    original = sentry_sdk.tracing.Span.set_data
+    span_class, setter = sentry.span_setter()
+    original = getattr(span_class, setter)
 
-    def set_data(self, key, value):
+    def set_attribute(self, key, value):
         if key in ("objectstore.key", "objectstore.compression"):
             raise RuntimeError("tracing broke")
         original(self, key, value)
 
-    monkeypatch.setattr(sentry_sdk.tracing.Span, "set_data", set_data)
-    with sentry_sdk.start_transaction(name="test"), Client(objectstore_url) as client:
+    monkeypatch.setattr(span_class, setter, set_attribute)
+    with sentry.root(), Client(objectstore_url) as client:
         session = client.session(Usecase(objectstore_usecase))
         key = session.put(b"kept")
         assert session.get(key).payload.read() == b"kept"
     assert "tracing broke" in caplog.text
+    assert [span.op for span in sentry.spans()] == ["objectstore.put", "objectstore.get"]

@@ -30,6 +30,7 @@ from objectstore_client import (
     TransportTimeout,
     Usecase,
 )
+from objectstore_client._retry import MAX_RETRIES, connect_retries_only
 from objectstore_client._transport import translate_error
 
 OK_KEY = '{"key":"k"}'
@@ -274,6 +275,48 @@ def test_explicit_retries_win_over_the_pools(scripted, session_for):
     with pytest.raises(ServerError):
         session_for(server.url, pool=pool, retries=2).head("k")
     assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "retries",
+    [
+        pytest.param(urllib3.Retry(total=10**6), id="total"),
+        pytest.param(urllib3.Retry(total=None, status=10**6), id="status"),
+    ],
+)
+def test_a_huge_pool_retry_count_is_capped(scripted, session_for, retries):
+    # Uncapped, one HEAD went out a million times (answered 503 with `Retry-After: 0`, so
+    # without waiting); the server gives in after 150 so that the uncapped case ends.
+    def script(request, index):
+        if index < 150:
+            return scripted.Reply(503, headers={"Retry-After": "0"})
+        return scripted.Reply(204)
+
+    server = scripted.start(script)
+    port = int(server.url.rsplit(":", 1)[1])
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=retries)
+    with pytest.raises(ServerError):
+        session_for(server.url, pool=pool).head("k")
+    assert len(server.requests) == MAX_RETRIES + 1
+
+
+@pytest.mark.parametrize(
+    ("retries", "connect"),
+    [
+        pytest.param(urllib3.Retry(total=None), MAX_RETRIES, id="unlimited"),
+        pytest.param(urllib3.Retry(total=10**6), MAX_RETRIES, id="huge-total"),
+        pytest.param(urllib3.Retry(total=10**6, connect=2), 2, id="small-connect"),
+    ],
+)
+def test_a_pools_connection_retries_are_capped(retries, connect):
+    # The pool's Retry is what urllib3 itself applies to failed connections, so its counts
+    # are the observable: urllib3 never exhausts a Retry whose counts are all unset.
+    trimmed = connect_retries_only(retries)
+    assert (trimmed.total, trimmed.connect) == (connect, connect)
+    for _ in range(connect):
+        trimmed = trimmed.increment("HEAD", "/k", error=NewConnectionError(CONNECTION, "refused"))
+    with pytest.raises(MaxRetryError):
+        trimmed.increment("HEAD", "/k", error=NewConnectionError(CONNECTION, "refused"))
 
 
 GREEDY_RETRY = urllib3.Retry(

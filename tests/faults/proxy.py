@@ -15,6 +15,10 @@ early when the proxy closes), and only loopback addresses are accepted as upstre
 Faults on bodies act on the content (de-chunked) and re-frame it: a chunked response is
 sent on as one chunk. Whether a fault found its target (a body to cut or flip) is recorded
 in `applied`, so a report can tell an untouched case from one that survived the fault.
+
+Every request that arrives whole is logged in `exchanges` (method, target, headers, body
+content, and the status answered), so that with `fault=None` the proxy is a
+recorder: tests see what went over the wire to a real local server.
 """
 
 from __future__ import annotations
@@ -58,6 +62,21 @@ class Fault:
     retry_after: str | None = None
     times: int = 1
     skip: int = 0
+
+
+@dataclass
+class Exchange:
+    """One request the proxy received whole, and the status it answered (if it did)."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    """Lower-cased names."""
+    body: bytes
+    """The content, de-chunked."""
+    status: int | None = None
+    """The server's status, or the fault's where the proxy answered instead; `None`
+    when no answer came (a reset or stall before the response)."""
 
 
 def _status(code: int, retry_after: str | None) -> Fault:
@@ -293,6 +312,8 @@ class FaultProxy:
         self.requests = 0
         self.applied: list[str] = []
         """Per faulted request: `"applied"`, or why the fault found nothing to act on."""
+        self.exchanges: list[Exchange] = []
+        """Every request received whole, in arrival order (see the module docstring)."""
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._sockets: list[socket.socket] = []
@@ -409,10 +430,15 @@ class FaultProxy:
                 else:
                     self._stall()
                 return None
-        raw_body, _ = _read_body(stream, request, until_close=False)
+        raw_body, content = _read_body(stream, request, until_close=False)
+        target = request.first_line.split(" ")[1]
+        exchange = Exchange(method, target, dict(request.headers), content)
+        with self._lock:
+            self.exchanges.append(exchange)
         if action == "status":
             assert fault is not None
             self._note("applied")
+            exchange.status = fault.status
             client.sendall(_status_reply(fault, method))
             return True
         upstream_stream = _Stream(upstream)
@@ -422,6 +448,7 @@ class FaultProxy:
             raise _Closed("upstream closed")
         response = _Message.parse(response_head)
         status = int(response.first_line.split(" ")[1])
+        exchange.status = status
         bodiless = method == "HEAD" or status in (204, 304) or status < 200
         raw, content = (b"", b"") if bodiless else _read_body(upstream_stream, response, True)
         reusable = "close" not in response.headers.get("connection", "").lower()
@@ -434,6 +461,7 @@ class FaultProxy:
                 self._stall()
                 return None
             assert fault is not None
+            exchange.status = fault.status
             client.sendall(_status_reply(fault, method))
             return reusable
         if action and not content:
