@@ -385,9 +385,7 @@ class RawUrllib3(Impl):
         # The body starts with the first delimiter (no CRLF before it) and ends with `--`.
         for part in (b"\r\n" + response.data).split(delimiter)[1:-1]:
             head, _, data = part[2:].partition(b"\r\n\r\n")
-            fields = dict(
-                line.split(": ", 1) for line in head.decode().lower().split("\r\n")
-            )
+            fields = dict(line.split(": ", 1) for line in head.decode().lower().split("\r\n"))
             if "zstd" in fields.get("content-encoding", ""):
                 data = self._codecs()[1].decompressobj().decompress(data)
             found[int(fields["x-sn-batch-operation-index"])] = data
@@ -752,7 +750,7 @@ WORKLOADS: dict[str, Workload] = {
         AUTH_ONLY,
     ),
     "many_get_1k": Workload(
-        f"get {BATCH_KEYS} × 1 KiB in one call",
+        f"get {BATCH_KEYS} x 1 KiB in one call",
         "ops/s",
         lambda impl, data, s: _many_loop(impl, data.small, s),
     ),
