@@ -39,7 +39,8 @@ DEFAULT_MAX_REQUESTS = 5
 """Individual upload requests in flight at once (the Rust client's default)."""
 
 # Groups of results waiting for the caller's thread (workers wait when it is full), and
-# the most results in one group: at most 64 unconsumed results queued, as one per item did.
+# the most results in one group: at most 64 unconsumed results queued, as one per item did,
+# plus fewer than 16 that each batch worker is gathering.
 _QUEUE_SIZE = 4
 _GROUP_SIZE = 16
 
