@@ -1,6 +1,6 @@
 """Session.many against the same operations issued one by one with our own put/get.
 
-    python bench/batch.py                 # 2,500 operations, 3 rounds (about 1-2 minutes)
+    python bench/batch.py                 # 2,500 operations, 5 rounds (about 1 minute)
     python bench/batch.py --ops 500 --rounds 1
 
 The operations (seeded, the same every run): 40 % puts of new objects, 30 % gets of
@@ -11,13 +11,16 @@ ways run against the local server in its own process (objects in memory), with o
 client's defaults; before each
 timed run the objects the operations expect are (re)created and the ones they create are
 removed, untimed. Every result of both ways is checked: get data, stored keys, 404s for
-missing keys, head sizes. Prints ops/s per round and the median ratio.
+missing keys, head sizes. Prints, per round, ops/s and the CPU seconds of the client
+process (all its threads) and of the server process over the timed part; then the median
+of the per-round ratios (one by one / many) of time and of CPU, and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import statistics
 import sys
@@ -90,19 +93,51 @@ def check(operation: Operation, value: object, error: object, existing: dict[str
         raise SystemExit(f"wrong result for {operation!r:.120}: {value!r:.80} {error!r}")
 
 
-def batched(session: Session, operations: list[Operation], existing: dict[str, bytes]) -> float:
-    started = time.perf_counter()
+class Clock:
+    """Wall time, this process's CPU time and the server process's CPU time, from `start`."""
+
+    def __init__(self, server_pid: int) -> None:
+        self._stat = f"/proc/{server_pid}/stat"
+
+    def _server_cpu(self) -> float:
+        try:
+            with open(self._stat) as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # not Linux: no server CPU
+            return math.nan
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def start(self) -> None:
+        """Starts measuring."""
+        self._started = (time.perf_counter(), time.process_time(), self._server_cpu())
+
+    def stop(self) -> tuple[float, float, float]:
+        """(wall, client CPU, server CPU) seconds since `start`."""
+        now = (time.perf_counter(), time.process_time(), self._server_cpu())
+        wall, client, server = (end - begin for end, begin in zip(now, self._started, strict=True))
+        return wall, client, server
+
+
+Timing = tuple[float, float, float]
+
+
+def batched(
+    session: Session, operations: list[Operation], existing: dict[str, bytes], clock: Clock
+) -> Timing:
+    clock.start()
     results = session.many(operations)
-    elapsed = time.perf_counter() - started
+    timing = clock.stop()
     for operation, result in zip(operations, results, strict=True):
         value = result.value.data if isinstance(result.value, ObjectData) else result.value
         check(operation, value, result.error, existing)
-    return elapsed
+    return timing
 
 
-def one_by_one(session: Session, operations: list[Operation], existing: dict[str, bytes]) -> float:
+def one_by_one(
+    session: Session, operations: list[Operation], existing: dict[str, bytes], clock: Clock
+) -> Timing:
     outcomes: list[tuple[object, object]] = []
-    started = time.perf_counter()
+    clock.start()
     for operation in operations:
         try:
             if isinstance(operation, Put):
@@ -117,16 +152,16 @@ def one_by_one(session: Session, operations: list[Operation], existing: dict[str
                 outcomes.append((None, None))
         except ObjectNotFound as exc:
             outcomes.append((None, exc))
-    elapsed = time.perf_counter() - started
+    timing = clock.stop()
     for operation, (value, error) in zip(operations, outcomes, strict=True):
         check(operation, value, error, existing)
-    return elapsed
+    return timing
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ops", type=int, default=2500)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=10)
     args = parser.parse_args()
     operations, existing = build(args.ops, args.seed)
@@ -135,14 +170,16 @@ def main() -> None:
         len(existing[op.key]) for op in operations if isinstance(op, Get) and op.key in existing
     ]
     payload_mib = sum(moved) / 2**20
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         server = run.Server(Path(tmp), "batch", None)
-        ratios = []
+        clock = Clock(server.process.pid)
+        ratios, cpu_ratios = [], []
         try:
             with Client(server.url) as client:
                 session = client.session(Usecase("bench"), org=1)
                 for round_number in range(args.rounds):
-                    times = {}
+                    timings: dict[str, Timing] = {}
                     # Alternate which goes first, so drift hits both alike.
                     order = (
                         ("many", "one by one") if round_number % 2 == 0 else ("one by one", "many")
@@ -150,20 +187,26 @@ def main() -> None:
                     for way in order:
                         prepare(session, operations, existing)
                         run_way = batched if way == "many" else one_by_one
-                        times[way] = run_way(session, operations, existing)
-                    ratio = times["one by one"] / times["many"]
-                    ratios.append(ratio)
+                        timings[way] = run_way(session, operations, existing, clock)
+                    many, single = timings["many"], timings["one by one"]
+                    ratios.append(single[0] / many[0])
+                    cpu_ratios.append((single[1] + single[2]) / (many[1] + many[2]))
                     print(
-                        f"round {round_number + 1}: many {args.ops / times['many']:.0f} ops/s"
-                        f" ({times['many']:.2f} s), one by one"
-                        f" {args.ops / times['one by one']:.0f} ops/s"
-                        f" ({times['one by one']:.2f} s): {ratio:.2f}x, every result checked"
+                        f"round {round_number + 1}: many {args.ops / many[0]:.0f} ops/s"
+                        f" ({many[0]:.2f} s; CPU client {many[1]:.2f} s, server {many[2]:.2f} s),"
+                        f" one by one {args.ops / single[0]:.0f} ops/s ({single[0]:.2f} s;"
+                        f" CPU client {single[1]:.2f} s, server {single[2]:.2f} s):"
+                        f" {ratios[-1]:.2f}x, every result checked"
                     )
         finally:
             server.stop()
+    load_after = os.getloadavg()
     print(
         f"{args.ops} operations, {payload_mib:.0f} MiB of payload put or got; median ratio"
-        f" {statistics.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f})"
+        f" {statistics.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f});"
+        f" CPU (client + server) ratio {statistics.median(cpu_ratios):.2f}x"
+        f" (range {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f}); load average"
+        f" {load_before[0]:.2f} before, {load_after[0]:.2f} after"
     )
 
 

@@ -4,7 +4,9 @@ The operations are planned (`_plans.batch`), grouped into batch requests of at m
 operations, and sent by two bounded pools of worker threads: one for batch requests, one
 for uploads too big for a batch. Workers hand results to the caller's thread through a
 bounded queue, so results are consumed (and progress reported) on the caller's thread and
-at most a few dozen unconsumed results are held at a time.
+at most a few dozen unconsumed results are held at a time. Results travel in small groups:
+a worker passes on what it has read before it waits for the network again, so the
+caller's thread wakes once per group rather than once per result.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import IO, cast
 
-from objectstore_client import _validation
+from objectstore_client import _validation, _zstd
 from objectstore_client._download import Payload
 from objectstore_client._outcome import upload_error
 from objectstore_client._plans import batch as plans
@@ -36,11 +38,59 @@ DEFAULT_MAX_BATCHES = 3
 DEFAULT_MAX_REQUESTS = 5
 """Individual upload requests in flight at once (the Rust client's default)."""
 
-# Results waiting for the caller's thread; workers wait when it is full.
-_QUEUE_SIZE = 64
+# Groups of results waiting for the caller's thread (workers wait when it is full), and
+# the most results in one group: at most 64 unconsumed results queued, as one per item did,
+# plus fewer than 16 that each batch worker is gathering.
+_QUEUE_SIZE = 4
+_GROUP_SIZE = 16
 
-_Item = tuple[OperationResult, int] | BaseException
-_Emit = Callable[[OperationResult, int], None]
+_Group = list[tuple[OperationResult, int]]
+_Item = _Group | BaseException
+
+
+class _Outbox:
+    """One worker's results on their way to the caller's thread, handed over in groups."""
+
+    def __init__(self, results: queue.Queue[_Item], stop: threading.Event) -> None:
+        self._results = results
+        self._stop = stop
+        self._group: _Group = []
+
+    def put(self, item: _Item) -> None:
+        """Queues `item`, waiting while the queue is full, unless the caller has stopped."""
+        while not self._stop.is_set():
+            try:
+                self._results.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def add(self, result: OperationResult, size: int) -> None:
+        """Adds one result (and its payload bytes); hands the group over once it is full."""
+        self._group.append((result, size))
+        if len(self._group) >= _GROUP_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hands the results gathered so far to the caller's thread."""
+        if self._group:
+            group, self._group = self._group, []
+            self.put(group)
+
+
+class _FlushingReader:
+    """A batch answer's stream that hands gathered results over before each read.
+
+    A read may wait for the network, so no result waits behind it.
+    """
+
+    def __init__(self, source: IO[bytes], outbox: _Outbox) -> None:
+        self._source = source
+        self._outbox = outbox
+
+    def read(self, size: int = -1) -> bytes:
+        self._outbox.flush()
+        return self._source.read(size)
 
 
 class BatchVerbs(SessionBase):
@@ -129,52 +179,51 @@ class BatchVerbs(SessionBase):
         results: queue.Queue[_Item] = queue.Queue(_QUEUE_SIZE)
         stop = threading.Event()
 
-        def emit(result: OperationResult, size: int) -> None:
-            while not stop.is_set():
-                try:
-                    results.put((result, size), timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-
-        def guarded(work: Callable[[], None]) -> None:
+        def guarded(work: Callable[[_Outbox], None]) -> None:
+            outbox = _Outbox(results, stop)
             try:
-                work()
+                work(outbox)
+                outbox.flush()
             except BaseException as exc:  # re-raised on the caller's thread
-                while not stop.is_set():
-                    try:
-                        results.put(exc, timeout=0.1)
-                        return
-                    except queue.Full:
-                        continue
+                outbox.put(exc)
 
         has_gets = any(operation.kind == "get" for operation in planned)
         total = None if has_gets else sum(_size(operation) for operation in planned)
-        batch_pool = ThreadPoolExecutor(max_batches, thread_name_prefix="objectstore-batch")
-        request_pool = ThreadPoolExecutor(max_requests, thread_name_prefix="objectstore-put")
+        # Pool threads end with the call, so their compression contexts can be reused for
+        # bodies of every size without being kept for longer.
+        batch_pool = ThreadPoolExecutor(
+            max_batches,
+            thread_name_prefix="objectstore-batch",
+            initializer=_zstd.reuse_context_for_any_size,
+        )
+        request_pool = ThreadPoolExecutor(
+            max_requests,
+            thread_name_prefix="objectstore-put",
+            initializer=_zstd.reuse_context_for_any_size,
+        )
         try:
             for batch in batches:
-                batch_pool.submit(guarded, partial(self._send_batch, operations, batch, emit))
+                batch_pool.submit(guarded, partial(self._send_batch, operations, batch))
             for operation in alone:
-                request_pool.submit(guarded, partial(self._send_alone, operations, operation, emit))
+                request_pool.submit(guarded, partial(self._send_alone, operations, operation))
             done = done_bytes = 0
             while done < len(planned):
                 item = results.get()
                 if isinstance(item, BaseException):
                     raise item
-                result, size = item
-                done += 1
-                done_bytes += size
-                if progress is not None:
-                    progress(Progress(done_bytes, total, done, len(planned)))
-                yield result
+                for result, size in item:
+                    done += 1
+                    done_bytes += size
+                    if progress is not None:
+                        progress(Progress(done_bytes, total, done, len(planned)))
+                    yield result
         finally:
             stop.set()
             batch_pool.shutdown(wait=False, cancel_futures=True)
             request_pool.shutdown(wait=False, cancel_futures=True)
 
     def _send_batch(
-        self, operations: list[Operation], batch: list[plans.PlannedOperation], emit: _Emit
+        self, operations: list[Operation], batch: list[plans.PlannedOperation], outbox: _Outbox
     ) -> None:
         context = self._context
         request, _ = plans.plan_batch(batch)
@@ -187,7 +236,8 @@ class BatchVerbs(SessionBase):
             with Payload(
                 response, decompress=False, translate=context.translator("POST", path)
             ) as payload:
-                for part in answers.iter_parts(cast(IO[bytes], payload), boundary):
+                source = cast(IO[bytes], _FlushingReader(cast(IO[bytes], payload), outbox))
+                for part in answers.iter_parts(source, boundary):
                     position = answers.part_index(part)
                     if not 0 <= position < len(batch) or position in answered:
                         raise ProtocolError(f"batch answer part with a stray index {position}")
@@ -195,7 +245,9 @@ class BatchVerbs(SessionBase):
                     value, error = answers.read_part(part, operation, path)
                     answered.add(position)
                     size = len(value.data) if isinstance(value, ObjectData) else 0
-                    emit(_result(operations, operation, value, error), size + _size(operation))
+                    outbox.add(
+                        _result(operations, operation, value, error), size + _size(operation)
+                    )
             failure: ObjectstoreError = ProtocolError(
                 f"POST {path}: the batch answer has no result for this operation"
             )
@@ -203,19 +255,19 @@ class BatchVerbs(SessionBase):
             failure = exc
         for position, operation in enumerate(batch):
             if position not in answered:
-                emit(_result(operations, operation, None, failure), 0)
+                outbox.add(_result(operations, operation, None, failure), 0)
 
     def _send_alone(
-        self, operations: list[Operation], operation: plans.PlannedOperation, emit: _Emit
+        self, operations: list[Operation], operation: plans.PlannedOperation, outbox: _Outbox
     ) -> None:
         put = operation.put
         assert put is not None
         try:
             key, body = send_put(self._context, put)
         except ObjectstoreError as exc:
-            emit(_result(operations, operation, None, exc), 0)
+            outbox.add(_result(operations, operation, None, exc), 0)
             return
-        emit(_result(operations, operation, key, None), body.uncompressed_size if body else 0)
+        outbox.add(_result(operations, operation, key, None), body.uncompressed_size if body else 0)
 
 
 def _result(

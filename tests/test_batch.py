@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import threading
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from objectstore_client import (
     ProtocolError,
     ServerError,
     Usecase,
+    _zstd,
 )
 from objectstore_client._plans import batch as plans
 from objectstore_client._plans import batch_answer as answers
@@ -182,6 +184,79 @@ def test_missing_result_parts_are_protocol_errors(scripted):
         results = client.session(Usecase("u"), org=1).many([Delete("a"), Delete("b")])
     assert results[0].ok
     assert isinstance(results[1].error, ProtocolError)
+
+
+def test_a_result_reaches_the_caller_before_its_worker_waits_for_more_answer():
+    """Results read so far are handed over before a read that may wait for the network.
+
+    The request sends the delete first (deletes before gets, `_SEND_ORDER`). The answer's
+    first 80,000 bytes hold the delete's part and the start of the get's (a 100,000-byte
+    body); the rest comes only once the test has received the delete's result.
+    """
+    boundary = "os-boundary-" + "0" * 32
+    released = threading.Event()
+    outcome: list[bool] = []
+    head = (
+        f"--{boundary}\r\nx-sn-batch-operation-index: 0\r\nx-sn-batch-operation-key: k1\r\n"
+        "x-sn-batch-operation-kind: delete\r\nx-sn-batch-operation-status: 204 No Content\r\n"
+        f"\r\n\r\n--{boundary}\r\nx-sn-batch-operation-index: 1\r\n"
+        "x-sn-batch-operation-key: k0\r\nx-sn-batch-operation-kind: get\r\n"
+        "x-sn-batch-operation-status: 200 OK\r\n\r\n"
+    ).encode()
+    answer = head + b"x" * 100_000 + f"\r\n--{boundary}--".encode()
+
+    def chunk(data: bytes) -> bytes:
+        return b"%x\r\n%b\r\n" % (len(data), data)
+
+    def serve(listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            received = b""
+            while not received.endswith(b"0\r\n\r\n"):  # the end of the chunked request
+                data = conn.recv(65536)
+                if not data:
+                    return
+                received += data
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n"
+                + f'content-type: multipart/form-data; boundary="{boundary}"\r\n\r\n'.encode()
+                + chunk(answer[:80_000])
+            )
+            outcome.append(released.wait(10))
+            conn.sendall(chunk(answer[80_000:]) + b"0\r\n\r\n")
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        server = threading.Thread(target=serve, args=(listener,), daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with Client(url, retries=0) as client:
+            results = client.session(Usecase("u"), org=1).iter_many([Get("k0"), Delete("k1")])
+            first = next(results)
+            released.set()
+            rest = list(results)
+        server.join(10)
+    assert outcome == [True]  # the delete's result came while the answer was held back
+    assert (first.index, first.ok) == (1, True)
+    [second] = rest
+    assert second.index == 0
+    assert isinstance(second.value, ObjectData)
+    assert second.value.data == b"x" * 100_000
+
+
+def test_pool_threads_reuse_one_compression_context_and_every_frame_stands_alone():
+    bodies = [os.urandom(100) + b"log line\n" * n for n in (200_000, 10, 150_000, 0, 90_000)]
+    frames: list[bytes] = []
+
+    def work() -> None:
+        _zstd.reuse_context_for_any_size()
+        frames.extend(_zstd.compress(body, len(body)) for body in bodies)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert [_zstd.decompress_all(frame) for frame in frames] == bodies
+    # Each frame records its own size and checksum, as a fresh context writes it.
+    assert frames == [_zstd.compressor().compress(body) for body in bodies]
 
 
 # --- pure plans -------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ MAX_BODY_BYTES = 1_073_741_824
 MAX_PART_HEADERS = 32
 _HEAD_LIMIT = 64 * 1024
 _BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))', re.IGNORECASE)
+_DISPOSITION = b"content-disposition: form-data; name=part\r\n\r\n"
 _PERMISSION = {"get": READ, "head": READ, "insert": WRITE, "delete": DELETE}
 
 
@@ -223,12 +224,11 @@ def handle(context: Context) -> Response:
 
 
 def _stream(context: Context, parts: _Parts, boundary: bytes) -> Iterator[bytes]:
+    delimiter = b"--" + boundary + b"\r\n"
     for headers, body in _results(context, parts):
-        head = b"".join(f"{k}: {v}\r\n".encode("latin-1") for k, v in headers)
-        yield (
-            b"--" + boundary + b"\r\n" + head + b"content-disposition: form-data; name=part\r\n\r\n"
-        )
-        yield body + b"\r\n" if body else b"\r\n"
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers).encode("latin-1")
+        # One write (one HTTP chunk) per part: its framing, headers and body together.
+        yield b"".join((delimiter, head, _DISPOSITION, body, b"\r\n"))
     yield b"--" + boundary + b"--"
 
 
