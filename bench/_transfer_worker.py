@@ -72,14 +72,14 @@ def main() -> None:
     user = usage.ru_utime - before.ru_utime
     system = usage.ru_stime - before.ru_stime
     peak = usage.ru_maxrss / 1024
-    result = {
+    outcome = {
         "seconds": seconds,
         "cpu_seconds": user + system,
         "user_seconds": user,
         "sys_seconds": system,
         "peak_rss_mib": peak,
     }
-    print(json.dumps(result))
+    print(json.dumps(outcome))
 
 
 if __name__ == "__main__":

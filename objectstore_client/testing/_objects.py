@@ -24,7 +24,7 @@ from objectstore_client.testing._responses import (
     json_error,
     json_ok,
 )
-from objectstore_client.testing._storage import ObjectId, StoredObject
+from objectstore_client.testing._storage import Chunk, ObjectId, StoredObject
 
 READ, WRITE, DELETE = "object.read", "object.write", "object.delete"
 
@@ -149,7 +149,7 @@ class _Body:
     def __init__(self, services: Services, stored: StoredObject, start: int, end: int) -> None:
         self._services, self._stored, self._start, self._end = services, stored, start, end
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[Chunk]:
         for chunk in self._stored.blob.iter_range(self._start, self._end):
             self._services.count_bytes(len(chunk))
             yield chunk

@@ -27,6 +27,8 @@ from typing import IO, Protocol
 from objectstore_client.testing._metadata import ObjectMeta
 
 Scopes = tuple[tuple[str, str], ...]
+Chunk = bytes | bytearray | memoryview
+"""A piece of a payload: request bodies yield bytearrays, objects in memory views."""
 _CHUNK = 64 * 1024
 
 
@@ -50,7 +52,7 @@ class Blob(Protocol):
     header: dict[str, object]
     size: int
 
-    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
+    def iter_range(self, start: int, end: int) -> Iterator[Chunk]:
         """Yields payload bytes `start` (inclusive) to `end` (exclusive)."""
         ...
 
@@ -62,8 +64,11 @@ class Blob(Protocol):
 class Backend(Protocol):
     """Where blobs live. Names are `/`-separated, each component path-safe (we make them)."""
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[bytes]) -> int:
-        """Atomically creates or replaces blob `name`; returns the payload size."""
+    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
+        """Atomically creates or replaces blob `name`; returns the payload size.
+
+        The chunks are handed over: the caller never modifies them afterwards.
+        """
         ...
 
     def open(self, name: str) -> Blob | None:
@@ -112,7 +117,7 @@ class DirectoryBackend:
     def _path(self, name: str) -> Path:
         return self.root.joinpath(*name.split("/"))
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[bytes]) -> int:
+    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
         path = self._path(name)
         temp = self.root / "tmp" / f"{uuid.uuid4().hex}.tmp"
         size = 0
@@ -152,33 +157,54 @@ class DirectoryBackend:
             return []
 
 
-class _MemoryBlob:
-    def __init__(self, header: dict[str, object], data: bytes) -> None:
-        self.header = header
-        self._data = data
-        self.size = len(data)
+# Ranges of an object in memory are yielded as views of at most this size.
+_VIEW = 1024 * 1024
 
-    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
-        view = memoryview(self._data)
-        for position in range(start, end, _CHUNK):
-            yield bytes(view[position : min(end, position + _CHUNK)])
+Segments = tuple[Chunk, ...]
+
+
+class _MemoryBlob:
+    def __init__(self, header: dict[str, object], segments: Segments) -> None:
+        self.header = header
+        self._segments = segments
+        self.size = sum(len(segment) for segment in segments)
+
+    def iter_range(self, start: int, end: int) -> Iterator[memoryview]:
+        # Views, not copies: the segments are never modified once stored.
+        offset = 0
+        for segment in self._segments:
+            length = len(segment)
+            if offset + length > start and offset < end:
+                view = memoryview(segment)
+                first = max(start - offset, 0)
+                last = min(end - offset, length)
+                for position in range(first, last, _VIEW):
+                    yield view[position : min(last, position + _VIEW)]
+            offset += length
+            if offset >= end:
+                return
 
     def close(self) -> None:
         pass
 
 
 class MemoryBackend:
-    """Blobs in a dict; each value an immutable (header, bytes) pair swapped in whole."""
+    """Blobs in a dict; each value an immutable (header, segments) pair swapped in whole.
+
+    A blob is the pieces it was written from, kept as they are: the writers hand over
+    buffers they no longer touch (request bodies, views of other blobs), so storing an
+    object or assembling one from multipart parts copies nothing.
+    """
 
     def __init__(self) -> None:
-        self._blobs: dict[str, tuple[dict[str, object], bytes]] = {}
+        self._blobs: dict[str, tuple[dict[str, object], Segments]] = {}
         self._lock = threading.Lock()
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[bytes]) -> int:
-        data = b"".join(chunks)
+    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
+        segments: Segments = tuple(chunk for chunk in chunks if len(chunk))
         with self._lock:
-            self._blobs[name] = (dict(header), data)
-        return len(data)
+            self._blobs[name] = (dict(header), segments)
+        return sum(len(segment) for segment in segments)
 
     def open(self, name: str) -> Blob | None:
         with self._lock:
@@ -249,7 +275,7 @@ class Storage:
     def _object_name(oid: ObjectId) -> str:
         return f"objects/{oid.digest()}"
 
-    def put(self, oid: ObjectId, meta: ObjectMeta, chunks: Iterable[bytes]) -> None:
+    def put(self, oid: ObjectId, meta: ObjectMeta, chunks: Iterable[Chunk]) -> None:
         """Stores an object atomically (the chunks are consumed first, then swapped in)."""
         header: dict[str, object] = {
             "id": [oid.usecase, oid.scopes, oid.key],
@@ -314,7 +340,7 @@ class Storage:
         return ObjectMeta.from_json(blob.header["meta"])  # type: ignore[arg-type]
 
     def put_part(
-        self, oid: ObjectId, upload_id: str, number: int, declared: int, chunks: Iterable[bytes]
+        self, oid: ObjectId, upload_id: str, number: int, declared: int, chunks: Iterable[Chunk]
     ) -> str:
         """Stores one part and returns its etag (filesystem backend format, §11.2)."""
         self._upload_meta(oid, upload_id)
