@@ -9,6 +9,7 @@ from datetime import datetime
 
 from objectstore_client.testing._context import Context, PolicyError, Services
 from objectstore_client.testing._http import Response
+from objectstore_client.testing._memory import Chunk
 from objectstore_client.testing._metadata import (
     MetadataError,
     ObjectMeta,
@@ -24,7 +25,7 @@ from objectstore_client.testing._responses import (
     json_error,
     json_ok,
 )
-from objectstore_client.testing._storage import Chunk, ObjectId, StoredObject
+from objectstore_client.testing._storage import ObjectId, StoredObject
 
 READ, WRITE, DELETE = "object.read", "object.write", "object.delete"
 

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
+from objectstore_client.testing._memory import Chunk, MemoryBackend
 from objectstore_client.testing._metadata import ObjectMeta
 
 Scopes = tuple[tuple[str, str], ...]
-Chunk = bytes | bytearray | memoryview
-"""A piece of a payload: request bodies yield bytearrays, objects in memory views."""
 _CHUNK = 64 * 1024
 
 
@@ -155,70 +154,6 @@ class DirectoryBackend:
             return [f"{prefix}/{entry}" for entry in os.listdir(self._path(prefix))]
         except (FileNotFoundError, NotADirectoryError):
             return []
-
-
-# Ranges of an object in memory are yielded as views of at most this size.
-_VIEW = 1024 * 1024
-
-Segments = tuple[Chunk, ...]
-
-
-class _MemoryBlob:
-    def __init__(self, header: dict[str, object], segments: Segments) -> None:
-        self.header = header
-        self._segments = segments
-        self.size = sum(len(segment) for segment in segments)
-
-    def iter_range(self, start: int, end: int) -> Iterator[memoryview]:
-        # Views, not copies: the segments are never modified once stored.
-        offset = 0
-        for segment in self._segments:
-            length = len(segment)
-            if offset + length > start and offset < end:
-                view = memoryview(segment)
-                first = max(start - offset, 0)
-                last = min(end - offset, length)
-                for position in range(first, last, _VIEW):
-                    yield view[position : min(last, position + _VIEW)]
-            offset += length
-            if offset >= end:
-                return
-
-    def close(self) -> None:
-        pass
-
-
-class MemoryBackend:
-    """Blobs in a dict; each value an immutable (header, segments) pair swapped in whole.
-
-    A blob is the pieces it was written from, kept as they are: the writers hand over
-    buffers they no longer touch (request bodies, views of other blobs), so storing an
-    object or assembling one from multipart parts copies nothing.
-    """
-
-    def __init__(self) -> None:
-        self._blobs: dict[str, tuple[dict[str, object], Segments]] = {}
-        self._lock = threading.Lock()
-
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
-        segments: Segments = tuple(chunk for chunk in chunks if len(chunk))
-        with self._lock:
-            self._blobs[name] = (dict(header), segments)
-        return sum(len(segment) for segment in segments)
-
-    def open(self, name: str) -> Blob | None:
-        with self._lock:
-            entry = self._blobs.get(name)
-        return _MemoryBlob(dict(entry[0]), entry[1]) if entry else None
-
-    def delete(self, name: str) -> bool:
-        with self._lock:
-            return self._blobs.pop(name, None) is not None
-
-    def children(self, prefix: str) -> list[str]:
-        start = prefix + "/"
-        with self._lock:
-            return [n for n in self._blobs if n.startswith(start) and "/" not in n[len(start) :]]
 
 
 class UploadNotFound(Exception):

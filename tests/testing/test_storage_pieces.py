@@ -28,9 +28,9 @@ DATA = b"".join(PARTS)
 
 @pytest.fixture(params=["memory", "filesystem"])
 def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    where = {"data_dir": tmp_path / "data"} if request.param == "filesystem" else {}
+    data_dir = tmp_path / "data" if request.param == "filesystem" else None
     with (
-        LocalServer(storage=request.param, server_version="current", **where) as server,
+        LocalServer(storage=request.param, server_version="current", data_dir=data_dir) as server,
         Client(server.url) as client,
     ):
         yield client.session(Usecase("test"), org=1)
