@@ -6,8 +6,8 @@ IMPL is `ours` (this repository, run with the repository on sys.path) or `0.2.10
 with the pinned virtualenv's interpreter, so `objectstore_client` is the PyPI release).
 OP is `upload` or `download`. Prints one JSON line: seconds, the CPU seconds of the
 transfer (all threads of the process: a much steadier number than time on a shared
-machine), split into user and system time, and the process's peak RSS in MiB
-(`ru_maxrss`, imports included).
+machine), split into user and system time, its minor page faults, and the process's
+peak RSS in MiB (`ru_maxrss`, imports included).
 
 WARM_BYTES > 0: before the timer starts, write and delete a scratch file of that many
 bytes beside PATH, so the transfer finds the machine's free pages warm. On a VM whose
@@ -77,6 +77,7 @@ def main() -> None:
         "cpu_seconds": user + system,
         "user_seconds": user,
         "sys_seconds": system,
+        "minor_faults": usage.ru_minflt - before.ru_minflt,
         "peak_rss_mib": peak,
     }
     print(json.dumps(outcome))
