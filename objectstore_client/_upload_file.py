@@ -1,13 +1,13 @@
 """`UploadFileVerbs`: `Session.upload_file`, a file in parallel parts or resumably.
 
 Below `TransferConfig.threshold` a file is one streamed PUT. Above it, a multipart upload
-(protocol §11): worker threads read their part with `os.pread`, compress it (zstd
+(protocol §11): worker threads read their part with `os.preadv`, compress it (zstd
 releases the GIL, so parts compress in parallel) and upload it, at most
-`max_concurrency` at a time, so memory stays near `part_size * max_concurrency` (plus the
-compressed copies). Any failure stops the other workers, waits for the parts in flight,
-aborts the upload on the server and raises: no half object is ever published. The
-resumable protocol (protocol §23) sends the file as one session that survives dropped
-connections, sequentially.
+`max_concurrency` at a time, each in one buffer it reuses for all its parts, so memory
+stays near `part_size * max_concurrency`. Any failure stops the other workers, waits for
+the parts in flight, aborts the upload on the server and raises: no half object is ever
+published. The resumable protocol (protocol §23) sends the file as one session that
+survives dropped connections, sequentially.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 Defaults were chosen by measurement against the local server on 2 cores (bench/README.md,
 "Transfers and batches"): parts of 8 MiB, 3 at a time, for files and objects from
 256 MiB. With the server assembling parts without copying them, parts of 8-16 MiB with 3
-workers were as fast as or faster than 32 MiB with 2 (the uploads are CPU-bound on 2
-cores: compressing on the client, receiving on the server), and the smaller parts need
-the least memory; below 256 MiB one request beats a multipart upload's fixed cost. Each
-worker reuses one buffer for its parts, so memory stays near `part_size *
-max_concurrency` whatever the size: 68 MiB peak for a 1 GiB upload with the defaults.
+workers were as fast as 32 MiB with 2 within the noise of a shared machine (the uploads
+are CPU-bound on 2 cores: compressing on the client, receiving on the server), and the
+smaller parts need the least memory; below 256 MiB one request beats a multipart upload's
+fixed cost. Each worker reuses one buffer for its parts, so memory stays near
+`part_size * max_concurrency` whatever the size: 68 MiB peak for a 1 GiB upload with the
+defaults.
 """
 
 from __future__ import annotations
