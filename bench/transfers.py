@@ -1,18 +1,30 @@
 """upload_file / download_file of a 1 GiB file against objectstore-client 0.2.10.
 
-    python bench/transfers.py                  # 1 GiB, 2 rounds (about 5 minutes on 2 cores)
+    python bench/transfers.py                  # 1 GiB, 4 rounds (about 5-10 minutes on 2 cores)
+    python bench/transfers.py --no-upgrade     # skip pip once bench/.venv-0.2.10 exists
     python bench/transfers.py --size-mib 256   # smaller file, quicker
     python bench/transfers.py --part-size-mib 16 --concurrency 2   # other settings
 
 Makes a file of SIZE bytes (the first half random, the second half repetitive log-like
 text) and starts the local server in its own process (run.py's: objects in memory). Per
-round, side by side (who goes first alternates from round to round): uploads the file with
-our `upload_file` and with 0.2.10's `put` of the open file, then downloads each object
-with our `download_file` and with 0.2.10's `get` streamed to a file. Every transfer runs
-in a fresh process of its own, so its peak RSS (imports included) is its own. Every
+round, side by side (who goes first alternates from round to round, and the number of
+rounds is even, so each goes first equally often): uploads the file with our
+`upload_file` and with 0.2.10's `put` of the open file, then downloads each object with
+our `download_file` and with 0.2.10's `get` streamed to a file. Every transfer runs in a
+fresh process of its own, so its peak RSS (imports included) is its own. Every
 downloaded file's sha256 is checked against the source. 0.2.10 lives in
-bench/.venv-0.2.10 (created by pip, via run.py's helper). Prints one line per transfer
-and a table of medians; ratios are medians of the per-round ratios.
+bench/.venv-0.2.10 (created by pip, via run.py's helper).
+
+Fairness, so that no transfer pays for another's leftovers: before every timed transfer
+the machine's dirty pages are written back (`os.sync()`, untimed), and the worker writes
+and deletes a scratch file of twice the size (untimed) so that the transfer finds warm
+free pages. On a VM whose balloon reports free pages to the host (the bench machine), a
+page freed more than a second or two ago costs about 1.7 s of system time per GiB to
+touch again; without the warm-up, whichever download ran first after the uploads paid
+2-4 s for it (`--no-warm` shows it). With the warm-up the first still paid 0.3-0.5 s more
+in some runs, so an untimed download runs before the timed ones. Prints one line per
+transfer (with the user and system CPU of the client, and the server's CPU during it) and
+a table of medians; ratios are medians of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +75,21 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def transfer(
-    impl: str, op: str, url: str, key: str, path: Path, config: dict[str, int]
+    impl: str, op: str, url: str, key: str, path: Path, config: dict[str, int], warm: int
 ) -> dict[str, Any]:
     python = sys.executable if impl == "ours" else str(VENV / "bin" / "python")
     env = run._clean_env()
     if impl == "ours":
         env["PYTHONPATH"] = str(BENCH.parent)
     out = subprocess.run(
-        [python, str(WORKER), impl, op, url, key, str(path), json.dumps(config)],
+        [python, str(WORKER), impl, op, url, key, str(path), json.dumps(config), str(warm)],
         capture_output=True,
         text=True,
         env=env,
@@ -86,11 +105,21 @@ def transfer(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="even: each goes first as often")
     parser.add_argument("--part-size-mib", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--no-upgrade", action="store_true", help="skip pip")
+    parser.add_argument(
+        "--no-sync", action="store_true", help="no os.sync() before transfers (shows why it is)"
+    )
+    parser.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="no warm-up before transfers nor untimed download (shows why they are)",
+    )
     args = parser.parse_args()
+    if args.rounds < 2 or args.rounds % 2:
+        parser.error("--rounds must be even (and at least 2), so each goes first equally often")
     version = run.ensure_upstream(
         not args.no_upgrade, venv=VENV, requirement="objectstore-client==0.2.10"
     )
@@ -111,27 +140,52 @@ def main() -> None:
                 # Alternate who goes first, so that drift hits both alike.
                 impls = ("ours", "0.2.10") if round_number % 2 == 0 else ("0.2.10", "ours")
                 for op in ("upload", "download"):
+                    if op == "download" and not args.no_warm:
+                        # An untimed download first: the first download after the uploads
+                        # still paid more system time than the second (see the README).
+                        scratch = work / "untimed.bin"
+                        transfer("ours", op, server.url, "transfers-ours", scratch, config, 0)
+                        scratch.unlink()
                     for impl in impls:
-                        key = f"{impl}-{round_number}"
+                        # One key per implementation, overwritten every round: the
+                        # server holds two objects, not two per round.
+                        key = f"transfers-{impl}"
                         target = source if op == "upload" else work / f"out-{impl}.bin"
-                        result = transfer(impl, op, server.url, key, target, config)
+                        synced = time.perf_counter()
+                        if not args.no_sync:
+                            os.sync()  # no transfer pays for another's writeback
+                        synced = time.perf_counter() - synced
+                        server_before = process_cpu(server.process.pid)
+                        warm = 0 if args.no_warm else 2 * size
+                        result = transfer(impl, op, server.url, key, target, config, warm)
+                        result["server_cpu_seconds"] = process_cpu(server.process.pid) - (
+                            server_before
+                        )
+                        result["sync_seconds"] = synced
                         if op == "download":
                             result["sha256_ok"] = sha256(target) == expected
                             target.unlink()
                         result["mib_s"] = size / MIB / result["seconds"]
                         results.setdefault((impl, op), []).append(result)
-                        print(
-                            f"round {round_number + 1} {impl:6} {op:8} {json.dumps(result)}",
-                            flush=True,
+                        line = " ".join(
+                            f"{name}={value:.2f}" if isinstance(value, float) else f"{name}={value}"
+                            for name, value in result.items()
                         )
+                        print(f"round {round_number + 1} {impl:6} {op:8} {line}", flush=True)
         finally:
             server.stop()
-    print(f"\n{args.size_mib} MiB file; objectstore-client {version} as the baseline; {config}")
+    sync = "no sync" if args.no_sync else "os.sync() before each transfer"
+    sync += ", no warm-up" if args.no_warm else ", warm-up of 2x the size"
     print(
-        "| transfer | ours MiB/s | 0.2.10 MiB/s | ratio | ours CPU s | 0.2.10 CPU s"
-        " | ours peak RSS MiB | 0.2.10 peak RSS MiB |"
+        f"\n{args.size_mib} MiB file, {args.rounds} rounds, {sync}; objectstore-client"
+        f" {version} as the baseline; {config}"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| transfer | ours MiB/s | 0.2.10 MiB/s | ratio (median, range) | ours CPU s"
+        " | 0.2.10 CPU s | server CPU s ours / 0.2.10 | ours peak RSS MiB"
+        " | 0.2.10 peak RSS MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for op in ("upload", "download"):
         ours, base = results[("ours", op)], results[("0.2.10", op)]
         ratios = [a["mib_s"] / b["mib_s"] for a, b in zip(ours, base, strict=True)]
@@ -139,8 +193,10 @@ def main() -> None:
             f"| {op} | {statistics.median(r['mib_s'] for r in ours):.0f}"
             f" | {statistics.median(r['mib_s'] for r in base):.0f}"
             f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
-            f" | {statistics.median(r['cpu_seconds'] for r in ours):.1f}"
-            f" | {statistics.median(r['cpu_seconds'] for r in base):.1f}"
+            f" | {statistics.median(r['cpu_seconds'] for r in ours):.2f}"
+            f" | {statistics.median(r['cpu_seconds'] for r in base):.2f}"
+            f" | {statistics.median(r['server_cpu_seconds'] for r in ours):.2f}"
+            f" / {statistics.median(r['server_cpu_seconds'] for r in base):.2f}"
             f" | {max(r['peak_rss_mib'] for r in ours):.0f}"
             f" | {max(r['peak_rss_mib'] for r in base):.0f} |"
         )

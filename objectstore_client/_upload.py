@@ -45,7 +45,7 @@ class BufferBody:
 
     def __init__(self, contents: bytes | bytearray | memoryview, compression: Compression):
         view = memoryview(contents)
-        data: bytes | memoryview = contents if isinstance(contents, bytes) else _flat(view)
+        data: bytes | memoryview = contents if isinstance(contents, bytes) else flat(view)
         self.uncompressed_size = view.nbytes
         self._wire = compress(data, view.nbytes) if compression == "zstd" else data
         self.compressed_size = len(self._wire) if compression == "zstd" else None
@@ -55,7 +55,8 @@ class BufferBody:
         return self._wire
 
 
-def _flat(view: memoryview) -> bytes | memoryview:
+def flat(view: memoryview) -> bytes | memoryview:
+    """The bytes of `view` as one flat view of bytes (no copy), or a copy if impossible."""
     try:
         return view.cast("B")
     except TypeError:

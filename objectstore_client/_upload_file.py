@@ -1,13 +1,13 @@
 """`UploadFileVerbs`: `Session.upload_file`, a file in parallel parts or resumably.
 
 Below `TransferConfig.threshold` a file is one streamed PUT. Above it, a multipart upload
-(protocol §11): worker threads read their part with `os.pread`, compress it (zstd
+(protocol §11): worker threads read their part with `os.preadv`, compress it (zstd
 releases the GIL, so parts compress in parallel) and upload it, at most
-`max_concurrency` at a time, so memory stays near `part_size * max_concurrency` (plus the
-compressed copies). Any failure stops the other workers, waits for the parts in flight,
-aborts the upload on the server and raises: no half object is ever published. The
-resumable protocol (protocol §23) sends the file as one session that survives dropped
-connections, sequentially.
+`max_concurrency` at a time, each in one buffer it reuses for all its parts, so memory
+stays near `part_size * max_concurrency`. Any failure stops the other workers, waits for
+the parts in flight, aborts the upload on the server and raises: no half object is ever
+published. The resumable protocol (protocol §23) sends the file as one session that
+survives dropped connections, sequentially.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Literal
@@ -26,7 +26,7 @@ from objectstore_client._plans import objects
 from objectstore_client._plans.multipart import CompletePart, part_encoding
 from objectstore_client._progress import WorkerCancelled, wait_reporting
 from objectstore_client._put import send_put
-from objectstore_client._zstd import compress_chunks
+from objectstore_client._zstd import compress_bound, compressor
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType, RequestError
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 from objectstore_client.multipart import MultipartUpload, MultipartVerbs
@@ -169,20 +169,18 @@ def _send_parts(
     """Uploads the file's parts in parallel and completes the upload; aborts on failure."""
     cancel = threading.Event()
     done: queue.SimpleQueue[int] = queue.SimpleQueue()
+    workers = threading.local()  # each worker's `_PartBuffer`, for this upload only
 
     def part(number: int, offset: int) -> CompletePart:
         if cancel.is_set():
             raise WorkerCancelled
         length = min(config.part_size, size - offset)
-        if compressing:
-            # Compressed here, on this worker, into one whole frame that `put_part` sends
-            # as it is, reading the file a piece at a time: a worker holds about one
-            # compressed part, not the part and its compressed copy.
-            data = compress_chunks(_pieces(descriptor, offset, length), length)
-        else:
-            data = os.pread(descriptor, length, offset)
-            if len(data) != length:
-                raise InvalidArgument("path", "the file shrank during the upload")
+        buffer: _PartBuffer | None = getattr(workers, "buffer", None)
+        if buffer is None:
+            buffer = workers.buffer = _PartBuffer(config.part_size, compressing)
+        # Compressed here, on this worker, into one whole frame that `put_part` sends as
+        # it is; the view is of the worker's buffer, reused once the part is sent.
+        data = buffer.fill(descriptor, offset, length)
         sent = upload.put_part(data, part_number=number, content_length=len(data))
         done.put(length)
         return sent
@@ -213,19 +211,64 @@ def _send_parts(
         pool.shutdown(wait=False)
 
 
-def _pieces(descriptor: int, offset: int, length: int) -> Iterator[bytes]:
-    """`length` bytes of a file from `offset`, a MiB at a time.
+class _PartBuffer:
+    """One worker's memory for its parts, reused from part to part.
+
+    The part (compressed, when compressing) is built in one buffer of the largest size it
+    can have, from the file read a MiB at a time into another: a worker holds one part,
+    never the part and its compressed copy, and reusing the buffers spares the page
+    faults of fresh memory for every part (a third of the client's CPU time for a 1 GiB
+    upload with a new buffer per part).
+    """
+
+    def __init__(self, part_size: int, compressing: bool) -> None:
+        self._compressor = compressor() if compressing else None
+        self._piece = memoryview(bytearray(_PIECE if compressing else 0))
+        self._part = memoryview(bytearray(compress_bound(part_size) if compressing else part_size))
+
+    def fill(self, descriptor: int, offset: int, length: int) -> memoryview:
+        """The part of `length` file bytes from `offset`, compressed if compressing.
+
+        Raises:
+            InvalidArgument: The file ends before (it shrank during the upload).
+        """
+        if self._compressor is None:
+            view = self._part[:length]
+            _read_exactly(descriptor, view, offset)
+            return view
+        frame = self._compressor.compressobj(size=length)
+        used = 0
+        for position in range(offset, offset + length, _PIECE):
+            piece = self._piece[: min(_PIECE, offset + length - position)]
+            _read_exactly(descriptor, piece, position)
+            used = _append(self._part, used, frame.compress(piece))
+        return self._part[: _append(self._part, used, frame.flush())]
+
+
+def _append(buffer: memoryview, used: int, data: bytes) -> int:
+    end = used + len(data)
+    buffer[used:end] = data
+    return end
+
+
+def _read_exactly(descriptor: int, view: memoryview, offset: int) -> None:
+    """Fills `view` with the file's bytes from `offset`.
 
     Raises:
         InvalidArgument: The file ends before (it shrank during the upload).
     """
-    end = offset + length
-    while offset < end:
-        piece = os.pread(descriptor, min(_PIECE, end - offset), offset)
-        if not piece:
+    filled = 0
+    while filled < len(view):
+        rest = view[filled:]
+        if hasattr(os, "preadv"):
+            count = os.preadv(descriptor, [rest], offset + filled)
+        else:  # e.g. macOS before 11: a copy more
+            data = os.pread(descriptor, len(rest), offset + filled)
+            count = len(data)
+            rest[:count] = data
+        if not count:
             raise InvalidArgument("path", "the file shrank during the upload")
-        offset += len(piece)
-        yield piece
+        filled += count
 
 
 def _abort(upload: MultipartUpload) -> None:

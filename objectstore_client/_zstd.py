@@ -140,7 +140,7 @@ class _FrameScanner:
         self.fed = 0
         """How many bytes were fed so far."""
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         """Advances over `data`, the next bytes of the stream.
 
         Raises:
@@ -198,7 +198,7 @@ class _FrameScanner:
             self._skip = pos - size
         else:
             self._skip = 0
-            self._pending = data[pos:]
+            self._pending = bytes(data[pos:])
 
     def finish(self) -> None:
         """Checks that the stream ended between frames.
@@ -343,7 +343,7 @@ def is_whole_frames(data: bytes | bytearray | memoryview) -> bool:
         return False
     scanner = _FrameScanner()
     try:
-        scanner.feed(bytes(data) if not isinstance(data, bytes) else data)
+        scanner.feed(data if isinstance(data, bytes) else memoryview(data).cast("B"))
         scanner.finish()
     except zstandard.ZstdError:
         return False

@@ -32,6 +32,7 @@ from objectstore_client._outcome import upload_outcome
 from objectstore_client._plans import multipart as plans
 from objectstore_client._plans.multipart import CompletePart, PartEncoding, PartInfo
 from objectstore_client._session_base import SessionBase
+from objectstore_client._upload import flat
 from objectstore_client.errors import (
     IntegrityError,
     InvalidArgument,
@@ -110,7 +111,7 @@ class MultipartUpload:
 
     def put_part(
         self,
-        contents: bytes | IO[bytes],
+        contents: bytes | bytearray | memoryview | IO[bytes],
         *,
         part_number: int,
         content_length: int,
@@ -334,11 +335,11 @@ class MultipartVerbs(SessionBase):
         return MultipartUpload(self, checked_key, upload_id, _encoding=encoding)
 
 
-def _read_part(contents: object, content_length: object) -> bytes | bytearray:
+def _read_part(contents: object, content_length: object) -> bytes | bytearray | memoryview:
     """The part's bytes: `contents` itself, or `content_length` bytes read from it."""
     content_length = _validation.check_content_length(content_length)
     if isinstance(contents, bytes | bytearray | memoryview):
-        data = contents if isinstance(contents, bytes | bytearray) else contents.tobytes()
+        data = contents if isinstance(contents, bytes | bytearray) else flat(contents)
         if len(data) != content_length:
             raise InvalidArgument(
                 "content_length", f"is {content_length}, but contents has {len(data)} bytes"

@@ -1,13 +1,14 @@
 """`TransferConfig`: how `upload_file` and `download_file` split large transfers.
 
 Defaults were chosen by measurement against the local server on 2 cores (bench/README.md,
-"Transfers and batches"): parts of 32 MiB, 2 at a time, for files and objects from
-256 MiB. More workers made uploads slower there (they compete for the cores with the
-server), parts of 8-16 MiB too (more requests; the server copies every part once more
-when completing), and below 256 MiB one request beat a multipart upload's fixed cost. On
-loopback a single stream was as fast as parts at every size measured: parts pay off where
-one connection is slower than the server. Memory stays near `part_size * max_concurrency`
-(compressed parts) whatever the size: 118 MiB peak for a 1 GiB upload with the defaults.
+"Transfers and batches"): parts of 8 MiB, 3 at a time, for files and objects from
+256 MiB. With the server assembling parts without copying them, parts of 8-16 MiB with 3
+workers were as fast as 32 MiB with 2 within the noise of a shared machine (the uploads
+are CPU-bound on 2 cores: compressing on the client, receiving on the server), and the
+smaller parts need the least memory; below 256 MiB one request beats a multipart upload's
+fixed cost. Each worker reuses one buffer for its parts, so memory stays near
+`part_size * max_concurrency` whatever the size: 68 MiB peak for a 1 GiB upload with the
+defaults.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ MIN_PART_SIZE = 5 * MIB
 non-final parts (protocol §11.2), which every server must be assumed to have."""
 
 DEFAULT_THRESHOLD = 256 * MIB
-DEFAULT_PART_SIZE = 32 * MIB
-DEFAULT_MAX_CONCURRENCY = 2
+DEFAULT_PART_SIZE = 8 * MIB
+DEFAULT_MAX_CONCURRENCY = 3
 
 TransferProtocol = Literal["auto", "multipart", "resumable"]
 """How a large upload is split: `"multipart"` (parallel parts, protocol §11),

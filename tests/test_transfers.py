@@ -284,6 +284,32 @@ def test_upload_file_round_trip(session, tmp_path, random_12m, config, compressi
     assert (tmp_path / "out.bin").read_bytes() == data
 
 
+@pytest.mark.parametrize("compression", [None, "none"])
+def test_upload_file_reuses_a_worker_buffer_without_mixing_parts(session, tmp_path, compression):
+    # One worker sends every part from the same buffer: each part has its own bytes, and
+    # the last, shorter one must not carry the tail of the part before it.
+    parts = [os.urandom(MIN_PART_SIZE), b"log line\n" * (MIN_PART_SIZE // 9 + 1), b"end"]
+    parts[1] = parts[1][:MIN_PART_SIZE]
+    data = b"".join([*parts, os.urandom(MIN_PART_SIZE - 5)])
+    source = tmp_path / "in.bin"
+    source.write_bytes(data)
+    config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=1)
+    session.upload_file(source, "reused", config=config, compression=compression)
+    with session.get("reused") as got:
+        assert hashlib.sha256(got.payload.read()).digest() == hashlib.sha256(data).digest()
+    stored = session.get("reused", decompress=False).payload.read()
+    if compression is None:
+        # One whole frame per part, each declaring its own size.
+        sizes = []
+        while stored:
+            decoder = zstandard.ZstdDecompressor().decompressobj()
+            sizes.append(len(decoder.decompress(stored)))
+            stored = decoder.unused_data
+        assert sizes == [MIN_PART_SIZE, MIN_PART_SIZE, len(data) - 2 * MIN_PART_SIZE]
+    else:
+        assert stored == data
+
+
 def test_upload_file_without_key_gets_a_client_chosen_key(session, tmp_path, monkeypatch):
     # The server would choose a UUIDv4 too: name the client's choice to tell them apart.
     chosen = iter(["client-chosen-1", "client-chosen-2"])

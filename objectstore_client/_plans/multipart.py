@@ -162,7 +162,7 @@ def read_initiate(response: urllib3.BaseHTTPResponse, path: str) -> tuple[str, s
     return str(_field(document, "key", str, path)), str(_field(document, "upload_id", str, path))
 
 
-def _check_md5(content_md5: object, data: bytes | bytearray) -> bytes | None:
+def _check_md5(content_md5: object, data: bytes | bytearray | memoryview) -> bytes | None:
     digest = _validation.check_content_md5(content_md5)
     if digest is not None and hashlib.md5(data, usedforsecurity=False).digest() != digest:
         raise InvalidArgument("content_md5", "does not match the part's contents")
@@ -172,7 +172,7 @@ def _check_md5(content_md5: object, data: bytes | bytearray) -> bytes | None:
 def plan_put_part(
     key: str,
     upload_id: str,
-    data: bytes | bytearray,
+    data: bytes | bytearray | memoryview,
     encoding: PartEncoding,
     part_number: object,
     content_md5: object,

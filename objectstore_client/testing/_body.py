@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 
 _CHUNK = 64 * 1024
+# A body of known length is iterated in pieces of up to this size, received straight into
+# the buffer that is yielded (no intermediate copy: the storage keeps these buffers).
+_LARGE = 1024 * 1024
 
 
 class BodyError(Exception):
@@ -95,9 +98,49 @@ class BodyReader:
             raise BodyError("chunk not followed by CRLF")
         return data
 
-    def __iter__(self) -> Iterator[bytes]:
-        while chunk := self.read(_CHUNK):
-            yield chunk
+    def __iter__(self) -> Iterator[bytes | bytearray]:
+        """Yields the rest of the body; each piece is a new object the consumer may keep.
+
+        A body of known length comes in pieces of up to 1 MiB received directly into the
+        piece; every byte that arrived is yielded before an error is raised.
+        """
+        if self._chunked:
+            while chunk := self.read(_CHUNK):
+                yield chunk
+            return
+        if self._done:
+            return
+        self._start()
+        while not self._done:
+            piece = bytearray(min(self._remaining, _LARGE))
+            with memoryview(piece) as view:
+                filled, error = self._fill(view)
+            if filled:
+                if filled < len(piece):
+                    del piece[filled:]
+                yield piece
+            if error is not None:
+                raise error
+
+    def _fill(self, view: memoryview) -> tuple[int, Exception | None]:
+        """Receives into `view` until it is full; returns the count and the error, if any."""
+        filled = 0
+        try:
+            while filled < len(view):
+                count = self._rfile.readinto(view[filled:])
+                if not count:
+                    raise BodyError("connection closed before the body was complete")
+                filled += count
+        except (BodyError, OSError) as exc:
+            return self._received(filled), exc
+        return self._received(filled), None
+
+    def _received(self, count: int) -> int:
+        self._remaining -= count
+        self.bytes_read += count
+        if not self._remaining:
+            self._done = True
+        return count
 
 
 class _DeadlineSocketIO(io.RawIOBase):
@@ -154,6 +197,10 @@ class SocketReader:
 
     def read(self, size: int) -> bytes:
         return self._file.read1(size) if size > 0 else b""
+
+    def readinto(self, view: memoryview) -> int:
+        """Reads into `view` with at most one receive; 0 at EOF."""
+        return self._file.readinto1(view)
 
     def readline(self, limit: int) -> bytes:
         return self._file.readline(limit)

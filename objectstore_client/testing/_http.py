@@ -76,7 +76,7 @@ class Response:
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | Iterable[bytes] = b""
+    body: bytes | Iterable[bytes | bytearray | memoryview] = b""
     close: bool = False
 
 
@@ -393,5 +393,5 @@ def _write_response(conn: socket.socket, response: Response, head_only: bool) ->
     conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
     for chunk in body:
         if chunk:
-            conn.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+            conn.sendall(b"".join((b"%x\r\n" % len(chunk), chunk, b"\r\n")))
     conn.sendall(b"0\r\n\r\n")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from objectstore_client.testing._context import Context, PolicyError, Services
 from objectstore_client.testing._http import Response
+from objectstore_client.testing._memory import Chunk
 from objectstore_client.testing._metadata import (
     MetadataError,
     ObjectMeta,
@@ -149,7 +150,7 @@ class _Body:
     def __init__(self, services: Services, stored: StoredObject, start: int, end: int) -> None:
         self._services, self._stored, self._start, self._end = services, stored, start, end
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[Chunk]:
         for chunk in self._stored.blob.iter_range(self._start, self._end):
             self._services.count_bytes(len(chunk))
             yield chunk

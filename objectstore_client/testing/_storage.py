@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
+from objectstore_client.testing._memory import Chunk, MemoryBackend
 from objectstore_client.testing._metadata import ObjectMeta
 
 Scopes = tuple[tuple[str, str], ...]
@@ -50,7 +51,7 @@ class Blob(Protocol):
     header: dict[str, object]
     size: int
 
-    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
+    def iter_range(self, start: int, end: int) -> Iterator[Chunk]:
         """Yields payload bytes `start` (inclusive) to `end` (exclusive)."""
         ...
 
@@ -62,8 +63,11 @@ class Blob(Protocol):
 class Backend(Protocol):
     """Where blobs live. Names are `/`-separated, each component path-safe (we make them)."""
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[bytes]) -> int:
-        """Atomically creates or replaces blob `name`; returns the payload size."""
+    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
+        """Atomically creates or replaces blob `name`; returns the payload size.
+
+        The chunks are handed over: the caller never modifies them afterwards.
+        """
         ...
 
     def open(self, name: str) -> Blob | None:
@@ -112,7 +116,7 @@ class DirectoryBackend:
     def _path(self, name: str) -> Path:
         return self.root.joinpath(*name.split("/"))
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[bytes]) -> int:
+    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
         path = self._path(name)
         temp = self.root / "tmp" / f"{uuid.uuid4().hex}.tmp"
         size = 0
@@ -150,49 +154,6 @@ class DirectoryBackend:
             return [f"{prefix}/{entry}" for entry in os.listdir(self._path(prefix))]
         except (FileNotFoundError, NotADirectoryError):
             return []
-
-
-class _MemoryBlob:
-    def __init__(self, header: dict[str, object], data: bytes) -> None:
-        self.header = header
-        self._data = data
-        self.size = len(data)
-
-    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
-        view = memoryview(self._data)
-        for position in range(start, end, _CHUNK):
-            yield bytes(view[position : min(end, position + _CHUNK)])
-
-    def close(self) -> None:
-        pass
-
-
-class MemoryBackend:
-    """Blobs in a dict; each value an immutable (header, bytes) pair swapped in whole."""
-
-    def __init__(self) -> None:
-        self._blobs: dict[str, tuple[dict[str, object], bytes]] = {}
-        self._lock = threading.Lock()
-
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[bytes]) -> int:
-        data = b"".join(chunks)
-        with self._lock:
-            self._blobs[name] = (dict(header), data)
-        return len(data)
-
-    def open(self, name: str) -> Blob | None:
-        with self._lock:
-            entry = self._blobs.get(name)
-        return _MemoryBlob(dict(entry[0]), entry[1]) if entry else None
-
-    def delete(self, name: str) -> bool:
-        with self._lock:
-            return self._blobs.pop(name, None) is not None
-
-    def children(self, prefix: str) -> list[str]:
-        start = prefix + "/"
-        with self._lock:
-            return [n for n in self._blobs if n.startswith(start) and "/" not in n[len(start) :]]
 
 
 class UploadNotFound(Exception):
@@ -249,7 +210,7 @@ class Storage:
     def _object_name(oid: ObjectId) -> str:
         return f"objects/{oid.digest()}"
 
-    def put(self, oid: ObjectId, meta: ObjectMeta, chunks: Iterable[bytes]) -> None:
+    def put(self, oid: ObjectId, meta: ObjectMeta, chunks: Iterable[Chunk]) -> None:
         """Stores an object atomically (the chunks are consumed first, then swapped in)."""
         header: dict[str, object] = {
             "id": [oid.usecase, oid.scopes, oid.key],
@@ -314,7 +275,7 @@ class Storage:
         return ObjectMeta.from_json(blob.header["meta"])  # type: ignore[arg-type]
 
     def put_part(
-        self, oid: ObjectId, upload_id: str, number: int, declared: int, chunks: Iterable[bytes]
+        self, oid: ObjectId, upload_id: str, number: int, declared: int, chunks: Iterable[Chunk]
     ) -> str:
         """Stores one part and returns its etag (filesystem backend format, §11.2)."""
         self._upload_meta(oid, upload_id)

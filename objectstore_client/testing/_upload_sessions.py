@@ -87,28 +87,33 @@ class Session:
     def __init__(self, info: SessionInfo, data_path: Path | None) -> None:
         self.info = info
         self._path = data_path
-        self._buffer = bytearray() if data_path is None else None
+        # In memory: the pieces as received (request bodies hand over each piece), never
+        # modified once here, so publishing the object copies nothing.
+        self._pieces: list[bytes | bytearray] | None = [] if data_path is None else None
+        self._size = 0
         self.removed = False
 
     @property
     def offset(self) -> int:
         """How many bytes are staged."""
-        if self._buffer is not None:
-            return len(self._buffer)
+        if self._pieces is not None:
+            return self._size
         assert self._path is not None
         return self._path.stat().st_size
 
-    def append(self, chunks: Iterable[bytes]) -> int:
-        """Appends `chunks`; returns the bytes written.
+    def append(self, chunks: Iterable[bytes | bytearray]) -> int:
+        """Appends `chunks` (which the session keeps); returns the bytes written.
 
         Bytes written before `chunks` raises stay staged (protocol §23.4: a broken upload
         keeps what arrived); the exception then propagates.
         """
         written = 0
-        if self._buffer is not None:
+        if self._pieces is not None:
             for chunk in chunks:
-                self._buffer += chunk
-                written += len(chunk)
+                if chunk:
+                    self._pieces.append(chunk)
+                    self._size += len(chunk)
+                    written += len(chunk)
             return written
         assert self._path is not None
         with open(self._path, "ab") as file:
@@ -122,18 +127,23 @@ class Session:
 
     def truncate(self, size: int) -> None:
         """Drops staged bytes beyond `size`."""
-        if self._buffer is not None:
-            del self._buffer[size:]
+        if self._pieces is not None:
+            while self._size > size:
+                last = self._pieces.pop()
+                self._size -= len(last)
+                if self._size < size:
+                    # A copy of what stays: a piece once staged is never modified.
+                    kept = bytes(last[: size - self._size])
+                    self._pieces.append(kept)
+                    self._size += len(kept)
         else:
             assert self._path is not None
             os.truncate(self._path, size)
 
-    def chunks(self) -> Iterator[bytes]:
-        """The staged bytes, in pieces."""
-        if self._buffer is not None:
-            view = memoryview(self._buffer)
-            for start in range(0, len(view), _CHUNK):
-                yield bytes(view[start : start + _CHUNK])
+    def chunks(self) -> Iterator[bytes | bytearray]:
+        """The staged bytes, in pieces (in memory: the staged pieces themselves)."""
+        if self._pieces is not None:
+            yield from self._pieces
             return
         assert self._path is not None
         with open(self._path, "rb") as file:
