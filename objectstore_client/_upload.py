@@ -213,6 +213,6 @@ def prepare_body(
     if isinstance(contents, bytes | bytearray | memoryview):
         view = memoryview(contents)
         if compression == "zstd" and view.nbytes >= SEGMENTED_MIN:
-            return SegmentedBody(memoryview(_flat(view)))
+            return SegmentedBody(memoryview(flat(view)))
         return BufferBody(contents, compression)
     return StreamBody(contents, compression)
