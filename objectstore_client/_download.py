@@ -12,7 +12,6 @@ from typing import IO, NamedTuple, Self, cast
 import urllib3
 import zstandard
 
-from objectstore_client._readahead import ReadAhead
 from objectstore_client._resume import MAX_RESUMES, Reopen, StoredBytes
 from objectstore_client._zstd import (
     CHUNK_SIZE,
@@ -35,12 +34,6 @@ Translate = Callable[[Exception], ObjectstoreError]
 _WHOLE_PIECE = 8 * 1024 * 1024
 # The most a whole read allocates up front from what a frame header declares.
 _MAX_PREALLOCATION = 1 << 32
-# Streamed bodies of more stored bytes than this are read ahead on a thread (`_readahead`):
-# below it, starting a thread costs more than the overlap gains.
-_READ_AHEAD_MIN = 8 * 1024 * 1024
-# Pieces of `STREAM_READ_SIZE` that may wait for the caller: with the one being received,
-# a payload read ahead holds at most 3 MiB of stored bytes.
-_READ_AHEAD_DEPTH = 2
 
 
 class Payload(io.BufferedIOBase):
@@ -54,10 +47,7 @@ class Payload(io.BufferedIOBase):
 
     A `read()` of everything before anything else was read decodes the body as it
     arrives into one result (a single allocation when the zstd frame declares its
-    size). Every other read streams, holding at most a few MiB of the body: a body of
-    more than 8 MiB is then received on a background thread while the caller decodes
-    and consumes it (see `_readahead`), at most 3 MiB ahead; errors from that thread
-    are raised by the read that reaches them, and closing the payload stops it.
+    size). Every other read streams, holding at most a few MiB of the body.
 
     Verified bytes: a zstd payload must be whole frames (each frame's checksum is checked
     by the decoder) and not empty; the stored bytes must come to the size the answer
@@ -82,10 +72,8 @@ class Payload(io.BufferedIOBase):
         self._body = StoredBytes(response, reopen, MAX_RESUMES)
         self._translate = translate
         self._decompress = decompress
-        # Created on the first streaming read: a whole read() does without them.
+        # Created on the first streaming read: a whole read() does without it.
         self._decompressor: ZstdStream | None = None
-        self._source: IO[bytes] | None = None
-        self._ahead: ReadAhead | None = None
         self._started = False
         # Bytes read from the source and not yet returned: `_buffer[_offset:]`.
         self._buffer = b""
@@ -104,29 +92,14 @@ class Payload(io.BufferedIOBase):
         with self._errors_translated():
             if self._decompress:
                 if self._decompressor is None:
-                    self._decompressor = ZstdStream(self._stream_source())
+                    self._decompressor = ZstdStream(cast(IO[bytes], self._body))
                 data = self._decompressor.read(size)
             else:
-                data = self._stream_source().read(size)
+                data = self._body.read(size)
         if not data:
             self._eof = True
             self._release(reusable=True)
         return data
-
-    def _stream_source(self) -> IO[bytes]:
-        """The stored bytes for streaming reads: read ahead when the body is large."""
-        if self._source is None:
-            body = self._body
-            if body.expected is not None and body.expected > _READ_AHEAD_MIN:
-                # The reader holds `body`, never the payload: a payload dropped unclosed
-                # is still collected, and its close() stops the thread.
-                self._ahead = ReadAhead(
-                    body, piece=STREAM_READ_SIZE, depth=_READ_AHEAD_DEPTH, interrupt=body.abandon
-                )
-                self._source = cast(IO[bytes], self._ahead)
-            else:
-                self._source = cast(IO[bytes], body)
-        return self._source
 
     @contextmanager
     def _errors_translated(self) -> Iterator[None]:
@@ -249,9 +222,6 @@ class Payload(io.BufferedIOBase):
             raise ValueError("I/O operation on closed payload")
 
     def _release(self, *, reusable: bool) -> None:
-        if self._ahead is not None:
-            # Its thread must be done with the response before anything else touches it.
-            self._ahead.close()
         response = self._body.response
         # `closed` turns true once the body was read to its end.
         if not reusable or not response.closed:

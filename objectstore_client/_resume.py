@@ -17,7 +17,6 @@ answers cannot be trusted, and the download as a whole may be tried again.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -130,20 +129,6 @@ class StoredBytes:
             # A body of unknown size (chunked) is over once urllib3 closed it.
             return self.response.closed
         return self._bounded and self.received == self.expected
-
-    def abandon(self) -> None:
-        """Ends a `read` that another thread is blocked in; no resumption follows.
-
-        Shuts down the receiving side of the connection (urllib3 2.3 or later; with an
-        older urllib3 the read runs to its end or its timeout), so the read ends with an
-        error. The response must then be closed, not reused.
-        """
-        self._resumes_left = 0
-        shutdown = getattr(self.response, "shutdown", None)
-        if shutdown is not None:
-            # Already released or closed: nothing is blocked on it.
-            with contextlib.suppress(NotImplementedError, ValueError, RuntimeError, OSError):
-                shutdown()
 
     def unread(self, data: bytes) -> None:
         """Puts `data`, the bytes the last `read` returned, back in front of the stream."""

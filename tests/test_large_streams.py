@@ -1,9 +1,9 @@
-"""Large streamed downloads read ahead on a thread (`_readahead`), over real HTTP.
+"""Large objects streamed through `Payload`, over real HTTP.
 
-Bodies of more than 8 MiB stored bytes are received on a background thread while the
-caller decodes. What must hold: the same bytes as without it, errors raised on the
-caller's thread with their types, resumption as before, and no thread or connection
-left behind when a payload is closed early, dropped unclosed, or stalls.
+Objects of several zstd frames (uploads from 8 MiB are compressed in segments) and
+uncompressed ones, read in pieces of every size: the same bytes, resumption and typed
+errors as for small ones, and no connection left behind when a payload is closed early,
+dropped unclosed, or stalls.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import random
-import threading
 import time
 
 import pytest
@@ -24,19 +23,8 @@ from tests.test_download_integrity import _range_start, _serving
 # Half random, half zeros: about 12 MiB stored uncompressed, 6 MiB of it zstd.
 DATA = random.Random(5).randbytes(6 << 20) + bytes(6 << 20)
 STORED = zstandard.ZstdCompressor(write_checksum=True).compress(DATA)
-# Uncompressible: stored zstd it is still above the read-ahead threshold.
+# Uncompressible: stored zstd, it is still 12 MiB of several frames.
 NOISE = random.Random(6).randbytes(12 << 20)
-
-
-def _readers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "objectstore-readahead"]
-
-
-def _wait_no_readers(seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while _readers() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not _readers()
 
 
 def _sha(data: bytes) -> str:
@@ -50,15 +38,13 @@ def test_streamed_reads_of_a_large_object_return_its_bytes(session, size, compre
     response = session.get("big")
     payload = response.payload
     first = payload.read(size)
-    assert _readers()  # the read ahead is running
     rest = b"".join(iter(lambda: payload.read(size), b""))
     assert _sha(first + rest) == _sha(NOISE)
-    _wait_no_readers()
     # The connection went back to the pool in a state fit for the next request.
     assert session.get("big").payload.read() == NOISE
 
 
-def test_mixed_reads_through_the_read_ahead(session):
+def test_mixed_reads_of_a_large_object(session):
     lines = b"".join(b"line %d\n" % i for i in range(1_500_000))  # about 15 MiB
     session.put(lines, key="lines", compression="none")
     payload = session.get("lines").payload
@@ -70,7 +56,7 @@ def test_mixed_reads_through_the_read_ahead(session):
 
 
 @pytest.mark.parametrize("encoding", ["zstd", None])
-def test_a_large_broken_download_resumes_on_the_reader_thread(scripted, encoding):
+def test_a_large_broken_download_resumes(scripted, encoding):
     stored = STORED if encoding else DATA
     cuts = [len(stored) // 3, 2 * len(stored) // 3]
     server, sent = _serving(scripted, stored, encoding, cuts)
@@ -80,12 +66,11 @@ def test_a_large_broken_download_resumes_on_the_reader_thread(scripted, encoding
     assert _sha(data) == _sha(DATA)
     assert sent == [(0, cuts[0]), (cuts[0], cuts[1]), (cuts[1], len(stored))]
     assert [_range_start(request) for request in server.requests] == [None, *cuts]
-    _wait_no_readers()
 
 
-def test_an_error_on_the_reader_thread_is_raised_by_the_read_with_its_type(scripted):
-    # The object changes between the break and its resumption: the reader thread's
-    # `ProtocolError` reaches the caller's read, after the bytes received before it.
+def test_a_changed_object_is_refused_after_the_bytes_before_the_break(scripted):
+    # The object changes between the break and its resumption: `ProtocolError`, after
+    # the bytes received before the break were handed out.
     server, _ = _serving(
         scripted, STORED, "zstd", [len(STORED) // 2], **{"x-sn-time-created": "2026-01-02"}
     )
@@ -95,31 +80,27 @@ def test_an_error_on_the_reader_thread_is_raised_by_the_read_with_its_type(scrip
         with pytest.raises(ProtocolError, match="changed"):
             received.extend(iter(lambda: payload.read(1 << 20), b""))
         assert received[0]
-    _wait_no_readers()
 
 
-def test_closing_early_stops_the_reader_and_keeps_the_pool_usable(session):
+def test_closing_early_keeps_the_pool_usable(session):
     session.put(NOISE, key="big")
     response = session.get("big")
     assert len(response.payload.read(1 << 20)) == 1 << 20
     response.close()
-    assert not _readers()  # close() waits for the thread
     assert session.get("big").payload.read() == NOISE
 
 
-def test_a_payload_dropped_unclosed_stops_its_reader(session):
+def test_a_payload_dropped_unclosed_keeps_the_pool_usable(session):
     session.put(NOISE, key="big")
     response = session.get("big")
     response.payload.read(1 << 20)
     del response
     gc.collect()
-    _wait_no_readers()
     assert session.get("big").payload.read() == NOISE
 
 
 def test_closing_a_stalled_download_returns_at_once(scripted):
-    # The server sends 9 of the 12 MiB it announces, then neither sends nor closes: the
-    # reader thread is blocked in a receive that only the read timeout would end.
+    # The server sends 9 of the 12 MiB it announces, then neither sends nor closes.
     def script(request, index):
         headers = {"Content-Length": str(len(DATA)), "x-sn-size": str(len(DATA))}
         return scripted.Reply(200, headers, DATA[: 9 << 20])
@@ -128,8 +109,6 @@ def test_closing_a_stalled_download_returns_at_once(scripted):
     with Client(server.url, timeout_ms=30_000) as client:
         payload = client.session(Usecase("u"), org=1).get("k").payload
         assert len(payload.read(8 << 20)) == 8 << 20
-        time.sleep(0.2)  # the reader is now waiting for bytes that do not come
         started = time.monotonic()
         payload.close()
         assert time.monotonic() - started < 5
-    assert not _readers()
