@@ -120,6 +120,10 @@ class Impl:
         """Returns the stored bytes `[start:end]` of `key`, however the client can."""
         raise NotImplementedError
 
+    def put_zstd(self, key: str, blob: bytes) -> None:
+        """Stores `blob`, zstd data compressed elsewhere, as it is (`Content-Encoding: zstd`)."""
+        raise NotImplementedError
+
     def get_many(self, keys: list[str]) -> list[bytes]:
         """Downloads and decompresses every object of `keys`, however the client can."""
         raise NotImplementedError
@@ -160,6 +164,10 @@ class Ours(Impl):
     def put_plain(self, key: str, data: bytes) -> None:
         """Stores `data` uncompressed."""
         self.session.put(data, key=key, compression="none")
+
+    def put_zstd(self, key: str, blob: bytes) -> None:
+        """Stores precompressed zstd data."""
+        self.session.put(blob, key=key, precompressed="zstd")
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """One ranged GET (protocol §7)."""
@@ -216,6 +224,10 @@ class Upstream(Impl):
     def put_plain(self, key: str, data: bytes) -> None:
         """Stores `data` uncompressed."""
         self.session.put(data, key=key, compression="none")
+
+    def put_zstd(self, key: str, blob: bytes) -> None:
+        """Stores precompressed zstd data."""
+        self.session.put(blob, key=key, precompressed="zstd")
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """0.2.x has no ranges: its users stream the object and keep the slice."""
@@ -348,6 +360,13 @@ class RawUrllib3(Impl):
     def put_plain(self, key: str, data: bytes) -> None:
         """PUT without compression."""
         response = self.pool.urlopen("PUT", self.prefix + key, body=data, headers=self._headers())
+        self._check(response, "PUT")
+
+    def put_zstd(self, key: str, blob: bytes) -> None:
+        """PUT with `Content-Encoding: zstd`."""
+        headers = self._headers()
+        headers["Content-Encoding"] = "zstd"
+        response = self.pool.urlopen("PUT", self.prefix + key, body=blob, headers=headers)
         self._check(response, "PUT")
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
@@ -490,6 +509,29 @@ def _get_loop(
         return len(impl.get(key))
 
     return _timed_loop(seconds, op, warmup)
+
+
+def _same_object_loop(impl: Impl, data: bytes, seconds: float) -> Result:
+    """The streamed 64 MiB GET of one object that every implementation reads alike.
+
+    The bytes 0.2.x writes (one zstd frame from a stream compressor: no checksum, no
+    content size), uploaded as they are, so that the clients' own costs are compared
+    and not their write policies (ours writes checksums, which its reads then verify).
+    """
+    import io
+
+    import zstandard
+
+    key = f"{impl.name}-same64m"
+
+    def setup() -> None:
+        blob = zstandard.ZstdCompressor().stream_reader(io.BytesIO(data)).read()
+        impl.put_zstd(key, blob)
+        if impl.get(key) != data:
+            raise RuntimeError(f"{impl.name}: GET {key} returned other bytes")
+
+    prepare(key, setup)
+    return _timed_loop(seconds, lambda i: impl.get_chunks(key, MIB), warmup=1)
 
 
 def _range_loop(impl: Impl, data: bytes, seconds: float) -> Result:
@@ -770,6 +812,12 @@ WORKLOADS: dict[str, Workload] = {
         "get 64 MiB, read(1 MiB) to the end",
         "MiB/s",
         lambda impl, data, s: _get_loop(impl, "get64m", data.large, s, warmup=1, chunk=MIB),
+        AUTH_ONLY,
+    ),
+    "get_64m_stream_same": Workload(
+        "get 64 MiB, read(1 MiB), one object written alike",
+        "MiB/s",
+        lambda impl, data, s: _same_object_loop(impl, data.large, s),
         AUTH_ONLY,
     ),
     "import": Workload(
