@@ -22,6 +22,7 @@ from objectstore_client.errors import (
 )
 from objectstore_client.metrics import StorageMetricEmitter, measure_storage_operation
 from objectstore_client.scope import Scope
+from tests._spans import recorded, root_span
 
 
 @pytest.mark.parametrize(
@@ -110,10 +111,10 @@ def test_client_module_reexports_the_0_2_names():
 class Capturing(sentry_sdk.transport.Transport):
     def __init__(self) -> None:
         super().__init__()
-        self.transactions: list[dict[str, Any]] = []
+        self.items: list[Any] = []
 
     def capture_envelope(self, envelope) -> None:
-        self.transactions += [i.payload.json for i in envelope.items if i.type == "transaction"]
+        self.items += envelope.items
 
 
 def test_storage_span_takes_a_usecase_as_0_2_passes_it():
@@ -126,17 +127,17 @@ def test_storage_span_takes_a_usecase_as_0_2_passes_it():
         default_integrations=False,
     )
     try:
-        with sentry_sdk.start_transaction(name="t"):
+        with root_span("t"):
             usecase = client.Usecase("attachments")
             with tracing.storage_span("put", usecase, Scope(org=1), key="k") as span:
                 span.set_attribute("objectstore.compressed_size", 3)
     finally:
         sentry_sdk.get_client().close()
         sentry_sdk.get_global_scope().set_client(previous)
-    (span_data,) = [s["data"] for s in transport.transactions[0]["spans"]]
-    assert span_data["objectstore.usecase"] == "attachments"
-    assert span_data["objectstore.compressed_size"] == 3
-    assert transport.transactions[0]["spans"][0]["description"] == "objectstore.put attachments"
+    (span,) = recorded(transport.items)
+    assert span.data["objectstore.usecase"] == "attachments"
+    assert span.data["objectstore.compressed_size"] == 3
+    assert span.name == "objectstore.put attachments"
 
 
 def test_span_attribute_value_admits_lists():

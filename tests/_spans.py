@@ -1,0 +1,50 @@
+"""Root spans and recorded spans for tests, with whichever span API sentry-sdk has.
+
+sentry-sdk 2.x records spans in transactions (`start_transaction`, sent as "transaction"
+envelope items); 3.x removed them and streams spans ("span" items). tests/test_tracing.py
+covers both modes in depth; these helpers let other tests use the one available.
+"""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import sentry_sdk
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A finished child span: its op, its name (description) and its data."""
+
+    op: str
+    name: str
+    data: dict[str, Any]
+
+
+def root_span(name: str) -> AbstractContextManager[Any]:
+    """A transaction (2.x) or a streamed segment span (3.x) to nest operations in."""
+    if hasattr(sentry_sdk, "start_transaction"):
+        return sentry_sdk.start_transaction(name=name)
+    traces: Any = importlib.import_module("sentry_sdk.traces")
+    return traces.start_span(name=name)  # type: ignore[no-any-return]
+
+
+def recorded(items: list[Any]) -> list[Recorded]:
+    """The child spans in captured envelope items, in either format."""
+    spans = []
+    for item in items:
+        if item.type == "transaction":
+            spans += [
+                Recorded(span["op"], span["description"], span.get("data", {}))
+                for span in item.payload.json["spans"]
+            ]
+        elif item.type == "span":
+            for span in item.payload.json["items"]:
+                if span["is_segment"]:
+                    continue
+                data = {name: value["value"] for name, value in span["attributes"].items()}
+                spans.append(Recorded(data["sentry.op"], span["name"], data))
+    return spans
