@@ -17,6 +17,7 @@ from objectstore_client._zstd import (
     CHUNK_SIZE,
     STREAM_READ_SIZE,
     ZstdStream,
+    declared_sizes,
     decompress_all,
     first_frame_size,
 )
@@ -160,20 +161,39 @@ class Payload(io.BufferedIOBase):
         return data
 
     def _decode_whole(self) -> bytes:
-        """Decodes a large or unsized zstd body, holding at most 8 MiB of stored bytes.
+        """Decodes a large or unsized zstd body into one result.
 
         Bodies up to `_WHOLE_PIECE` are read, then decoded in one call with the thread's
-        context (a new stream context costs more than decoding a small body); larger
-        ones are decoded as they arrive.
+        context (a new stream context costs more than decoding a small body). Larger ones
+        are decoded as they arrive, holding at most 8 MiB of stored bytes, into one buffer
+        of the size the first frame declares; but when the first 8 MiB hold several frames
+        that declare their sizes (uploads from 8 MiB are compressed in segments), the
+        stored bytes are read first, so that the sizes of all frames are known and one
+        buffer of their total is filled, instead of one per frame joined into another.
         """
         body = self._body
         head = _read_up_to(body, _WHOLE_PIECE)
         if len(head) < _WHOLE_PIECE:
             return decompress_all(head)
-        body.unread(head)
-        stream = ZstdStream(cast(IO[bytes], body))
+        first_size = min(first_frame_size(head), _MAX_PREALLOCATION) or STREAM_READ_SIZE
+        if declared_sizes([head]).frames > 1:
+            pieces = [head, *_pieces_left(body)]
+            total = declared_sizes(pieces).declared
+            # The reader owns the pieces and drops each once decoded.
+            stream = ZstdStream(cast(IO[bytes], _PiecesReader(pieces)))
+            del head, pieces
+            if total and total <= _MAX_PREALLOCATION:
+                data = stream.read(total)
+                if stream.read(1):
+                    raise DecodeError("the payload decodes to more than its frames declare")
+                return data
+            # A frame declares no size (or an implausible total): decoded as below.
+        else:
+            body.unread(head)
+            del head
+            stream = ZstdStream(cast(IO[bytes], body))
         # The first frame's declared size lets the decoder fill one buffer of that size.
-        first = stream.read(min(first_frame_size(head), _MAX_PREALLOCATION) or STREAM_READ_SIZE)
+        first = stream.read(first_size)
         parts = [first]
         while chunk := stream.read(max(len(first), STREAM_READ_SIZE)):
             parts.append(chunk)
@@ -251,6 +271,38 @@ def _read_up_to(body: StoredBytes, size: int) -> bytes:
         if body.at_end():
             break
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _pieces_left(body: StoredBytes) -> list[bytes]:
+    """Everything left in `body`, as the pieces of at most `_WHOLE_PIECE` bytes read."""
+    pieces = []
+    while data := body.read(_WHOLE_PIECE):
+        pieces.append(data)
+        if body.at_end():
+            break  # spares the read that would only find the end
+    return pieces
+
+
+class _PiecesReader:
+    """Bytes already read, in pieces, as a file object: `read` hands them on uncopied."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self._pieces = pieces
+        self._index = 0
+        self._offset = 0
+
+    def read(self, size: int = -1) -> bytes | memoryview:
+        while self._index < len(self._pieces):
+            piece = self._pieces[self._index]
+            start = self._offset
+            if start >= len(piece):
+                self._pieces[self._index] = b""  # decoded: free it
+                self._index, self._offset = self._index + 1, 0
+                continue
+            end = len(piece) if size < 0 else min(len(piece), start + size)
+            self._offset = end
+            return piece if start == 0 and end == len(piece) else memoryview(piece)[start:end]
+        return b""
 
 
 def _read_pieces(body: StoredBytes) -> bytes:

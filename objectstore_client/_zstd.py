@@ -130,7 +130,7 @@ class _FrameScanner:
     blocks are the decoder's to report; this only checks where the input ends.
     """
 
-    __slots__ = ("_checksum", "_pending", "_skip", "_state", "fed")
+    __slots__ = ("_checksum", "_pending", "_skip", "_state", "declared", "fed", "frames")
 
     def __init__(self) -> None:
         self._state = _AT_MAGIC
@@ -139,6 +139,10 @@ class _FrameScanner:
         self._checksum = False  # the current frame ends with a 4-byte checksum
         self.fed = 0
         """How many bytes were fed so far."""
+        self.frames = 0
+        """How many zstd frames started so far (skippable frames not counted)."""
+        self.declared: int | None = 0
+        """The content sizes those frames declare, summed; `None` once one declares none."""
 
     def feed(self, data: bytes | memoryview) -> None:
         """Advances over `data`, the next bytes of the stream.
@@ -189,6 +193,9 @@ class _FrameScanner:
                 if pos + length > size:
                     break
                 self._checksum = bool(descriptor & 4)
+                self.frames += 1
+                if self.declared is not None:
+                    self.declared = _add_content_size(self.declared, descriptor, data, pos + length)
                 pos += length
                 state = _AT_BLOCK
             if pos >= size:
@@ -208,6 +215,22 @@ class _FrameScanner:
         """
         if self._state != _AT_MAGIC or self._pending or self._skip:
             raise zstandard.ZstdError("the input ends inside an unfinished zstd frame")
+
+
+def _add_content_size(
+    total: int, descriptor: int, data: bytes | memoryview, end: int
+) -> int | None:
+    """`total` plus the content size of the frame header ending at `end`; `None` if absent.
+
+    The size field closes the header (RFC 8878 §3.1.1.1.4): 0, 1, 2, 4 or 8 bytes,
+    little-endian, a 2-byte field counting from 256.
+    """
+    single_segment = (descriptor >> 5) & 1
+    width = (single_segment, 2, 4, 8)[descriptor >> 6]
+    if not width:
+        return None
+    value = int.from_bytes(data[end - width : end], "little")
+    return total + value + (256 if width == 2 else 0)
 
 
 def _frame_header_length(descriptor: int) -> int:
@@ -311,6 +334,18 @@ def decompress_all(data: bytes) -> bytes:
         # The window was too large for the thread's context (or the data is corrupt,
         # which a context of its own reports in turn).
         return _decompress_stream(data, zstandard.ZstdDecompressor())
+
+
+def declared_sizes(pieces: list[bytes]) -> _FrameScanner:
+    """Walks the frame headers of `pieces` (one stream, cut anywhere).
+
+    Returns the scanner: `frames` started, and the content sizes they `declared` (`None`
+    if one declares none). Raises `zstandard.ZstdError` for data that is not zstd.
+    """
+    scanner = _FrameScanner()
+    for piece in pieces:
+        scanner.feed(piece)
+    return scanner
 
 
 def first_frame_size(head: bytes) -> int:

@@ -112,3 +112,19 @@ def test_closing_a_stalled_download_returns_at_once(scripted):
         started = time.monotonic()
         payload.close()
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("layout", ["sized", "last-unsized", "first-unsized"])
+def test_whole_reads_of_objects_of_several_frames(session, layout):
+    # Frames that declare their sizes are decoded into one buffer of their total; a frame
+    # without a declared size makes the read decode as it goes. Same bytes either way.
+    sized = zstandard.ZstdCompressor(write_checksum=True)
+    unsized = zstandard.ZstdCompressor(write_checksum=True, write_content_size=False)
+    pieces = [NOISE[start : start + (3 << 20)] for start in range(0, len(NOISE), 3 << 20)]
+    frames = [sized.compress(piece) for piece in pieces]
+    if layout == "last-unsized":
+        frames[-1] = unsized.compress(pieces[-1])
+    elif layout == "first-unsized":
+        frames[0] = unsized.compress(pieces[0])
+    session.put(b"".join(frames), key="frames", precompressed="zstd")
+    assert _sha(session.get("frames").payload.read()) == _sha(NOISE)
