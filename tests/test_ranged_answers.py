@@ -8,7 +8,6 @@ fetched twice).
 
 from __future__ import annotations
 
-import http.client
 import http.server
 import os
 import threading
@@ -20,6 +19,7 @@ import zstandard
 from objectstore_client import Client, ProtocolError, Usecase
 from objectstore_client.testing import LocalServer
 from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
+from tests._proxy import QuietHandler, fetch, send_head
 
 Rewrite = Callable[[str], str]
 
@@ -36,28 +36,14 @@ class RangeRewritingProxy:
         self.asked: list[str] = []
         proxy = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers = self.forwarded_headers()
                 if "Range" in headers:
                     proxy.asked.append(headers["Range"])
                     headers["Range"] = rewrite(headers["Range"])
-                connection = http.client.HTTPConnection("127.0.0.1", upstream_port)
-                connection.request("GET", self.path, headers=headers)
-                answer = connection.getresponse()
-                body = answer.read()
-                connection.close()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
+                status, answer, body = fetch("127.0.0.1", upstream_port, self.path, headers)
+                send_head(self, status, answer, len(body))
                 self.wfile.write(body)
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)

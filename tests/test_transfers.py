@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
 import http.server
 import os
 import threading
@@ -24,6 +23,7 @@ from objectstore_client import (
 )
 from objectstore_client._plans import objects
 from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
+from tests._proxy import QuietHandler, fetch, send_head
 
 MIB = 1024 * 1024
 SMALL_PARTS = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=3)
@@ -173,28 +173,14 @@ class InterruptingProxy:
         proxy = self
         host, port = self.upstream.removeprefix("http://").split(":")
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
-                connection = http.client.HTTPConnection(host, int(port))
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                connection.request("GET", self.path, headers=headers)
-                answer = connection.getresponse()
-                body = answer.read()
-                connection.close()
-                cut = Cut(self.headers.get("Range"), answer.status)
-                cutting = answer.status in (200, 206) and len(proxy.seen) < proxy.cuts
+                headers = self.forwarded_headers()
+                status, answer, body = fetch(host, int(port), self.path, headers)
+                cut = Cut(self.headers.get("Range"), status)
+                cutting = status in (200, 206) and len(proxy.seen) < proxy.cuts
                 proxy.seen.append(cut)
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
+                send_head(self, status, answer, len(body))
                 sent = body[: proxy.after] if cutting else body
                 self.wfile.write(sent)
                 cut.forwarded = len(sent)
