@@ -96,7 +96,8 @@ class Session(
         every upload can be retried and every failure names the object it may have
         stored, so no object is ever left under a key nobody received.
 
-        `contents` may be `bytes`, `bytearray`, `memoryview` (sent with `Content-Length`)
+        `contents` may be `bytes`, `bytearray`, `memoryview` (`Content-Length`; from 8 MiB
+        chunked, in 4 MiB zstd frames compressed on 2 worker threads as they are sent)
         or a readable binary file object, including non-seekable pipes (streamed in
         chunks, never read into memory as a whole, read from its current position to the
         end). The stream is not closed, and after the upload its position is not looked at.
@@ -123,7 +124,7 @@ class Session(
             contents: The object's bytes.
             key: The key to store under; `None` or `""` picks a new one (see above).
             compression: `"zstd"` or `"none"`; `None` uses the usecase's default.
-                Compression happens on this thread.
+                Compression runs on this thread (bytes-like from 8 MiB: 2 workers).
                 Also accepted as `compress`, its name in objectstore-client 0.2.x.
             content_type: The media type, e.g. `"text/plain"`; see `utils.guess_mime_type`.
             metadata: Custom `name: value` pairs (names are header tokens; the server
