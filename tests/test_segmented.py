@@ -15,7 +15,7 @@ import zstandard
 
 from objectstore_client import Client, Usecase
 from objectstore_client._segmented import SEGMENT_SIZE, SEGMENTED_MIN
-from objectstore_client._zstd import is_whole_frames
+from objectstore_client._zstd import declared_sizes, is_whole_frames
 from objectstore_client.errors import TransportError
 from tests.test_metrics import Recorder
 
@@ -104,3 +104,25 @@ def test_the_sizes_reach_the_metrics(objectstore_url, objectstore_usecase):
     assert sizes[0][1] == len(DATA)
     assert sizes[1][2]["compression"] == "zstd"
     assert 0 < sizes[1][1] < len(DATA) / 3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_frame_scanner_sums_the_sizes_frames_declare(seed):
+    # Whole reads size their buffer from this sum (`_download._decode_whole`): every way a
+    # frame header may state its size (1, 2 with its 256 offset, 4 or 8 bytes, or not at
+    # all), read in pieces cut anywhere.
+    rng = random.Random(seed)
+    sizes = [0, 1, 255, 256, 257, 65_535, 65_791, 65_792, 100_000, 1 << 20]
+    frames, total = [], 0
+    for size in rng.sample(sizes, 6):
+        data = rng.randbytes(size // 2) + bytes(size - size // 2)
+        frames.append(zstandard.ZstdCompressor(write_checksum=True).compress(data))
+        total += size
+    stream = b"".join(frames)
+    cuts = sorted(rng.sample(range(1, len(stream)), 20))
+    pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    scanned = declared_sizes(pieces)
+    assert scanned.frames == 6
+    assert scanned.declared == total
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"x" * 1000)
+    assert declared_sizes([stream, unsized]).declared is None
