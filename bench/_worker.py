@@ -725,6 +725,23 @@ def child_rss(impl: Impl) -> float:
     if impl.get(key) != data:
         raise RuntimeError(f"{impl.name}: GET {key} returned other bytes")
     impl.delete(key)
+    return peak_rss_mib()
+
+
+def peak_rss_mib() -> float:
+    """This process's own peak RSS in MiB: `VmHWM`, the high-water mark of its memory map.
+
+    Not `ru_maxrss`: Linux carries a parent's peak RSS into a child across fork and exec
+    (`signal->maxrss`, recorded from the old memory map at exec), so a child started by a
+    worker holding 270 MiB reported at least that, whatever it used itself.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
