@@ -176,9 +176,12 @@ class Payload(io.BufferedIOBase):
         if len(head) < _WHOLE_PIECE:
             return decompress_all(head)
         first_size = min(first_frame_size(head), _MAX_PREALLOCATION) or STREAM_READ_SIZE
-        if declared_sizes([head]).frames > 1:
+        sizes = declared_sizes([head])
+        if sizes.frames > 1:
             pieces = [head, *_pieces_left(body)]
-            total = declared_sizes(pieces).declared
+            for piece in pieces[1:]:
+                sizes.feed(piece)
+            total = sizes.declared
             # The reader owns the pieces and drops each once decoded.
             stream = ZstdStream(cast(IO[bytes], _PiecesReader(pieces)))
             del head, pieces
@@ -275,8 +278,12 @@ def _read_up_to(body: StoredBytes, size: int) -> bytes:
 
 def _pieces_left(body: StoredBytes) -> list[bytes]:
     """Everything left in `body`, as the pieces of at most `_WHOLE_PIECE` bytes read."""
+    size = _WHOLE_PIECE
+    if body.expected is not None:
+        # One piece for a body of known size up to the limit: no join, no copy.
+        size = min(max(body.expected - body.received, 1), _WHOLE_PIECE)
     pieces = []
-    while data := body.read(_WHOLE_PIECE):
+    while data := body.read(size):
         pieces.append(data)
         if body.at_end():
             break  # spares the read that would only find the end
@@ -306,17 +313,9 @@ class _PiecesReader:
 
 
 def _read_pieces(body: StoredBytes) -> bytes:
-    """Everything left in `body`, read in pieces of at most `_WHOLE_PIECE` bytes."""
-    size = _WHOLE_PIECE
-    if body.expected is not None:
-        # One piece for a body of known size up to the limit: no join, no copy.
-        size = min(max(body.expected - body.received, 1), _WHOLE_PIECE)
-    parts = []
-    while data := body.read(size):
-        parts.append(data)
-        if body.at_end():
-            break  # spares the read that would only find the end
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    """Everything left in `body`, in one `bytes` (the piece itself if there is one)."""
+    pieces = _pieces_left(body)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 class GetResponse(NamedTuple):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterable
 from typing import IO, cast
 
 import zstandard
@@ -383,18 +382,3 @@ def is_whole_frames(data: bytes | bytearray | memoryview) -> bool:
     except zstandard.ZstdError:
         return False
     return True
-
-
-def compress_chunks(chunks: Iterable[bytes], size: int) -> bytes:
-    """Compresses `size` bytes arriving in `chunks` into one frame, in memory.
-
-    Only the compressed output is kept whole: the input can be read a piece at a time,
-    so compressing a large part costs its compressed size in memory, not twice its size.
-    """
-    compressobj = compressor().compressobj(size=size)
-    # BytesIO hands its buffer over without a copy when it is read once at the end.
-    output = io.BytesIO()
-    for chunk in chunks:
-        output.write(compressobj.compress(chunk))
-    output.write(compressobj.flush())
-    return output.getvalue()
