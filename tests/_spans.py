@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sentry_sdk
@@ -17,11 +17,13 @@ import sentry_sdk
 
 @dataclass(frozen=True)
 class Recorded:
-    """A finished child span: its op, its name (description) and its data."""
+    """A finished child span, the same whichever API recorded it."""
 
     op: str
     name: str
-    data: dict[str, Any]
+    origin: str
+    failed: bool
+    data: dict[str, Any] = field(repr=False)
 
 
 def root_span(name: str) -> AbstractContextManager[Any]:
@@ -37,18 +39,33 @@ def root_span(name: str) -> AbstractContextManager[Any]:
 
 
 def recorded(items: list[Any]) -> list[Recorded]:
-    """The child spans in captured envelope items, in either format."""
+    """The child spans in captured envelope items, in either format, in start order."""
     spans = []
     for item in items:
         if item.type == "transaction":
             spans += [
-                Recorded(span["op"], span["description"], span.get("data", {}))
+                Recorded(
+                    op=span["op"],
+                    name=span["description"],
+                    origin=span["origin"],
+                    # Older 2.x versions send the status as a tag.
+                    failed="internal_error"
+                    in (span.get("status"), span.get("tags", {}).get("status")),
+                    data=span.get("data", {}),
+                )
                 for span in item.payload.json["spans"]
             ]
         elif item.type == "span":
-            for span in item.payload.json["items"]:
-                if span["is_segment"]:
-                    continue
+            streamed = [span for span in item.payload.json["items"] if not span["is_segment"]]
+            for span in sorted(streamed, key=lambda span: span["start_timestamp"]):
                 data = {name: value["value"] for name, value in span["attributes"].items()}
-                spans.append(Recorded(data["sentry.op"], span["name"], data))
+                spans.append(
+                    Recorded(
+                        op=data["sentry.op"],
+                        name=span["name"],
+                        origin=data["sentry.origin"],
+                        failed=span["status"] == "error",
+                        data=data,
+                    )
+                )
     return spans

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from sentry_sdk.integrations.stdlib import StdlibIntegration
 from objectstore_client import Client, Usecase
 from objectstore_client.scope import Scope
 from objectstore_client.tracing import SPAN_ORIGIN, storage_span, trace_propagation_headers
+from tests._spans import Recorded, recorded
 
 # sentry-sdk 3 removed `start_transaction` along with transaction-based spans.
 HAS_TRANSACTIONS = hasattr(sentry_sdk, "start_transaction")
@@ -49,17 +50,6 @@ class CapturingTransport(sentry_sdk.transport.Transport):
         self.items.extend(envelope.items)
 
 
-@dataclass(frozen=True)
-class RecordedSpan:
-    """A finished span, the same whichever API recorded it."""
-
-    op: str
-    name: str
-    origin: str
-    failed: bool
-    data: dict[str, Any] = field(repr=False)
-
-
 @dataclass
 class Sentry:
     """sentry-sdk initialised in one span mode, with what it sent."""
@@ -77,45 +67,10 @@ class Sentry:
             with _traces().start_span(name="test"):
                 yield
 
-    def spans(self) -> list[RecordedSpan]:
+    def spans(self) -> list[Recorded]:
         """The child spans sent so far, in the order they started."""
         sentry_sdk.flush()
-        if self.mode == "transaction":
-            return [
-                RecordedSpan(
-                    op=span["op"],
-                    name=span["description"],
-                    origin=span["origin"],
-                    # Older 2.x versions send the status as a tag.
-                    failed="internal_error"
-                    in (span.get("status"), span.get("tags", {}).get("status")),
-                    data=span.get("data", {}),
-                )
-                for item in self.transport.items
-                if item.type == "transaction"
-                for span in item.payload.json["spans"]
-            ]
-        streamed = [
-            span
-            for item in self.transport.items
-            if item.type == "span"
-            for span in item.payload.json["items"]
-            if not span["is_segment"]
-        ]
-        streamed.sort(key=lambda span: span["start_timestamp"])
-        recorded = []
-        for span in streamed:
-            attributes = {name: value["value"] for name, value in span["attributes"].items()}
-            recorded.append(
-                RecordedSpan(
-                    op=attributes["sentry.op"],
-                    name=span["name"],
-                    origin=attributes["sentry.origin"],
-                    failed=span["status"] == "error",
-                    data=attributes,
-                )
-            )
-        return recorded
+        return recorded(self.transport.items)
 
     def span_setter(self) -> tuple[type, str]:
         """The span class sentry-sdk uses in this mode and its attribute setter's name."""
