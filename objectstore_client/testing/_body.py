@@ -72,47 +72,61 @@ class BodyReader:
         return data
 
     def _read_chunked(self, size: int) -> bytes:
-        if self._chunk_left == 0:
-            line = self._rfile.readline(4096)
-            if not line.endswith(b"\n"):
-                raise BodyError("bad chunk size line")
-            size_text = line.split(b";", 1)[0].strip()
-            try:
-                self._chunk_left = int(size_text, 16)
-            except ValueError:
-                raise BodyError("bad chunk size") from None
-            if self._chunk_left == 0:
-                while True:  # trailers, up to the empty line
-                    trailer = self._rfile.readline(8192)
-                    if not trailer:
-                        raise BodyError("connection closed in chunk trailer")
-                    if trailer in (b"\r\n", b"\n"):
-                        break
-                self._done = True
-                return b""
+        if not self._chunk_started():
+            return b""
         data = self._rfile.read(min(size, self._chunk_left))
         if not data:
             raise BodyError("connection closed inside a chunk")
-        self._chunk_left -= len(data)
+        self._chunk_consumed(len(data))
+        return data
+
+    def _chunk_started(self) -> bool:
+        """Reads the next chunk's size line if the last chunk is used up; False at the end."""
+        if self._chunk_left:
+            return True
+        line = self._rfile.readline(4096)
+        if not line.endswith(b"\n"):
+            raise BodyError("bad chunk size line")
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            self._chunk_left = int(size_text, 16)
+        except ValueError:
+            raise BodyError("bad chunk size") from None
+        if self._chunk_left:
+            return True
+        while True:  # trailers, up to the empty line
+            trailer = self._rfile.readline(8192)
+            if not trailer:
+                raise BodyError("connection closed in chunk trailer")
+            if trailer in (b"\r\n", b"\n"):
+                break
+        self._done = True
+        return False
+
+    def _chunk_consumed(self, count: int) -> None:
+        self._chunk_left -= count
         if self._chunk_left == 0 and self._rfile.readline(4) not in (b"\r\n", b"\n"):
             raise BodyError("chunk not followed by CRLF")
-        return data
 
     def __iter__(self) -> Iterator[bytes | bytearray]:
         """Yields the rest of the body; each piece is a new object the consumer may keep.
 
-        A body of known length comes in pieces of up to 1 MiB received directly into the
-        piece; every byte that arrived is yielded before an error is raised.
+        The body comes in pieces of up to 1 MiB received directly into the piece. A chunked
+        body's pieces do not follow its chunks (64 KiB, then doubling up to 1 MiB): a piece
+        per chunk would have the storage keep, and every later read send, as many pieces as
+        the client sent chunks. Every byte that arrived is yielded before an error is raised.
         """
-        if self._chunked:
-            while chunk := self.read(_CHUNK):
-                yield chunk
-            return
         if self._done:
             return
         self._start()
+        # A chunked body's length is unknown: pieces start small and double while full.
+        grow = _CHUNK
         while not self._done:
-            piece = bytearray(min(self._remaining, _LARGE))
+            if self._chunked:
+                size, grow = grow, min(grow * 2, _LARGE)
+            else:
+                size = min(self._remaining, _LARGE)
+            piece = bytearray(size)
             with memoryview(piece) as view:
                 filled, error = self._fill(view)
             if filled:
@@ -123,17 +137,29 @@ class BodyReader:
                 raise error
 
     def _fill(self, view: memoryview) -> tuple[int, Exception | None]:
-        """Receives into `view` until it is full; returns the count and the error, if any."""
+        """Receives into `view` until it is full or the body ends; the count and any error."""
         filled = 0
         try:
-            while filled < len(view):
-                count = self._rfile.readinto(view[filled:])
+            while filled < len(view) and not self._done:
+                end = len(view)
+                if self._chunked:
+                    if not self._chunk_started():
+                        break
+                    end = min(end, filled + self._chunk_left)
+                # Released at once: an error's traceback must not keep the piece exported.
+                with view[filled:end] as window:
+                    count = self._rfile.readinto(window)
                 if not count:
                     raise BodyError("connection closed before the body was complete")
                 filled += count
+                if self._chunked:
+                    self.bytes_read += count
+                    self._chunk_consumed(count)
+                else:
+                    self._received(count)
         except (BodyError, OSError) as exc:
-            return self._received(filled), exc
-        return self._received(filled), None
+            return filled, exc
+        return filled, None
 
     def _received(self, count: int) -> int:
         self._remaining -= count

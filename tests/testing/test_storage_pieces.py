@@ -98,3 +98,35 @@ def test_replacing_an_assembled_object_leaves_the_new_one_whole(session):
     session.put(DATA[::-1], key="replaced", compression="none")
     with session.get("replaced") as got:
         assert got.payload.read() == DATA[::-1]
+
+
+def test_chunked_put_of_small_chunks_reads_back_whole_and_in_ranges(session):
+    # 3,000-byte chunks: the pieces the storage keeps cross chunk boundaries everywhere.
+    chunks = (DATA[i : i + 3000] for i in range(0, len(DATA), 3000))
+    session.put(chunks, key="chunked", compression="none")
+    _check_reads(session, "chunked")
+
+
+def test_a_chunked_body_is_received_in_pieces_that_do_not_follow_its_chunks():
+    import socket
+    import threading
+
+    from objectstore_client.testing._body import BodyReader, SocketReader
+
+    data = os.urandom(300 * 1000 + 17)
+    framed = b"".join(
+        b"%x\r\n%s\r\n" % (len(data[i : i + 1000]), data[i : i + 1000])
+        for i in range(0, len(data), 1000)
+    )
+    ours, theirs = socket.socketpair()
+    sender = threading.Thread(target=theirs.sendall, args=(framed + b"0\r\n\r\n",))
+    sender.start()
+    with ours, theirs:
+        body = BodyReader(SocketReader(ours, timeout=5), None, True, None)
+        pieces = list(body)
+        sender.join()
+    assert b"".join(pieces) == data
+    # 64 KiB, then doubling while full: 3 pieces for 301 chunks.
+    assert [len(piece) for piece in pieces] == [64 * 1024, 128 * 1024, len(data) - 192 * 1024]
+    assert body.done
+    assert body.bytes_read == len(data)
