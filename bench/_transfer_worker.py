@@ -7,7 +7,7 @@ with the pinned virtualenv's interpreter, so `objectstore_client` is the PyPI re
 OP is `upload` or `download`. Prints one JSON line: seconds, the CPU seconds of the
 transfer (all threads of the process: a much steadier number than time on a shared
 machine), split into user and system time, its minor page faults, and the process's
-peak RSS in MiB (`ru_maxrss`, imports included).
+peak RSS in MiB (`VmHWM`, imports included; see `_worker.peak_rss_mib`).
 
 WARM_BYTES > 0: before the timer starts, write and delete a scratch file of that many
 bytes beside PATH, so the transfer finds the machine's free pages warm. On a VM whose
@@ -26,6 +26,8 @@ import resource
 import shutil
 import sys
 import time
+
+from _worker import peak_rss_mib
 
 
 def warm_up(scratch: str, size: int) -> None:
@@ -71,7 +73,7 @@ def main() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     user = usage.ru_utime - before.ru_utime
     system = usage.ru_stime - before.ru_stime
-    peak = usage.ru_maxrss / 1024
+    peak = peak_rss_mib()
     outcome = {
         "seconds": seconds,
         "cpu_seconds": user + system,

@@ -22,7 +22,6 @@ import argparse
 import hashlib
 import os
 import random
-import resource
 import socket
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import zstandard
+from _worker import peak_rss_mib  # bench/ is on sys.path: this script's directory
 
 from objectstore_client import Client, Session, Usecase
 from objectstore_client._resumable import FramedSource
@@ -49,11 +49,6 @@ def text_chunks(total: int, chunk: int, seed: int) -> Iterator[bytes]:
         size = min(chunk, total - produced)
         yield rng.randbytes((size + 1) // 2).hex().encode()[:size]
         produced += size
-
-
-def peak_rss_mib() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def free_port() -> int:

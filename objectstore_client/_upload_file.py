@@ -13,6 +13,7 @@ survives dropped connections, sequentially.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import queue
 import threading
@@ -37,7 +38,9 @@ __all__ = ["UploadFileVerbs"]
 
 logger = logging.getLogger(__name__)
 
-_PIECE = 1024 * 1024
+# File bytes read (and fed to the compressor) at a time: per-call costs are negligible from
+# here on, and every worker holds one such buffer.
+_PIECE = 256 * 1024
 
 
 class UploadFileVerbs(MultipartVerbs):
@@ -215,7 +218,7 @@ class _PartBuffer:
     """One worker's memory for its parts, reused from part to part.
 
     The part (compressed, when compressing) is built in one buffer of the largest size it
-    can have, from the file read a MiB at a time into another: a worker holds one part,
+    can have, from the file read 256 KiB at a time into another: a worker holds one part,
     never the part and its compressed copy, and reusing the buffers spares the page
     faults of fresh memory for every part (a third of the client's CPU time for a 1 GiB
     upload with a new buffer per part).
@@ -224,7 +227,11 @@ class _PartBuffer:
     def __init__(self, part_size: int, compressing: bool) -> None:
         self._compressor = compressor() if compressing else None
         self._piece = memoryview(bytearray(_PIECE if compressing else 0))
-        self._part = memoryview(bytearray(compress_bound(part_size) if compressing else part_size))
+        # Anonymous pages are only taken once written: a part that compresses well never
+        # occupies the worst-case size (a bytearray would zero, and so take, all of it).
+        self._part = memoryview(
+            mmap.mmap(-1, compress_bound(part_size) if compressing else part_size)
+        )
 
     def fill(self, descriptor: int, offset: int, length: int) -> memoryview:
         """The part of `length` file bytes from `offset`, compressed if compressing.

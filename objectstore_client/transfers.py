@@ -1,14 +1,15 @@
 """`TransferConfig`: how `upload_file` and `download_file` split large transfers.
 
 Defaults were chosen by measurement against the local server on 2 cores (bench/README.md,
-"Transfers and batches"): parts of 8 MiB, 3 at a time, for files and objects from
-256 MiB. With the server assembling parts without copying them, parts of 8-16 MiB with 3
-workers were as fast as 32 MiB with 2 within the noise of a shared machine (the uploads
-are CPU-bound on 2 cores: compressing on the client, receiving on the server), and the
-smaller parts need the least memory; below 256 MiB one request beats a multipart upload's
-fixed cost. Each worker reuses one buffer for its parts, so memory stays near
-`part_size * max_concurrency` whatever the size: 68 MiB peak for a 1 GiB upload with the
-defaults.
+"Transfers and batches"): parts of 5 MiB (the smallest part a server must accept), 2 at a
+time, for files and objects from 256 MiB. Uploads are CPU-bound there (compressing on the
+client, receiving on the server): 5, 6 and 8 MiB parts with 2 workers and 8 MiB with 3
+took the same time within the noise of the machine (medians 0.82-0.91 s per GiB), and
+5 MiB x 2 is the one whose peak memory stays at objectstore-client 0.2.10's (46 MiB for a
+1 GiB upload, against 64 MiB with 8 MiB x 3). Raise `max_concurrency` where one
+connection is slower than the server (long round trips): each worker holds one part
+(compressed, when compressing), so memory stays near `part_size * max_concurrency`
+whatever the size. Below 256 MiB one request beats a multipart upload's fixed cost.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ MIN_PART_SIZE = 5 * MIB
 non-final parts (protocol §11.2), which every server must be assumed to have."""
 
 DEFAULT_THRESHOLD = 256 * MIB
-DEFAULT_PART_SIZE = 8 * MIB
-DEFAULT_MAX_CONCURRENCY = 3
+DEFAULT_PART_SIZE = MIN_PART_SIZE
+DEFAULT_MAX_CONCURRENCY = 2
 
 TransferProtocol = Literal["auto", "multipart", "resumable"]
 """How a large upload is split: `"multipart"` (parallel parts, protocol §11),
