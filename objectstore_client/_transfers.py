@@ -15,14 +15,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, cast
 
+import zstandard
+
 from objectstore_client import _validation
 from objectstore_client._plans import objects
 from objectstore_client._plans.ranges import unsatisfiable
 from objectstore_client._progress import wait_reporting
 from objectstore_client._ranged import Identity, RangeReader
 from objectstore_client._session_base import SessionBase
+from objectstore_client._write_behind import WriteBehind
 from objectstore_client._zstd import ZstdStream
-from objectstore_client.errors import RangeNotSatisfiable, UnsupportedCompression
+from objectstore_client.errors import DecodeError, RangeNotSatisfiable, UnsupportedCompression
 from objectstore_client.metadata import Metadata
 from objectstore_client.progress import Progress, ProgressCallback
 from objectstore_client.ranges import RangeSpec
@@ -183,9 +186,7 @@ class TransferVerbs(SessionBase):
                 self._context, key, config.part_size, None, identity, max_resumes=config.max_resumes
             )
             decoder = ZstdStream(cast(IO[bytes], _Chain(first, rest, identity.total)))
-            while data := decoder.read(_WRITE_SIZE):
-                file.write(data)
-                report.add(len(data), None)
+            _decode_into(key, decoder, file, report)
             return dataclasses.replace(metadata, compression=None)
         total = identity.total
         _copy(first, file, 0, lambda size: report.add(size, total))
@@ -261,6 +262,23 @@ class _Chain:
                 return data
             self._readers.pop(0)
         return b""
+
+
+def _decode_into(key: str, decoder: ZstdStream, file: IO[bytes], report: _Reporter) -> None:
+    """Decodes on this thread while a writer thread writes the previous buffer to `file`.
+
+    Raises:
+        DecodeError: The stored bytes are not valid zstd data (corrupt or cut short).
+    """
+    file.flush()  # the writer writes to the descriptor
+    try:
+        with WriteBehind(file.fileno()) as writer:
+            while count := decoder.readinto(buffer := writer.take()):
+                writer.give(buffer, count)
+                report.add(writer.written - report.done, None)
+    except zstandard.ZstdError as exc:
+        raise DecodeError(f"GET {key!r}: the payload is not valid zstd data: {exc}") from exc
+    report.add(writer.written - report.done, None)
 
 
 def _copy(

@@ -288,6 +288,13 @@ class ZstdStream:
             check_complete(self._source.scanner)
         return data
 
+    def readinto(self, buffer: bytearray) -> int:
+        """Decodes into `buffer`, filling it but at the end; 0 at the end. Raises as `read`."""
+        count: int = self._reader.readinto(buffer)
+        if not count:
+            check_complete(self._source.scanner)
+        return count
+
 
 def check_complete(scanner: _FrameScanner) -> None:
     """Raises `zstandard.ZstdError` unless the scanned stream was whole and not empty."""

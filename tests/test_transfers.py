@@ -13,6 +13,7 @@ import zstandard
 
 from objectstore_client import (
     Client,
+    DecodeError,
     InvalidArgument,
     InvalidArgumentType,
     ObjectNotFound,
@@ -65,6 +66,35 @@ def test_download_compressed_streams_and_decodes(session, tmp_path, random_12m):
     stored = (tmp_path / "raw.zst").read_bytes()
     reader = zstandard.ZstdDecompressor().stream_reader(stored, read_across_frames=True)
     assert reader.read() == data
+
+
+def test_download_compressed_reports_written_bytes_on_the_callers_thread(session, tmp_path):
+    # Decoded on this thread, written by a writer thread (`_write_behind`): the reports
+    # still come from this thread, grow, and end at every byte written.
+    data = os.urandom(2 * MIB) + b"repetitive " * MIB
+    session.put(data, key="dl/zp", compression="zstd")
+    reports: list[tuple[Progress, int]] = []
+    session.download_file(
+        "dl/zp",
+        tmp_path / "zp.bin",
+        progress=lambda p: reports.append((p, threading.get_ident())),
+    )
+    assert (tmp_path / "zp.bin").read_bytes() == data
+    assert {ident for _, ident in reports} == {threading.get_ident()}
+    done = [p.bytes_done for p, _ in reports]
+    assert done == sorted(done)
+    assert reports[-1][0] == Progress(len(data), None)
+    assert not [t for t in threading.enumerate() if t.name == "objectstore-write"]
+
+
+def test_corrupt_compressed_download_stops_the_writer_and_leaves_nothing(session, tmp_path):
+    frame = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(os.urandom(3 * MIB)))
+    frame[-1] ^= 0xFF  # the checksum no longer matches
+    session.put(bytes(frame), key="dl/bad", precompressed="zstd")
+    with pytest.raises(DecodeError):
+        session.download_file("dl/bad", tmp_path / "bad.bin")
+    assert list(tmp_path.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name == "objectstore-write"]
 
 
 def test_download_small_and_empty_objects(session, tmp_path):
