@@ -17,10 +17,10 @@ from objectstore_client._zstd import (
     CHUNK_SIZE,
     STREAM_READ_SIZE,
     ZstdStream,
-    declared_sizes,
     decompress_all,
     first_frame_size,
 )
+from objectstore_client._zstd_frames import declared_sizes
 from objectstore_client.errors import DecodeError, ObjectstoreError
 from objectstore_client.metadata import Metadata
 

@@ -15,7 +15,7 @@ import zstandard
 
 from objectstore_client import Client, Usecase
 from objectstore_client._segmented import SEGMENT_SIZE, SEGMENTED_MIN
-from objectstore_client._zstd import declared_sizes, is_whole_frames
+from objectstore_client._zstd_frames import declared_sizes, is_whole_frames
 from objectstore_client.errors import TransportError
 from tests.test_metrics import Recorder
 

@@ -24,7 +24,8 @@ import urllib3
 from objectstore_client import _validation
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client._plans.upload_headers import plan_upload_headers
-from objectstore_client._zstd import compress, is_whole_frames
+from objectstore_client._zstd import compress
+from objectstore_client._zstd_frames import is_whole_frames
 from objectstore_client.errors import (
     InvalidArgument,
     InvalidArgumentType,

@@ -10,7 +10,7 @@ from typing import IO, Literal, cast
 from urllib.parse import quote
 
 from objectstore_client._duration import ceil_seconds
-from objectstore_client._zstd import starts_with_frame
+from objectstore_client._zstd_frames import starts_with_frame
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
 from objectstore_client.metadata import Compression, Manual, TimeToIdle, TimeToLive
 from objectstore_client.presign import MAX_PRESIGN_DURATION, PresignMethod
