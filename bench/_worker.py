@@ -511,7 +511,7 @@ def _get_loop(
     return _timed_loop(seconds, op, warmup)
 
 
-def _same_object_loop(impl: Impl, data: bytes, seconds: float) -> Result:
+def _same_object_loop(impl: Impl, data: bytes, seconds: float, checksum: bool = False) -> Result:
     """The streamed 64 MiB GET of one object that every implementation reads alike.
 
     The bytes 0.2.x writes (one zstd frame from a stream compressor: no checksum, no
@@ -522,10 +522,11 @@ def _same_object_loop(impl: Impl, data: bytes, seconds: float) -> Result:
 
     import zstandard
 
-    key = f"{impl.name}-same64m"
+    key = f"{impl.name}-same64m{'-checksum' if checksum else ''}"
 
     def setup() -> None:
-        blob = zstandard.ZstdCompressor().stream_reader(io.BytesIO(data)).read()
+        compressor = zstandard.ZstdCompressor(write_checksum=checksum)
+        blob = compressor.stream_reader(io.BytesIO(data)).read()
         impl.put_zstd(key, blob)
         if impl.get(key) != data:
             raise RuntimeError(f"{impl.name}: GET {key} returned other bytes")
@@ -835,6 +836,12 @@ WORKLOADS: dict[str, Workload] = {
         "get 64 MiB, read(1 MiB), one object written alike",
         "MiB/s",
         lambda impl, data, s: _same_object_loop(impl, data.large, s),
+        AUTH_ONLY,
+    ),
+    "get_64m_stream_same_checksum": Workload(
+        "get 64 MiB, read(1 MiB), one object written alike, with a checksum",
+        "MiB/s",
+        lambda impl, data, s: _same_object_loop(impl, data.large, s, checksum=True),
         AUTH_ONLY,
     ),
     "import": Workload(
