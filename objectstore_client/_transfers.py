@@ -23,7 +23,7 @@ from objectstore_client._plans.ranges import unsatisfiable
 from objectstore_client._progress import wait_reporting
 from objectstore_client._ranged import Identity, RangeReader
 from objectstore_client._session_base import SessionBase
-from objectstore_client._write_behind import WriteBehind
+from objectstore_client._write_behind import BUFFER_SIZE, WriteBehind
 from objectstore_client._zstd import ZstdStream
 from objectstore_client.errors import DecodeError, RangeNotSatisfiable, UnsupportedCompression
 from objectstore_client.metadata import Metadata
@@ -186,7 +186,7 @@ class TransferVerbs(SessionBase):
                 self._context, key, config.part_size, None, identity, max_resumes=config.max_resumes
             )
             decoder = ZstdStream(cast(IO[bytes], _Chain(first, rest, identity.total)))
-            _decode_into(key, decoder, file, report)
+            _decode_into(key, decoder, file, identity.total, report)
             return dataclasses.replace(metadata, compression=None)
         total = identity.total
         _copy(first, file, 0, lambda size: report.add(size, total))
@@ -264,14 +264,25 @@ class _Chain:
         return b""
 
 
-def _decode_into(key: str, decoder: ZstdStream, file: IO[bytes], report: _Reporter) -> None:
+def _decode_into(
+    key: str, decoder: ZstdStream, file: IO[bytes], stored: int, report: _Reporter
+) -> None:
     """Decodes on this thread while a writer thread writes the previous buffer to `file`.
+
+    An object of at most one buffer of stored bytes is decoded and written on this thread:
+    a writer thread and its buffers would cost more than the overlap saves.
 
     Raises:
         DecodeError: The stored bytes are not valid zstd data (corrupt or cut short).
+        OSError: Writing the file failed.
     """
-    file.flush()  # the writer writes to the descriptor
     try:
+        if stored <= BUFFER_SIZE:
+            while data := decoder.read(BUFFER_SIZE):
+                file.write(data)
+                report.add(len(data), None)
+            return
+        file.flush()  # the writer writes to the descriptor
         with WriteBehind(file.fileno()) as writer:
             while count := decoder.readinto(buffer := writer.take()):
                 writer.give(buffer, count)

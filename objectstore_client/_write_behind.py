@@ -28,9 +28,11 @@ class WriteBehind:
 
     Use as a context manager: `take()` a buffer, fill it, `give()` it back with the
     length filled; leaving the block waits until everything given is written. At most
-    `BUFFERS * BUFFER_SIZE` bytes are held. An error of the writer (an `OSError` from
+    `BUFFERS * BUFFER_SIZE` bytes are held. The writer writes through a duplicate of
+    `descriptor`, which it closes when it ends. An error of the writer (an `OSError` from
     `os.write`) is raised by the next `take()` or at the end of the block; an error in
-    the block stops the writer without waiting for the rest to be written.
+    the block, or an interrupt while waiting for the writer at its end, stops the writer
+    without writing the rest.
     """
 
     def __init__(self, descriptor: int) -> None:
@@ -46,6 +48,9 @@ class WriteBehind:
         self._thread = threading.Thread(target=self._run, name="objectstore-write", daemon=True)
 
     def __enter__(self) -> WriteBehind:
+        # A descriptor of its own: should the block be left before the thread ends (an
+        # interrupt while waiting for it), its writes can only reach this file.
+        self._descriptor = os.dup(self._descriptor)
         self._thread.start()
         return self
 
@@ -57,8 +62,13 @@ class WriteBehind:
     ) -> None:
         if kind is not None:
             self._stop = True  # the file is discarded: skip what is still queued
-        self._full.put(None)
-        self._thread.join()
+        try:
+            self._full.put(None)
+            self._thread.join()
+        except BaseException:
+            self._stop = True  # interrupted while waiting: write nothing more
+            self._full.put(None)  # in case the interrupt came before the first one
+            raise
         if kind is None and self._error is not None:
             raise self._error
 
@@ -78,6 +88,12 @@ class WriteBehind:
         self._full.put((buffer, length))
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            os.close(self._descriptor)
+
+    def _loop(self) -> None:
         while (item := self._full.get()) is not None:
             buffer, length = item
             try:

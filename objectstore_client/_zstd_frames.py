@@ -2,7 +2,7 @@
 
 `FrameScanner` follows frame and block boundaries over a stream cut anywhere, to tell a
 complete payload from a truncated one and to learn what the frame headers declare
-(content sizes, window sizes) before or while the decoder runs.
+(how many frames, their content sizes) before or while the decoder runs.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import zstandard
 
 # Frame magic numbers (RFC 8878 §3.1): a zstd frame, or a skippable frame 0x184D2A5?.
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZSTD_MAGIC_INT = 0xFD2FB528
 _SKIPPABLE_MAGIC_MASK = 0xFFFFFFF0
 _SKIPPABLE_MAGIC = 0x184D2A50

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
 
 _CHUNK = 64 * 1024
+# A chunk size: up to 16 hex digits (2**64 - 1), nothing else.
+_HEX_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 # A body of known length is iterated in pieces of up to this size, received straight into
 # the buffer that is yielded (no intermediate copy: the storage keeps these buffers).
 _LARGE = 1024 * 1024
@@ -88,10 +91,11 @@ class BodyReader:
         if not line.endswith(b"\n"):
             raise BodyError("bad chunk size line")
         size_text = line.split(b";", 1)[0].strip()
-        try:
-            self._chunk_left = int(size_text, 16)
-        except ValueError:
-            raise BodyError("bad chunk size") from None
+        # Hex digits only (RFC 9112 §7.1): `int(_, 16)` also takes "-5", "+5", "0x5" and
+        # "1_0", and a negative size would make the framing after it look like body bytes.
+        if not _HEX_SIZE.fullmatch(size_text):
+            raise BodyError("bad chunk size")
+        self._chunk_left = int(size_text, 16)
         if self._chunk_left:
             return True
         while True:  # trailers, up to the empty line

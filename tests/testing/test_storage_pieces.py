@@ -130,3 +130,19 @@ def test_a_chunked_body_is_received_in_pieces_that_do_not_follow_its_chunks():
     assert [len(piece) for piece in pieces] == [64 * 1024, 128 * 1024, len(data) - 192 * 1024]
     assert body.done
     assert body.bytes_read == len(data)
+
+
+@pytest.mark.parametrize("size_line", [b"-5", b"+5", b"0x5", b"1_0", b"", b"5z", b"1" * 17])
+@pytest.mark.parametrize("how", ["iterated", "read"])
+def test_a_chunk_size_that_is_not_hex_digits_is_refused_at_once(size_line, how):
+    import socket
+
+    from objectstore_client.testing._body import BodyError, BodyReader, SocketReader
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        # The connection stays open: a lenient parser would wait for bytes that never come.
+        theirs.sendall(size_line + b"\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n")
+        body = BodyReader(SocketReader(ours, timeout=5), None, True, None)
+        with pytest.raises(BodyError, match="bad chunk size"):
+            list(body) if how == "iterated" else body.read(100)
