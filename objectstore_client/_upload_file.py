@@ -1,33 +1,34 @@
 """`UploadFileVerbs`: `Session.upload_file`, a file in parallel parts or resumably.
 
 Below `TransferConfig.threshold` a file is one streamed PUT. Above it, a multipart upload
-(protocol §11): worker threads read their part with `os.preadv`, compress it (zstd
-releases the GIL, so parts compress in parallel) and upload it, at most
-`max_concurrency` at a time, each in one buffer it reuses for all its parts, so memory
-stays near `part_size * max_concurrency`. Any failure stops the other workers, waits for
-the parts in flight, aborts the upload on the server and raises: no half object is ever
-published. The resumable protocol (protocol §23) sends the file as one session that
-survives dropped connections, sequentially.
+(protocol §11): the caller's thread cuts the parts (`_file_parts.FileParts`: read with
+`os.preadv`, compressed into a zstd frame of its own when compressing, cut once the
+stored bytes reach `part_size` so that no part but the last is smaller) while up to
+`max_concurrency` worker threads send the parts before it. The parts live in
+`max_concurrency` buffers reused for every part, so memory stays near
+`part_size * max_concurrency`. Any failure stops the other workers, waits for the parts in
+flight, aborts the upload on the server and raises: no half object is ever published.
+The resumable protocol (protocol §23) sends the file as one session that survives
+dropped connections, sequentially.
 """
 
 from __future__ import annotations
 
 import logging
-import mmap
 import os
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Literal
 
 from objectstore_client import _resumable
+from objectstore_client._file_parts import FileParts
 from objectstore_client._plans import objects
 from objectstore_client._plans.multipart import CompletePart, part_encoding
 from objectstore_client._progress import WorkerCancelled, wait_reporting
 from objectstore_client._put import send_put
-from objectstore_client._zstd import compress_bound, compressor
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType, RequestError
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
 from objectstore_client.multipart import MultipartUpload, MultipartVerbs
@@ -37,10 +38,6 @@ from objectstore_client.transfers import TransferConfig, config_or_default
 __all__ = ["UploadFileVerbs"]
 
 logger = logging.getLogger(__name__)
-
-# File bytes read (and fed to the compressor) at a time: per-call costs are negligible from
-# here on, and every worker holds one such buffer.
-_PIECE = 256 * 1024
 
 
 class UploadFileVerbs(MultipartVerbs):
@@ -64,8 +61,9 @@ class UploadFileVerbs(MultipartVerbs):
 
         A file smaller than `config.threshold` goes as one streamed `put`. A larger one
         goes by `config.protocol`: `"multipart"` (and `"auto"`) uploads parts of
-        `config.part_size` in parallel, `config.max_concurrency` at a time, each part
-        compressed on its own worker into its own zstd frames, then assembles them;
+        `config.part_size` stored bytes, `config.max_concurrency` at a time, each part a
+        zstd frame of its own when compressing (cut, on this thread, once its compressed
+        bytes reach `config.part_size`), then assembles them;
         `"resumable"` sends one resumable session (sequential, resuming after dropped
         connections). With `"auto"`, a server without multipart (501) gets a resumable
         upload instead, and one without either a plain `put`. The file must not change
@@ -169,37 +167,44 @@ def _send_parts(
     config: TransferConfig,
     progress: ProgressCallback | None,
 ) -> str:
-    """Uploads the file's parts in parallel and completes the upload; aborts on failure."""
+    """Uploads the file's parts and completes the upload; aborts it on any failure.
+
+    This thread cuts the parts (`FileParts`: reading and compressing) into one of
+    `config.max_concurrency` buffers at a time while worker threads send the parts before
+    it, each buffer going back once its part is sent (or failed).
+    """
+    parts = FileParts(descriptor, size, config.part_size, compressing)
+    free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
+    for _ in range(config.max_concurrency):
+        free.put(parts.buffer())
     cancel = threading.Event()
     done: queue.SimpleQueue[int] = queue.SimpleQueue()
-    workers = threading.local()  # each worker's `_PartBuffer`, for this upload only
 
-    def part(number: int, offset: int) -> CompletePart:
-        if cancel.is_set():
-            raise WorkerCancelled
-        length = min(config.part_size, size - offset)
-        buffer: _PartBuffer | None = getattr(workers, "buffer", None)
-        if buffer is None:
-            buffer = workers.buffer = _PartBuffer(config.part_size, compressing)
-        # Compressed here, on this worker, into one whole frame that `put_part` sends as
-        # it is; the view is of the worker's buffer, reused once the part is sent.
-        data = buffer.fill(descriptor, offset, length)
-        sent = upload.put_part(data, part_number=number, content_length=len(data))
+    def send(number: int, buffer: memoryview, data: memoryview, length: int) -> CompletePart:
+        try:
+            if cancel.is_set():
+                raise WorkerCancelled
+            sent = upload.put_part(data, part_number=number, content_length=len(data))
+        finally:
+            free.put(buffer)
         done.put(length)
         return sent
 
-    offsets = range(0, size, config.part_size)
-    pool = ThreadPoolExecutor(config.max_concurrency, "objectstore-upload")
-    futures = [pool.submit(part, n, offset) for n, offset in enumerate(offsets, start=1)]
-    sent = 0
+    reported = 0
 
     def report(count: int) -> None:
-        nonlocal sent
-        sent += count
+        nonlocal reported
+        reported += count
         if progress is not None:
-            progress(Progress(sent, size))
+            progress(Progress(reported, size))
 
+    pool = ThreadPoolExecutor(config.max_concurrency, "objectstore-upload")
+    futures: list[Future[CompletePart]] = []
     try:
+        while not parts.done:
+            buffer = _take(free, futures, done, report)
+            data, length = parts.fill(buffer)
+            futures.append(pool.submit(send, len(futures) + 1, buffer, data, length))
         wait_reporting(futures, done, report)
         return upload.complete([future.result() for future in futures])
     except BaseException:
@@ -214,68 +219,37 @@ def _send_parts(
         pool.shutdown(wait=False)
 
 
-class _PartBuffer:
-    """One worker's memory for its parts, reused from part to part.
+def _take(
+    free: queue.SimpleQueue[memoryview],
+    futures: list[Future[CompletePart]],
+    done: queue.SimpleQueue[int],
+    report: Callable[[int], None],
+) -> memoryview:
+    """A free buffer; while waiting, passes on progress and raises a failed send's error.
 
-    The part (compressed, when compressing) is built in one buffer of the largest size it
-    can have, from the file read 256 KiB at a time into another: a worker holds one part,
-    never the part and its compressed copy, and reusing the buffers spares the page
-    faults of fresh memory for every part (a third of the client's CPU time for a 1 GiB
-    upload with a new buffer per part).
+    Every unfinished send holds a buffer, so past the sends known to have succeeded at
+    most `max_concurrency` futures are looked at.
     """
-
-    def __init__(self, part_size: int, compressing: bool) -> None:
-        self._compressor = compressor() if compressing else None
-        self._piece = memoryview(bytearray(_PIECE if compressing else 0))
-        # Anonymous pages are only taken once written: a part that compresses well never
-        # occupies the worst-case size (a bytearray would zero, and so take, all of it).
-        self._part = memoryview(
-            mmap.mmap(-1, compress_bound(part_size) if compressing else part_size)
-        )
-
-    def fill(self, descriptor: int, offset: int, length: int) -> memoryview:
-        """The part of `length` file bytes from `offset`, compressed if compressing.
-
-        Raises:
-            InvalidArgument: The file ends before (it shrank during the upload).
-        """
-        if self._compressor is None:
-            view = self._part[:length]
-            _read_exactly(descriptor, view, offset)
-            return view
-        frame = self._compressor.compressobj(size=length)
-        used = 0
-        for position in range(offset, offset + length, _PIECE):
-            piece = self._piece[: min(_PIECE, offset + length - position)]
-            _read_exactly(descriptor, piece, position)
-            used = _append(self._part, used, frame.compress(piece))
-        return self._part[: _append(self._part, used, frame.flush())]
+    checked = 0
+    while True:
+        while not done.empty():
+            report(done.get())
+        while checked < len(futures) and futures[checked].done():
+            _raise_failure(futures[checked])
+            checked += 1
+        for future in futures[checked:]:
+            if future.done():
+                _raise_failure(future)
+        try:
+            return free.get(timeout=0.05)
+        except queue.Empty:
+            continue
 
 
-def _append(buffer: memoryview, used: int, data: bytes) -> int:
-    end = used + len(data)
-    buffer[used:end] = data
-    return end
-
-
-def _read_exactly(descriptor: int, view: memoryview, offset: int) -> None:
-    """Fills `view` with the file's bytes from `offset`.
-
-    Raises:
-        InvalidArgument: The file ends before (it shrank during the upload).
-    """
-    filled = 0
-    while filled < len(view):
-        rest = view[filled:]
-        if hasattr(os, "preadv"):
-            count = os.preadv(descriptor, [rest], offset + filled)
-        else:  # e.g. macOS before 11: a copy more
-            data = os.pread(descriptor, len(rest), offset + filled)
-            count = len(data)
-            rest[:count] = data
-        if not count:
-            raise InvalidArgument("path", "the file shrank during the upload")
-        filled += count
+def _raise_failure(future: Future[CompletePart]) -> None:
+    error = future.exception()
+    if error is not None and not isinstance(error, WorkerCancelled):
+        raise error
 
 
 def _abort(upload: MultipartUpload) -> None:

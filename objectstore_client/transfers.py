@@ -60,10 +60,13 @@ class TransferConfig:
     """Files and objects of at least this many bytes are transferred in parts."""
 
     part_size: int = DEFAULT_PART_SIZE
-    """Bytes per part (uncompressed, for uploads), at least `MIN_PART_SIZE`."""
+    """Stored bytes per part, at least `MIN_PART_SIZE`: when an upload compresses, each
+    part but the last holds as many file bytes as make this many compressed bytes (a server
+    may refuse smaller parts, protocol §11.2); otherwise this many file bytes."""
 
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
-    """Parts in flight at once, each on its own worker thread and connection."""
+    """Parts in flight at once, each on its own worker thread and connection (uploads
+    read and compress the next part on the caller's thread meanwhile)."""
 
     protocol: TransferProtocol = "auto"
     """How uploads above the threshold are sent."""

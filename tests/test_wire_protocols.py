@@ -125,7 +125,7 @@ def test_a_parts_content_md5_is_the_digest_of_the_bytes_sent(wire, compression, 
 
 def test_parts_without_a_digest_send_no_content_md5(wire, tmp_path):
     source = tmp_path / "in.bin"
-    source.write_bytes(os.urandom(MIN_PART_SIZE + 10))
+    source.write_bytes(os.urandom(2 * MIN_PART_SIZE + 10))
     config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE)
     wire.session.upload_file(source, "no-md5", config=config)
     parts = [r for r in wire.requests() if r.endpoint == "objects:multipart:parts"]
