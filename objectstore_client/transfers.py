@@ -5,11 +5,12 @@ Defaults were chosen by measurement against the local server on 2 cores (bench/R
 time, for files and objects from 256 MiB. Uploads are CPU-bound there (compressing on the
 client, receiving on the server): 5, 6 and 8 MiB parts with 2 workers and 8 MiB with 3
 took the same time within the noise of the machine (medians 0.82-0.91 s per GiB), and
-5 MiB x 2 is the one whose peak memory stays at objectstore-client 0.2.10's (46 MiB for a
-1 GiB upload, against 64 MiB with 8 MiB x 3). Raise `max_concurrency` where one
-connection is slower than the server (long round trips): each worker holds one part
-(compressed, when compressing), so memory stays near `part_size * max_concurrency`
-whatever the size. Below 256 MiB one request beats a multipart upload's fixed cost.
+5 MiB x 2 is the one whose peak memory stays at or below objectstore-client 0.2.10's
+(42-43 MiB for a 1 GiB upload against 0.2.10's 46, and 64 MiB with 8 MiB x 3). Raise
+`max_concurrency` where one connection is slower than the server (long round trips): each
+part in flight holds one buffer of `part_size` stored bytes, so memory stays near
+`part_size * max_concurrency` whatever the size. Below 256 MiB one request beats a
+multipart upload's fixed cost.
 """
 
 from __future__ import annotations
