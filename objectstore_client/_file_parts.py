@@ -10,8 +10,8 @@ and the parts are cut one after the other; an uncompressed part is `part_size` f
 from __future__ import annotations
 
 import mmap
-import os
 
+from objectstore_client._positional import read_into_at
 from objectstore_client._zstd import compress_bound, compressor
 from objectstore_client.errors import InvalidArgument
 
@@ -97,13 +97,7 @@ def _read_exactly(descriptor: int, view: memoryview, offset: int) -> None:
     """
     filled = 0
     while filled < len(view):
-        rest = view[filled:]
-        if hasattr(os, "preadv"):
-            count = os.preadv(descriptor, [rest], offset + filled)
-        else:  # e.g. macOS before 11: a copy more
-            data = os.pread(descriptor, len(rest), offset + filled)
-            count = len(data)
-            rest[:count] = data
+        count = read_into_at(descriptor, view[filled:], offset + filled)
         if not count:
             raise InvalidArgument("path", "the file shrank during the upload")
         filled += count

@@ -20,6 +20,7 @@ import zstandard
 from objectstore_client import _validation
 from objectstore_client._plans import objects
 from objectstore_client._plans.ranges import unsatisfiable
+from objectstore_client._positional import write_at
 from objectstore_client._progress import wait_reporting
 from objectstore_client._ranged import Identity, RangeReader
 from objectstore_client._session_base import SessionBase
@@ -295,12 +296,12 @@ def _decode_into(
 def _copy(
     reader: RangeReader, file: IO[bytes], offset: int, written: Callable[[int], object]
 ) -> None:
-    """Writes what `reader` yields into `file` at `offset` on (with `os.pwrite`, thread-safe)."""
+    """Writes what `reader` yields into `file` at `offset` on (positional writes: thread-safe)."""
     descriptor = file.fileno()
     while data := reader.read(_WRITE_SIZE):
         view = memoryview(data)
         while view:
-            count = os.pwrite(descriptor, view, offset)
+            count = write_at(descriptor, view, offset)
             offset += count
             view = view[count:]
         written(len(data))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
+from objectstore_client._positional import read_at
 from objectstore_client.testing._memory import Chunk, MemoryBackend
 from objectstore_client.testing._metadata import ObjectMeta
 
@@ -93,8 +94,8 @@ class _FileBlob:
     def iter_range(self, start: int, end: int) -> Iterator[bytes]:
         position = start
         while position < end:
-            # pread: several ranges of one open blob may be streamed independently.
-            chunk = os.pread(
+            # Positional: several ranges of one open blob may be streamed independently.
+            chunk = read_at(
                 self._file.fileno(), min(_CHUNK, end - position), self._offset + position
             )
             if not chunk:
