@@ -2,12 +2,13 @@
 
 Below `TransferConfig.threshold` a file is one streamed PUT. Above it, a multipart upload
 (protocol §11): the caller's thread cuts the parts (`_file_parts.FileParts`: read with
-`os.preadv`, compressed into a zstd frame of its own when compressing, cut once the
-stored bytes reach `part_size` so that no part but the last is smaller) while up to
-`max_concurrency` worker threads send the parts before it. The parts live in
-`max_concurrency` buffers reused for every part, so memory stays near
-`part_size * max_concurrency`. Any failure stops the other workers, waits for the parts in
-flight, aborts the upload on the server and raises: no half object is ever published.
+`os.preadv`; when compressing, the frames of 512 KiB of file that `max_concurrency` threads
+compress, gathered until the part's stored bytes reach `part_size`, so that no part but
+the last is smaller) while up to `max_concurrency` worker threads send the parts before
+it. The parts live in `max_concurrency` buffers reused for every part, so memory stays
+near `part_size * max_concurrency` (plus a frame per compressing thread). Any failure
+stops the other workers, waits for the parts in flight, aborts the upload on the server
+and raises: no half object is ever published.
 The resumable protocol (protocol §23) sends the file as one session that survives
 dropped connections, sequentially.
 """
@@ -61,9 +62,9 @@ class UploadFileVerbs(MultipartVerbs):
 
         A file smaller than `config.threshold` goes as one streamed `put`. A larger one
         goes by `config.protocol`: `"multipart"` (and `"auto"`) uploads parts of
-        `config.part_size` stored bytes, `config.max_concurrency` at a time, each part a
-        zstd frame of its own when compressing (cut, on this thread, once its compressed
-        bytes reach `config.part_size`), then assembles them;
+        `config.part_size` stored bytes, `config.max_concurrency` at a time (when
+        compressing, each part is whole zstd frames of 512 KiB of file each, compressed by
+        `config.max_concurrency` threads), then assembles them;
         `"resumable"` sends one resumable session (sequential, resuming after dropped
         connections). With `"auto"`, a server without multipart (501) gets a resumable
         upload instead, and one without either a plain `put`. The file must not change
@@ -167,15 +168,29 @@ def _send_parts(
     config: TransferConfig,
     progress: ProgressCallback | None,
 ) -> str:
-    """Uploads the file's parts and completes the upload; aborts it on any failure.
+    """Uploads the file's parts and completes the upload; aborts it on any failure."""
+    with FileParts(
+        descriptor, size, config.part_size, compressing, config.max_concurrency
+    ) as parts:
+        return _send_cut_parts(upload, parts, size, config.max_concurrency, progress)
 
-    This thread cuts the parts (`FileParts`: reading and compressing) into one of
-    `config.max_concurrency` buffers at a time while worker threads send the parts before
-    it, each buffer going back once its part is sent (or failed).
+
+def _send_cut_parts(
+    upload: MultipartUpload,
+    parts: FileParts,
+    size: int,
+    concurrency: int,
+    progress: ProgressCallback | None,
+) -> str:
+    """Sends `parts` and completes the upload; aborts it on any failure.
+
+    This thread fills the parts (`FileParts.fill`: reading, or gathering the frames that
+    its threads compressed) into one of `concurrency` buffers at a time while worker
+    threads send the parts before it, each buffer going back once its part is sent (or
+    failed).
     """
-    parts = FileParts(descriptor, size, config.part_size, compressing)
     free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
-    for _ in range(config.max_concurrency):
+    for _ in range(concurrency):
         free.put(parts.buffer())
     cancel = threading.Event()
     done: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -198,7 +213,7 @@ def _send_parts(
         if progress is not None:
             progress(Progress(reported, size))
 
-    pool = ThreadPoolExecutor(config.max_concurrency, "objectstore-upload")
+    pool = ThreadPoolExecutor(concurrency, "objectstore-upload")
     futures: list[Future[CompletePart]] = []
     try:
         while not parts.done:

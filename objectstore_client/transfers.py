@@ -6,10 +6,11 @@ time, for files and objects from 256 MiB. Uploads are CPU-bound there (compressi
 client, receiving on the server): 5, 6 and 8 MiB parts with 2 workers and 8 MiB with 3
 took the same time within the noise of the machine (medians 0.82-0.91 s per GiB), and
 5 MiB x 2 is the one whose peak memory stays at or below objectstore-client 0.2.10's
-(42-43 MiB for a 1 GiB upload against 0.2.10's 46, and 64 MiB with 8 MiB x 3). Raise
-`max_concurrency` where one connection is slower than the server (long round trips): each
-part in flight holds one buffer of `part_size` stored bytes, so memory stays near
-`part_size * max_concurrency` whatever the size. Below 256 MiB one request beats a
+(44 MiB for an upload compressed on 2 threads against 0.2.10's 46-47). Raise
+`max_concurrency` where one connection is slower than the server (long round trips) or
+where more cores can compress: each part in flight holds one buffer of `part_size` stored
+bytes, and each compressing thread a zstd frame of 512 KiB of file and its context, so
+memory stays near `part_size * max_concurrency` whatever the size. Below 256 MiB one request beats a
 multipart upload's fixed cost.
 """
 
@@ -66,8 +67,8 @@ class TransferConfig:
     may refuse smaller parts, protocol §11.2); otherwise this many file bytes."""
 
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
-    """Parts in flight at once, each on its own worker thread and connection (uploads
-    read and compress the next part on the caller's thread meanwhile)."""
+    """Parts in flight at once, each on its own worker thread and connection; an upload
+    that compresses also compresses on this many threads of its own."""
 
     protocol: TransferProtocol = "auto"
     """How uploads above the threshold are sent."""

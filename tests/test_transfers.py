@@ -22,6 +22,7 @@ from objectstore_client import (
     ServerError,
     Usecase,
 )
+from objectstore_client._file_parts import FRAME_SIZE
 from objectstore_client._plans import objects
 from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
 from tests._proxy import QuietHandler, fetch, send_head
@@ -315,14 +316,10 @@ def test_upload_file_reuses_a_worker_buffer_without_mixing_parts(session, tmp_pa
         assert hashlib.sha256(got.payload.read()).digest() == hashlib.sha256(data).digest()
     stored = session.get("reused", decompress=False).payload.read()
     if compression is None:
-        # One whole frame per part; every part but the last holds at least a part's size
-        # of stored (compressed) bytes: the random part and a little more, then the log
-        # lines with the rest of the file, which then is the last part.
-        sizes = _frame_sizes(stored)
-        assert len(sizes) == 2
-        assert sizes[0][1] >= MIN_PART_SIZE
-        assert len(parts[0]) < sizes[0][0] < len(parts[0]) + MIN_PART_SIZE
-        assert sum(decoded for decoded, _ in sizes) == len(data)
+        # One frame per FRAME_SIZE of the file, in the file's order.
+        decoded = [size for size, _ in _frame_sizes(stored)]
+        whole, rest = divmod(len(data), FRAME_SIZE)
+        assert decoded == [FRAME_SIZE] * whole + [rest]
     else:
         assert stored == data
 
@@ -338,8 +335,24 @@ def _frame_sizes(stored: bytes) -> list[tuple[int, int]]:
     return sizes
 
 
+def _multipart_server(scripted, key: str = "k"):
+    """A server that takes a multipart upload of `key` (its requests record the parts)."""
+
+    def script(request, index):
+        if "objects:multipart:parts" in request.path:
+            number = int(request.path.rsplit("part_number=", 1)[1])
+            return scripted.json_reply(200, f'{{"etag": "e{number}"}}')
+        if "objects:multipart:complete" in request.path:
+            return scripted.json_reply(200, f'{{"key": "{key}"}}')
+        if request.method == "DELETE":
+            return scripted.Reply(204)
+        return scripted.json_reply(200, f'{{"key": "{key}", "upload_id": "u1"}}')
+
+    return scripted.start(script)
+
+
 @pytest.mark.parametrize("max_concurrency", [1, 3])
-def test_compressed_parts_hold_a_parts_size_of_stored_bytes(session, tmp_path, max_concurrency):
+def test_compressed_parts_hold_a_parts_size_of_stored_bytes(scripted, tmp_path, max_concurrency):
     # Servers may refuse parts below MIN_PART_SIZE but the last (protocol §11.2, GCS), and
     # the stored bytes of a compressed part are its compressed bytes: these log lines
     # compress about 15 times, so a part of 5 MiB of the file would store about 0.35 MiB.
@@ -347,18 +360,77 @@ def test_compressed_parts_hold_a_parts_size_of_stored_bytes(session, tmp_path, m
     data = os.urandom(4 * MIB) + lines + os.urandom(3 * MIB) + lines[: 7 * MIB]
     source = tmp_path / "in.bin"
     source.write_bytes(data)
+    server = _multipart_server(scripted, "stored-size")
     config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=max_concurrency)
     reports: list[Progress] = []
-    session.upload_file(source, "stored-size", config=config, progress=reports.append)
-    stored = session.get("stored-size", decompress=False).payload.read()
-    sizes = _frame_sizes(stored)
-    assert len(sizes) >= 2
-    assert all(part >= MIN_PART_SIZE for _, part in sizes[:-1])
-    assert sum(decoded for decoded, _ in sizes) == len(data)
-    with session.get("stored-size") as got:
-        assert got.payload.read() == data
+    with Client(server.url) as client:
+        session = client.session(Usecase("u"), org=1)
+        session.upload_file(source, "stored-size", config=config, progress=reports.append)
+    parts = {
+        int(r.path.rsplit("part_number=", 1)[1]): r.body
+        for r in server.requests
+        if "objects:multipart:parts" in r.path
+    }
+    assert sorted(parts) == list(range(1, len(parts) + 1))
+    bodies = [parts[number] for number in sorted(parts)]
+    assert len(bodies) >= 2
+    for body in bodies[:-1]:
+        # Cut after the frame that brought it to a part's size.
+        last_frame = _frame_sizes(body)[-1][1]
+        assert MIN_PART_SIZE <= len(body) < MIN_PART_SIZE + last_frame
+    assert len(bodies[-1]) > 0
+    for body in bodies:
+        # Every part is whole frames (decoding it alone uses all of its bytes) of at most
+        # FRAME_SIZE file bytes each.
+        assert sum(stored for _, stored in _frame_sizes(body)) == len(body)
+        assert all(decoded <= FRAME_SIZE for decoded, _ in _frame_sizes(body))
+    reader = zstandard.ZstdDecompressor().stream_reader(b"".join(bodies), read_across_frames=True)
+    assert reader.read() == data
     assert reports[-1] == Progress(len(data), len(data))
     assert [p.bytes_done for p in reports] == sorted(p.bytes_done for p in reports)
+
+
+@pytest.mark.parametrize("compression", [None, "none"])
+def test_a_file_that_shrinks_during_the_upload_aborts_it(scripted, tmp_path, compression):
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(6 * MIN_PART_SIZE))
+    server = _multipart_server(scripted)
+
+    def shrink(progress: Progress) -> None:
+        os.truncate(source, MIN_PART_SIZE * 2 + 1)
+
+    config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=1)
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(InvalidArgument, match="shrank"):
+            session.upload_file(
+                source, "k", config=config, compression=compression, progress=shrink
+            )
+    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    assert methods[-1] == ("DELETE", "objects:multipart")
+    assert not any("complete" in path for _, path in methods)
+    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
+
+
+@pytest.mark.parametrize("compression", [None, "none"])
+def test_an_interrupt_during_the_upload_aborts_it(scripted, tmp_path, compression):
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(4 * MIN_PART_SIZE))
+    server = _multipart_server(scripted)
+
+    def interrupt(progress: Progress) -> None:
+        raise KeyboardInterrupt
+
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(KeyboardInterrupt):
+            session.upload_file(
+                source, "k", config=SMALL_PARTS, compression=compression, progress=interrupt
+            )
+    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    assert methods[-1] == ("DELETE", "objects:multipart")
+    assert not any("complete" in path for _, path in methods)
+    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
 
 
 def test_upload_file_without_key_gets_a_client_chosen_key(session, tmp_path, monkeypatch):
