@@ -80,10 +80,14 @@ class FileParts:
             )
             # Frame n is compressed into slot n % len(slots), once frame n - len(slots)
             # was copied out of it.
-            bound = compress_bound(FRAME_SIZE)
-            self._slots = [memoryview(mmap.mmap(-1, bound)) for _ in range(workers + 1)]
-            for _ in self._slots:
-                self._submit_frame()
+            try:
+                bound = compress_bound(FRAME_SIZE)
+                self._slots = [memoryview(mmap.mmap(-1, bound)) for _ in range(workers + 1)]
+                for _ in self._slots:
+                    self._submit_frame()
+            except BaseException:
+                self.close()
+                raise
         self.offset = 0
         """File bytes cut into parts so far."""
 

@@ -20,7 +20,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -168,100 +168,109 @@ def _send_parts(
     config: TransferConfig,
     progress: ProgressCallback | None,
 ) -> str:
-    """Uploads the file's parts and completes the upload; aborts it on any failure."""
-    with FileParts(
-        descriptor, size, config.part_size, compressing, config.max_concurrency
-    ) as parts:
-        return _send_cut_parts(upload, parts, size, config.max_concurrency, progress)
-
-
-def _send_cut_parts(
-    upload: MultipartUpload,
-    parts: FileParts,
-    size: int,
-    concurrency: int,
-    progress: ProgressCallback | None,
-) -> str:
-    """Sends `parts` and completes the upload; aborts it on any failure.
+    """Uploads the file's parts and completes the upload; aborts it on any failure.
 
     This thread fills the parts (`FileParts.fill`: reading, or gathering the frames that
-    its threads compressed) into one of `concurrency` buffers at a time while worker
-    threads send the parts before it, each buffer going back once its part is sent (or
-    failed).
+    its threads compressed) into one of `config.max_concurrency` buffers at a time while
+    worker threads send the parts before it. On a failure the abort comes after every
+    send and every compression has stopped, so no part lands after it.
     """
-    free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
-    for _ in range(concurrency):
-        free.put(parts.buffer())
-    cancel = threading.Event()
-    done: queue.SimpleQueue[int] = queue.SimpleQueue()
-
-    def send(number: int, buffer: memoryview, data: memoryview, length: int) -> CompletePart:
-        try:
-            if cancel.is_set():
-                raise WorkerCancelled
-            sent = upload.put_part(data, part_number=number, content_length=len(data))
-        finally:
-            free.put(buffer)
-        done.put(length)
-        return sent
-
-    reported = 0
-
-    def report(count: int) -> None:
-        nonlocal reported
-        reported += count
-        if progress is not None:
-            progress(Progress(reported, size))
-
-    pool = ThreadPoolExecutor(concurrency, "objectstore-upload")
-    futures: list[Future[CompletePart]] = []
+    concurrency = config.max_concurrency
     try:
-        while not parts.done:
-            buffer = _take(free, futures, done, report)
-            data, length = parts.fill(buffer)
-            futures.append(pool.submit(send, len(futures) + 1, buffer, data, length))
-        wait_reporting(futures, done, report)
-        return upload.complete([future.result() for future in futures])
+        with FileParts(descriptor, size, config.part_size, compressing, concurrency) as parts:
+            buffers = [parts.buffer() for _ in range(concurrency)]
+            sends = _PartSends(upload, buffers, progress, size)
+            try:
+                while not parts.done:
+                    buffer = sends.take_buffer()
+                    data, length = parts.fill(buffer)
+                    sends.submit(buffer, data, length)
+                completed = sends.finish()
+            finally:
+                sends.close()
+        return upload.complete(completed)
     except BaseException:
-        cancel.set()
-        for future in futures:
-            future.cancel()
-        # Parts still being sent would land after the abort and linger: wait first.
-        wait(futures)
         _abort(upload)
         raise
-    finally:
-        pool.shutdown(wait=False)
 
 
-def _take(
-    free: queue.SimpleQueue[memoryview],
-    futures: list[Future[CompletePart]],
-    done: queue.SimpleQueue[int],
-    report: Callable[[int], None],
-) -> memoryview:
-    """A free buffer; while waiting, passes on progress and raises a failed send's error.
+class _PartSends:
+    """The sends of one upload's parts, on one worker thread per buffer.
 
-    Every unfinished send holds a buffer, so past the sends known to have succeeded at
-    most `max_concurrency` futures are looked at.
+    A part is sent from its buffer, which comes back to `take_buffer` once the send ended
+    (however). Progress (file bytes of the parts sent, of `size`) and failures are passed
+    on by the caller's thread, in `take_buffer` and `finish`.
     """
-    checked = 0
-    while True:
-        while not done.empty():
-            report(done.get())
-        while checked < len(futures) and futures[checked].done():
-            _raise_failure(futures[checked])
-            checked += 1
-        for future in futures[checked:]:
-            if future.done():
-                _raise_failure(future)
+
+    def __init__(
+        self,
+        upload: MultipartUpload,
+        buffers: list[memoryview],
+        progress: ProgressCallback | None,
+        size: int,
+    ) -> None:
+        self._upload = upload
+        self._progress = progress
+        self._size = size
+        self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
+        for buffer in buffers:
+            self._free.put(buffer)
+        self._sent: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._ended: queue.SimpleQueue[Future[CompletePart]] = queue.SimpleQueue()
+        self._cancel = threading.Event()
+        self._pool = ThreadPoolExecutor(len(buffers), "objectstore-upload")
+        self._futures: list[Future[CompletePart]] = []
+        self._reported = 0
+
+    def submit(self, buffer: memoryview, data: memoryview, length: int) -> None:
+        """Sends `data` (in `buffer`, holding `length` file bytes) as the next part."""
+        future = self._pool.submit(self._send, len(self._futures) + 1, buffer, data, length)
+        self._futures.append(future)
+        future.add_done_callback(self._ended.put)
+
+    def take_buffer(self) -> memoryview:
+        """A free buffer; while waiting, reports progress and raises a failed send's error."""
+        while True:
+            while not self._sent.empty():
+                self._report(self._sent.get())
+            while not self._ended.empty():
+                _raise_failure(self._ended.get())
+            try:
+                return self._free.get(timeout=0.05)
+            except queue.Empty:
+                continue
+
+    def finish(self) -> list[CompletePart]:
+        """Waits for every send, reporting progress; the parts, or a failed send's error."""
+        wait_reporting(self._futures, self._sent, self._report)
+        return [future.result() for future in self._futures]
+
+    def close(self) -> None:
+        """Cancels the sends not started and waits for those being sent."""
+        self._cancel.set()
+        # A send submitted as an interrupt arrived may be missing from `_futures`: the
+        # pool knows it.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _send(self, number: int, buffer: memoryview, data: memoryview, length: int) -> CompletePart:
         try:
-            return free.get(timeout=0.05)
-        except queue.Empty:
-            continue
+            if self._cancel.is_set():
+                raise WorkerCancelled
+            sent = self._upload.put_part(data, part_number=number, content_length=len(data))
+        finally:
+            self._free.put(buffer)
+        self._sent.put(length)
+        return sent
+
+    def _report(self, count: int) -> None:
+        self._reported += count
+        if self._progress is not None:
+            self._progress(Progress(self._reported, self._size))
 
 
 def _raise_failure(future: Future[CompletePart]) -> None:
+    if future.cancelled():
+        return
     error = future.exception()
     if error is not None and not isinstance(error, WorkerCancelled):
         raise error

@@ -21,6 +21,7 @@ from objectstore_client import (
     RangeNotSatisfiable,
     ServerError,
     Usecase,
+    _file_parts,
 )
 from objectstore_client._file_parts import FRAME_SIZE
 from objectstore_client._plans import objects
@@ -431,6 +432,52 @@ def test_an_interrupt_during_the_upload_aborts_it(scripted, tmp_path, compressio
     assert methods[-1] == ("DELETE", "objects:multipart")
     assert not any("complete" in path for _, path in methods)
     assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
+
+
+@pytest.mark.parametrize("compression", [None, "none"])
+def test_a_failure_before_the_first_part_aborts_the_upload(
+    scripted, tmp_path, monkeypatch, compression
+):
+    # The part buffers could not be allocated: the upload initiated is aborted all the same.
+    def no_memory(self):
+        raise MemoryError
+
+    monkeypatch.setattr(_file_parts.FileParts, "buffer", no_memory)
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(2 * MIN_PART_SIZE))
+    server = _multipart_server(scripted)
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(MemoryError):
+            session.upload_file(source, "k", config=SMALL_PARTS, compression=compression)
+    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    assert methods == [("PUT", "objects:multipart"), ("DELETE", "objects:multipart")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
+
+
+def test_an_interrupt_while_compression_starts_stops_it_and_aborts(scripted, tmp_path, monkeypatch):
+    submit = _file_parts.FileParts._submit_frame
+    calls = []
+
+    def interrupted(self):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        submit(self)
+
+    monkeypatch.setattr(_file_parts.FileParts, "_submit_frame", interrupted)
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(2 * MIN_PART_SIZE))
+    server = _multipart_server(scripted)
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(KeyboardInterrupt):
+            session.upload_file(source, "k", config=SMALL_PARTS)
+    # The frame submitted before the interrupt was compressed, or dropped, before the
+    # upload returned: no thread reads the file after it is closed.
+    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
+    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    assert methods == [("PUT", "objects:multipart"), ("DELETE", "objects:multipart")]
 
 
 def test_upload_file_without_key_gets_a_client_chosen_key(session, tmp_path, monkeypatch):
