@@ -391,47 +391,39 @@ def test_compressed_parts_hold_a_parts_size_of_stored_bytes(scripted, tmp_path, 
     assert [p.bytes_done for p in reports] == sorted(p.bytes_done for p in reports)
 
 
+def _failed_upload(server, source, error, match=None, **options):
+    """Runs an `upload_file` that raises `error`; the (method, endpoint) of each request."""
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(error, match=match):
+            session.upload_file(source, "k", **options)
+    # No compression thread outlives the upload: the file is closed right after it.
+    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
+    return [(r.method, r.path.split("/")[2]) for r in server.requests]
+
+
 @pytest.mark.parametrize("compression", [None, "none"])
-def test_a_file_that_shrinks_during_the_upload_aborts_it(scripted, tmp_path, compression):
+@pytest.mark.parametrize("failure", ["file shrinks", "interrupt"])
+def test_a_failure_during_the_upload_aborts_it(scripted, tmp_path, compression, failure):
+    # Both happen on the caller's thread after the first part was sent; with one worker
+    # the frames or parts after it are still to be read.
     source = tmp_path / "in.bin"
     source.write_bytes(os.urandom(6 * MIN_PART_SIZE))
     server = _multipart_server(scripted)
 
-    def shrink(progress: Progress) -> None:
+    def fail(progress: Progress) -> None:
+        if failure == "interrupt":
+            raise KeyboardInterrupt
         os.truncate(source, MIN_PART_SIZE * 2 + 1)
 
+    error, match = (
+        (KeyboardInterrupt, None) if failure == "interrupt" else (InvalidArgument, "shrank")
+    )
     config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=1)
-    with Client(server.url, retries=0) as client:
-        session = client.session(Usecase("u"), org=1)
-        with pytest.raises(InvalidArgument, match="shrank"):
-            session.upload_file(
-                source, "k", config=config, compression=compression, progress=shrink
-            )
-    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    options = {"config": config, "compression": compression, "progress": fail}
+    methods = _failed_upload(server, source, error, match, **options)
     assert methods[-1] == ("DELETE", "objects:multipart")
     assert not any("complete" in path for _, path in methods)
-    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
-
-
-@pytest.mark.parametrize("compression", [None, "none"])
-def test_an_interrupt_during_the_upload_aborts_it(scripted, tmp_path, compression):
-    source = tmp_path / "in.bin"
-    source.write_bytes(os.urandom(4 * MIN_PART_SIZE))
-    server = _multipart_server(scripted)
-
-    def interrupt(progress: Progress) -> None:
-        raise KeyboardInterrupt
-
-    with Client(server.url, retries=0) as client:
-        session = client.session(Usecase("u"), org=1)
-        with pytest.raises(KeyboardInterrupt):
-            session.upload_file(
-                source, "k", config=SMALL_PARTS, compression=compression, progress=interrupt
-            )
-    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
-    assert methods[-1] == ("DELETE", "objects:multipart")
-    assert not any("complete" in path for _, path in methods)
-    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
 
 
 @pytest.mark.parametrize("compression", [None, "none"])
@@ -446,13 +438,10 @@ def test_a_failure_before_the_first_part_aborts_the_upload(
     source = tmp_path / "in.bin"
     source.write_bytes(os.urandom(2 * MIN_PART_SIZE))
     server = _multipart_server(scripted)
-    with Client(server.url, retries=0) as client:
-        session = client.session(Usecase("u"), org=1)
-        with pytest.raises(MemoryError):
-            session.upload_file(source, "k", config=SMALL_PARTS, compression=compression)
-    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    methods = _failed_upload(
+        server, source, MemoryError, config=SMALL_PARTS, compression=compression
+    )
     assert methods == [("PUT", "objects:multipart"), ("DELETE", "objects:multipart")]
-    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
 
 
 def test_an_interrupt_while_compression_starts_stops_it_and_aborts(scripted, tmp_path, monkeypatch):
@@ -469,14 +458,9 @@ def test_an_interrupt_while_compression_starts_stops_it_and_aborts(scripted, tmp
     source = tmp_path / "in.bin"
     source.write_bytes(os.urandom(2 * MIN_PART_SIZE))
     server = _multipart_server(scripted)
-    with Client(server.url, retries=0) as client:
-        session = client.session(Usecase("u"), org=1)
-        with pytest.raises(KeyboardInterrupt):
-            session.upload_file(source, "k", config=SMALL_PARTS)
-    # The frame submitted before the interrupt was compressed, or dropped, before the
-    # upload returned: no thread reads the file after it is closed.
-    assert not [t for t in threading.enumerate() if t.name.startswith("objectstore-zstd")]
-    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    # The frame submitted before the interrupt is compressed, or dropped, before the
+    # upload returns.
+    methods = _failed_upload(server, source, KeyboardInterrupt, config=SMALL_PARTS)
     assert methods == [("PUT", "objects:multipart"), ("DELETE", "objects:multipart")]
 
 
