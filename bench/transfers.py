@@ -4,16 +4,17 @@
     python bench/transfers.py --no-upgrade     # skip pip once bench/.venv-0.2.10 exists
     python bench/transfers.py --size-mib 256   # smaller file, quicker
     python bench/transfers.py --part-size-mib 16 --concurrency 2   # other settings
+    python bench/transfers.py --text logs      # varied log lines instead of one repeated
 
-Makes a file of SIZE bytes (the first half random, the second half repetitive log-like
-text) and starts the local server in its own process (run.py's: objects in memory). Per
-round, side by side (who goes first alternates from round to round, and the number of
-rounds is even, so each goes first equally often): uploads the file with our
-`upload_file` and with 0.2.10's `put` of the open file, then downloads each object with
-our `download_file` and with 0.2.10's `get` streamed to a file. Every transfer runs in a
-fresh process of its own, so its peak RSS (imports included) is its own. Every
-downloaded file's sha256 is checked against the source. 0.2.10 lives in
-bench/.venv-0.2.10 (created by pip, via run.py's helper).
+Makes a file of SIZE bytes (the first half random, the second half log-like text: one line
+repeated, or with `--text logs` lines whose fields vary) and starts the local server in its
+own process (run.py's: objects in memory). Per round, side by side (who goes first
+alternates from round to round, and the number of rounds is even, so each goes first
+equally often): uploads the file with our `upload_file` and with 0.2.10's `put` of the open
+file, then downloads each object with our `download_file` and with 0.2.10's `get` streamed
+to a file. Every transfer runs in a fresh process of its own, so its peak RSS (imports
+included) is its own. Every downloaded file's sha256 is checked against the source. 0.2.10
+lives in bench/.venv-0.2.10 (created by pip, via run.py's helper).
 
 Fairness, so that no transfer pays for another's leftovers: before every timed transfer
 the machine's dirty pages are written back (`os.sync()`, untimed), and the worker writes
@@ -33,6 +34,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -51,16 +53,37 @@ WORKER = BENCH / "_transfer_worker.py"
 MIB = 1024 * 1024
 
 
-def make_file(path: Path, size: int) -> str:
-    """Writes half random, half repetitive bytes; returns their sha256."""
+def make_file(path: Path, size: int, text: str = "repetitive") -> str:
+    """Writes half random bytes, half text; returns their sha256.
+
+    The text is one log line repeated ("repetitive", which zstd compresses at several
+    GB/s), or log lines whose fields vary ("logs": 16 different MiB in turn, further apart
+    than zstd's window, compressing about 6 times at a few hundred MB/s, as real logs do).
+    """
     digest = hashlib.sha256()
     line = b'{"level":"info","msg":"request served","path":"/api/0/projects/","ms":12}\n'
-    block = line * (MIB // len(line) + 1)
+    if text == "repetitive":
+        blocks = [(line * (MIB // len(line) + 1))[:MIB]]
+    else:
+        rng = random.Random(1)
+        blocks = []
+        for _ in range(16):
+            lines = bytearray()
+            while len(lines) < MIB:
+                lines += b'{"level":"%s","msg":"request served","path":"/api/0/projects/%d/",' % (
+                    rng.choice((b"info", b"warning", b"debug")),
+                    rng.randrange(10**6),
+                )
+                lines += b'"ms":%d,"trace":"%032x"}\n' % (rng.randrange(5000), rng.getrandbits(128))
+            blocks.append(bytes(lines[:MIB]))
     with path.open("wb") as file:
         written = 0
         while written < size:
             take = min(MIB, size - written)
-            chunk = os.urandom(take) if written < size // 2 else block[:take]
+            if written < size // 2:
+                chunk = os.urandom(take)
+            else:
+                chunk = blocks[(written // MIB) % len(blocks)][:take]
             file.write(chunk)
             digest.update(chunk)
             written += take
@@ -110,6 +133,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--no-upgrade", action="store_true", help="skip pip")
     parser.add_argument(
+        "--text",
+        choices=("repetitive", "logs"),
+        default="repetitive",
+        help="the second half of the file: one log line repeated, or log lines that vary",
+    )
+    parser.add_argument(
         "--no-sync", action="store_true", help="no os.sync() before transfers (shows why it is)"
     )
     parser.add_argument(
@@ -132,7 +161,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-transfers-") as tmp:
         work = Path(tmp)
         source = work / "source.bin"
-        expected = make_file(source, size)
+        expected = make_file(source, size, args.text)
         server = run.Server(work, "transfers", None)
         results: dict[tuple[str, str], list[dict[str, Any]]] = {}
         try:
