@@ -13,6 +13,7 @@ reader decodes across frames (§8). An uncompressed part is `part_size` file byt
 from __future__ import annotations
 
 import mmap
+import os
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,8 +56,9 @@ class FileParts:
     """The parts of an open file, from its start, each filled into a buffer of `buffer()`.
 
     When compressing, up to `workers + 1` frames are compressed ahead of the part being
-    filled, on `workers` threads that `close()` (or leaving the `with` block) stops,
-    waiting for the frames being compressed: none reads the file after that.
+    filled, on `workers` threads (at most one per CPU the process may use) that `close()`
+    (or leaving the `with` block) stops, waiting for the frames being compressed: none
+    reads the file after that.
 
     Not thread-safe: one thread fills the parts, in order (other threads may send the
     filled buffers meanwhile).
@@ -74,6 +76,8 @@ class FileParts:
         self._pool: ThreadPoolExecutor | None = None
         self._slots: list[memoryview] = []
         if compressing:
+            # More threads than the process may run at once would only hold more memory.
+            workers = max(1, min(workers, _usable_cpus()))
             # The threads end with the upload, so their contexts' workspaces go with them.
             self._pool = ThreadPoolExecutor(
                 workers, "objectstore-zstd", initializer=reuse_context_for_any_size
@@ -158,6 +162,13 @@ class FileParts:
             self._next_frame += length
             future = self._pool.submit(_compress_frame, self._descriptor, offset, length, slot)
             self._frames.append(future)
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _read_exactly(descriptor: int, view: memoryview, offset: int) -> None:

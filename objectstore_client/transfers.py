@@ -68,7 +68,8 @@ class TransferConfig:
 
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     """Parts in flight at once, each on its own worker thread and connection; an upload
-    that compresses also compresses on this many threads of its own."""
+    that compresses also compresses on this many threads of its own (at most one per CPU
+    the process may use)."""
 
     protocol: TransferProtocol = "auto"
     """How uploads above the threshold are sent."""

@@ -464,6 +464,24 @@ def test_an_interrupt_while_compression_starts_stops_it_and_aborts(scripted, tmp
     assert methods == [("PUT", "objects:multipart"), ("DELETE", "objects:multipart")]
 
 
+def test_compression_threads_are_at_most_one_per_usable_cpu(session, tmp_path, monkeypatch):
+    monkeypatch.setattr(_file_parts, "_usable_cpus", lambda: 1)
+    data = os.urandom(3 * MIN_PART_SIZE)
+    source = tmp_path / "in.bin"
+    source.write_bytes(data)
+    seen: list[int] = []
+
+    def count(progress: Progress) -> None:
+        names = [t.name for t in threading.enumerate()]
+        seen.append(sum(name.startswith("objectstore-zstd") for name in names))
+
+    config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=4)
+    session.upload_file(source, "capped", config=config, progress=count)
+    assert seen
+    assert max(seen) == 1
+    assert session.get("capped").payload.read() == data
+
+
 def test_upload_file_without_key_gets_a_client_chosen_key(session, tmp_path, monkeypatch):
     # The server would choose a UUIDv4 too: name the client's choice to tell them apart.
     chosen = iter(["client-chosen-1", "client-chosen-2"])
