@@ -2,8 +2,10 @@
 
     python _transfer_worker.py IMPL OP URL KEY PATH [CONFIG_JSON [WARM_BYTES]]
 
-IMPL is `ours` (this repository, run with the repository on sys.path) or `0.2.10` (run
-with the pinned virtualenv's interpreter, so `objectstore_client` is the PyPI release).
+IMPL is `ours` (this repository, run with the repository on sys.path), `0.2.10` (run
+with the pinned virtualenv's interpreter, so `objectstore_client` is the PyPI release) or
+`raw-urllib3` (urllib3 and zstandard used directly: what a user could write instead of
+an SDK, one streamed request each way; see `raw_upload` and `raw_download`).
 OP is `upload` or `download`. Prints one JSON line: seconds, the CPU seconds of the
 transfer (all threads of the process: a much steadier number than time on a shared
 machine), split into user and system time, its minor page faults, and the process's
@@ -26,6 +28,7 @@ import resource
 import shutil
 import sys
 import time
+from typing import Any
 
 from _worker import peak_rss_mib
 
@@ -40,19 +43,65 @@ def warm_up(scratch: str, size: int) -> None:
     os.unlink(scratch)
 
 
+# Where the SDKs' sessions (usecase "bench", organization 1) keep their objects.
+RAW_PREFIX = "/v1/objects/bench/org=1/"
+
+
+def raw_upload(pool: Any, key: str, path: str) -> None:
+    """One PUT of the file, compressed as one zstd stream while it is sent, chunked.
+
+    As 0.2.10's `put` of a file does, without an SDK (but with frame checksums, as ours).
+    """
+    import zstandard
+
+    with open(path, "rb") as file:
+        reader = zstandard.ZstdCompressor(write_checksum=True).stream_reader(file)
+        pieces = iter(lambda: reader.read(1024 * 1024), b"")
+        response = pool.urlopen(
+            "PUT",
+            RAW_PREFIX + key,
+            body=pieces,
+            headers={"Content-Encoding": "zstd"},
+            chunked=True,
+        )
+    if response.status != 200:
+        raise RuntimeError(f"PUT failed: {response.status} {response.data[:200]!r}")
+
+
+def raw_download(pool: Any, key: str, path: str) -> None:
+    """One GET, decoded as it arrives (frame checksums verified) into the file."""
+    import zstandard
+
+    response = pool.urlopen("GET", RAW_PREFIX + key, preload_content=False, decode_content=False)
+    if response.status != 200:
+        raise RuntimeError(f"GET failed: {response.status}")
+    source: Any = response
+    if response.headers.get("content-encoding") == "zstd":
+        source = zstandard.ZstdDecompressor().stream_reader(response, read_across_frames=True)
+    with open(path, "wb") as file:
+        shutil.copyfileobj(source, file, 1024 * 1024)
+    response.release_conn()
+
+
 def main() -> None:
     impl, op, url, key, path = sys.argv[1:6]
     config = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
     warm = int(sys.argv[7]) if len(sys.argv) > 7 else 0
-    from objectstore_client import Client, Usecase
+    if impl == "raw-urllib3":
+        import urllib3
 
-    client = Client(url)
-    session = client.session(Usecase("bench"), org=1)
+        pool = urllib3.connection_from_url(url, timeout=urllib3.Timeout(connect=5.0, read=60.0))
+    else:
+        from objectstore_client import Client, Usecase
+
+        session = Client(url).session(Usecase("bench"), org=1)
     if warm > 0:
         warm_up(f"{path}.warm", warm)
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    if impl == "ours":
+    if impl == "raw-urllib3":
+        (raw_upload if op == "upload" else raw_download)(pool, key, path)
+    elif impl == "ours":
         from objectstore_client.transfers import TransferConfig
 
         settings = TransferConfig(**config)

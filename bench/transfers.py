@@ -1,6 +1,6 @@
-"""upload_file / download_file of a 1 GiB file against objectstore-client 0.2.10.
+"""upload_file / download_file of a 1 GiB file against objectstore-client 0.2.10 and urllib3.
 
-    python bench/transfers.py                  # 1 GiB, 4 rounds (about 5-10 minutes on 2 cores)
+    python bench/transfers.py                  # 1 GiB, 6 rounds (about 5-10 minutes on 2 cores)
     python bench/transfers.py --no-upgrade     # skip pip once bench/.venv-0.2.10 exists
     python bench/transfers.py --size-mib 256   # smaller file, quicker
     python bench/transfers.py --part-size-mib 16 --concurrency 2   # other settings
@@ -8,13 +8,15 @@
 
 Makes a file of SIZE bytes (the first half random, the second half log-like text: one line
 repeated, or with `--text logs` lines whose fields vary) and starts the local server in its
-own process (run.py's: objects in memory). Per round, side by side (who goes first
-alternates from round to round, and the number of rounds is even, so each goes first
-equally often): uploads the file with our `upload_file` and with 0.2.10's `put` of the open
-file, then downloads each object with our `download_file` and with 0.2.10's `get` streamed
-to a file. Every transfer runs in a fresh process of its own, so its peak RSS (imports
-included) is its own. Every downloaded file's sha256 is checked against the source. 0.2.10
-lives in bench/.venv-0.2.10 (created by pip, via run.py's helper).
+own process (run.py's: objects in memory). Per round, side by side (who goes first rotates
+from round to round, and the number of rounds is a multiple of 3, so each goes first
+equally often): uploads the file with our `upload_file`, with 0.2.10's `put` of the open
+file and with raw urllib3 (one PUT, compressed as one zstd stream while sent, chunked),
+then downloads each object with our `download_file`, with 0.2.10's `get` streamed to a
+file and with raw urllib3 (one GET decoded as it arrives). Every transfer runs in a fresh
+process of its own, so its peak RSS (imports included) is its own. Every downloaded file's
+sha256 is checked against the source. 0.2.10 lives in bench/.venv-0.2.10 (created by pip,
+via run.py's helper).
 
 Fairness, so that no transfer pays for another's leftovers: before every timed transfer
 the machine's dirty pages are written back (`os.sync()`, untimed), and the worker writes
@@ -50,6 +52,7 @@ import run  # noqa: E402 (bench/run.py: the virtualenv helper and the server pro
 
 VENV = BENCH / ".venv-0.2.10"
 WORKER = BENCH / "_transfer_worker.py"
+IMPLS = ("ours", "0.2.10", "raw-urllib3")
 MIB = 1024 * 1024
 
 
@@ -107,7 +110,7 @@ def process_cpu(pid: int) -> float:
 def transfer(
     impl: str, op: str, url: str, key: str, path: Path, config: dict[str, int], warm: int
 ) -> dict[str, Any]:
-    python = sys.executable if impl == "ours" else str(VENV / "bin" / "python")
+    python = str(VENV / "bin" / "python") if impl == "0.2.10" else sys.executable
     env = run._clean_env()
     if impl == "ours":
         env["PYTHONPATH"] = str(BENCH.parent)
@@ -128,7 +131,9 @@ def transfer(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=4, help="even: each goes first as often")
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="a multiple of 3: each goes first as often"
+    )
     parser.add_argument("--part-size-mib", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--no-upgrade", action="store_true", help="skip pip")
@@ -147,8 +152,8 @@ def main() -> None:
         help="no warm-up before transfers nor untimed download (shows why they are)",
     )
     args = parser.parse_args()
-    if args.rounds < 2 or args.rounds % 2:
-        parser.error("--rounds must be even (and at least 2), so each goes first equally often")
+    if args.rounds < 3 or args.rounds % len(IMPLS):
+        parser.error("--rounds must be a multiple of 3, so each goes first equally often")
     version = run.ensure_upstream(
         not args.no_upgrade, venv=VENV, requirement="objectstore-client==0.2.10"
     )
@@ -166,8 +171,9 @@ def main() -> None:
         results: dict[tuple[str, str], list[dict[str, Any]]] = {}
         try:
             for round_number in range(args.rounds):
-                # Alternate who goes first, so that drift hits both alike.
-                impls = ("ours", "0.2.10") if round_number % 2 == 0 else ("0.2.10", "ours")
+                # Rotate who goes first, so that drift hits all alike.
+                turn = round_number % len(IMPLS)
+                impls = IMPLS[turn:] + IMPLS[:turn]
                 for op in ("upload", "download"):
                     if op == "download" and not args.no_warm:
                         # An untimed download first: the first download after the uploads
@@ -210,31 +216,33 @@ def main() -> None:
         f" {version} as the baseline; {config}"
     )
     print(
-        "| transfer | ours MiB/s | 0.2.10 MiB/s | ratio (median, range) | ours CPU s"
-        " | 0.2.10 CPU s | server CPU s ours / 0.2.10 | ours peak RSS MiB"
-        " | 0.2.10 peak RSS MiB |"
+        "| transfer | ours MiB/s | 0.2.10 MiB/s | raw-urllib3 MiB/s | ours ÷ 0.2.10 (median,"
+        " range) | ours ÷ raw (median, range) | CPU s ours / 0.2.10 / raw | server CPU s"
+        " ours / 0.2.10 / raw | peak RSS MiB ours / 0.2.10 / raw |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for op in ("upload", "download"):
-        ours, base = results[("ours", op)], results[("0.2.10", op)]
-        ratios = [a["mib_s"] / b["mib_s"] for a, b in zip(ours, base, strict=True)]
-        print(
-            f"| {op} | {statistics.median(r['mib_s'] for r in ours):.0f}"
-            f" | {statistics.median(r['mib_s'] for r in base):.0f}"
-            f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
-            f" | {statistics.median(r['cpu_seconds'] for r in ours):.2f}"
-            f" | {statistics.median(r['cpu_seconds'] for r in base):.2f}"
-            f" | {statistics.median(r['server_cpu_seconds'] for r in ours):.2f}"
-            f" / {statistics.median(r['server_cpu_seconds'] for r in base):.2f}"
-            f" | {max(r['peak_rss_mib'] for r in ours):.0f}"
-            f" | {max(r['peak_rss_mib'] for r in base):.0f} |"
+        runs = {impl: results[(impl, op)] for impl in IMPLS}
+
+        def ratio(other: str, op_runs: dict[str, list[dict[str, Any]]] = runs) -> str:
+            pairs = zip(op_runs["ours"], op_runs[other], strict=True)
+            ratios = [a["mib_s"] / b["mib_s"] for a, b in pairs]
+            return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+
+        def medians(name: str, op_runs: dict[str, list[dict[str, Any]]] = runs) -> str:
+            return " / ".join(
+                f"{statistics.median(r[name] for r in op_runs[impl]):.2f}" for impl in IMPLS
+            )
+
+        speeds = " | ".join(
+            f"{statistics.median(r['mib_s'] for r in runs[impl]):.0f}" for impl in IMPLS
         )
-    checks = [
-        r["sha256_ok"]
-        for op in ("download",)
-        for impl in ("ours", "0.2.10")
-        for r in results[(impl, op)]
-    ]
+        peaks = " / ".join(f"{max(r['peak_rss_mib'] for r in runs[impl]):.0f}" for impl in IMPLS)
+        print(
+            f"| {op} | {speeds} | {ratio('0.2.10')} | {ratio('raw-urllib3')}"
+            f" | {medians('cpu_seconds')} | {medians('server_cpu_seconds')} | {peaks} |"
+        )
+    checks = [r["sha256_ok"] for op in ("download",) for impl in IMPLS for r in results[(impl, op)]]
     print(f"sha256 of every download matches the source: {all(checks)}")
 
 
