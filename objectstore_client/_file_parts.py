@@ -17,7 +17,6 @@ import os
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
 
 from objectstore_client._positional import read_into_at
 from objectstore_client._zstd import compress_bound, compress_into, reuse_context_for_any_size
@@ -57,8 +56,7 @@ class FileParts:
 
     When compressing, up to `workers + 1` frames are compressed ahead of the part being
     filled, on `workers` threads (at most one per CPU the process may use) that `close()`
-    (or leaving the `with` block) stops, waiting for the frames being compressed: none
-    reads the file after that.
+    stops, waiting for the frames being compressed: none reads the file after that.
 
     Not thread-safe: one thread fills the parts, in order (other threads may send the
     filled buffers meanwhile).
@@ -94,17 +92,6 @@ class FileParts:
                 raise
         self.offset = 0
         """File bytes cut into parts so far."""
-
-    def __enter__(self) -> FileParts:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Drops the frames not yet compressed and waits for those being compressed."""

@@ -15,6 +15,7 @@ dropped connections, sequentially.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -177,7 +178,8 @@ def _send_parts(
     """
     concurrency = config.max_concurrency
     try:
-        with FileParts(descriptor, size, config.part_size, compressing, concurrency) as parts:
+        parts = FileParts(descriptor, size, config.part_size, compressing, concurrency)
+        with contextlib.closing(parts):
             buffers = [parts.buffer() for _ in range(concurrency)]
             sends = _PartSends(upload, buffers, progress, size)
             try:
@@ -269,8 +271,6 @@ class _PartSends:
 
 
 def _raise_failure(future: Future[CompletePart]) -> None:
-    if future.cancelled():
-        return
     error = future.exception()
     if error is not None and not isinstance(error, WorkerCancelled):
         raise error
