@@ -450,7 +450,17 @@ def test_precompressed_contents_that_pass_the_check(dead_session, contents):
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text", "text/plain garbage", "text//plain", "text/plain;;", "text/plain; charset", "/plain"],
+    [
+        "text",
+        "text/plain garbage",
+        "text//plain",
+        "text/plain;;",
+        "text/plain; charset",
+        "/plain",
+        "application/foo+x",
+        "application/foo+",
+        "text/plain; -a=b",
+    ],
 )
 def test_content_types_the_server_rejects(dead_session, content_type):
     with pytest.raises(InvalidArgument, match=r"content_type.*media type"):
@@ -466,6 +476,8 @@ def test_content_types_the_server_rejects(dead_session, content_type):
         "text/plain ; a=b",
         "text/plain;",
         'text/plain; name="quoted \\" value"',
+        "text/plain; charset=",
+        "image/svg+xml",
     ],
 )
 def test_content_types_the_server_accepts_are_sent(dead_session, content_type):

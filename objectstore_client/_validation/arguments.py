@@ -24,14 +24,21 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Visible ASCII and spaces: values sent in headers without encoding (content type).
 _HEADER_TEXT = re.compile(r"[\x20-\x7e]*")
-# The media types the server accepts (protocol §5.3): `type/subtype`, each 1-127
-# characters starting alphanumeric or `*`, then `; name=value` parameters whose value is a
-# token or a quoted string, and an optional trailing `;`. Anything else gets a 400.
+# The media types the server accepts (protocol §5.3): `type/subtype`, each a name (1-127
+# characters, the first alphanumeric or `*`); a subtype with a `+` is split at its last
+# one, and the server checks the suffix without its first character (`a/b+x` is refused,
+# `a/b+xy` accepted); then `; name=value` parameters whose value is a token (possibly
+# empty) or a quoted string, and an optional trailing `;`. Anything else gets a 400.
 _MEDIA_CHAR = r"[A-Za-z0-9!#$&\-^_.+%*']"
+_MEDIA_CHAR_NO_PLUS = r"[A-Za-z0-9!#$&\-^_.%*']"
 _MEDIA_NAME = rf"[A-Za-z0-9*]{_MEDIA_CHAR}{{0,126}}"
+_MEDIA_SUBTYPE = (
+    rf"(?:{_MEDIA_NAME}\+{_MEDIA_CHAR_NO_PLUS}[A-Za-z0-9*]{_MEDIA_CHAR_NO_PLUS}{{0,126}}"
+    rf"|[A-Za-z0-9*]{_MEDIA_CHAR_NO_PLUS}{{0,126}})"
+)
 _MEDIA_QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])*"'
-_MEDIA_PARAM = rf"[ \t]*;[ \t]*{_MEDIA_CHAR}+=(?:{_MEDIA_CHAR}+|{_MEDIA_QUOTED})"
-_MEDIA_TYPE = re.compile(rf"{_MEDIA_NAME}/{_MEDIA_NAME}(?:{_MEDIA_PARAM})*(?:[ \t]*;)?[ \t]*")
+_MEDIA_PARAM = rf"[ \t]*;[ \t]*{_MEDIA_NAME}=(?:{_MEDIA_CHAR}*|{_MEDIA_QUOTED})"
+_MEDIA_TYPE = re.compile(rf"{_MEDIA_NAME}/{_MEDIA_SUBTYPE}(?:{_MEDIA_PARAM})*(?:[ \t]*;)?[ \t]*")
 
 Body = bytes | bytearray | memoryview | IO[bytes]
 

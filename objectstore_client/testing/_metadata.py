@@ -12,6 +12,7 @@ from objectstore_client.testing._duration import (
     Policy,
     parse_policy,
 )
+from objectstore_client.testing._media_type import is_media_type
 from objectstore_client.testing._pct import (
     ValueCodecError,
     content_disposition,
@@ -21,12 +22,6 @@ from objectstore_client.testing._pct import (
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
-_TOKEN = r"[A-Za-z0-9*][A-Za-z0-9!#$&\-^_.+%*']{0,126}"
-_VALUE = r"(?:[A-Za-z0-9!#$&\-^_.+%*']+|\"(?:[^\"\\\r\n]|\\[^\r\n])*\")"
-_OWS = r"[ \t]*"
-_CONTENT_TYPE = re.compile(
-    rf"{_TOKEN}/{_TOKEN}(?:{_OWS};{_OWS}{_TOKEN}={_VALUE})*(?:{_OWS};)?{_OWS}", re.ASCII
-)
 _VISIBLE = re.compile(r"[\x20-\x7e\t]*")
 
 
@@ -189,7 +184,7 @@ def parse_metadata(headers: list[tuple[str, str]], *, current: bool = False) -> 
             except ValueCodecError as exc:
                 raise MetadataError(str(exc), "invalid metadata header value", str(exc)) from None
         if name == "content-type":
-            if not _CONTENT_TYPE.fullmatch(value):
+            if not is_media_type(value):
                 raise MetadataError("invalid content type")
             content_type = value
         elif name == "content-encoding":

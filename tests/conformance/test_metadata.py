@@ -127,6 +127,8 @@ def test_head_carries_same_metadata_as_get(api: Api) -> None:
         pytest.param("image/png; a=b; c=d", id="two-params"),
         pytest.param("a!#$&-^_.+%*'/b!#$&-^_.+%*'", id="every-token-char"),
         pytest.param("x/" + "y" * 127, id="127-char-subtype"),
+        pytest.param("text/plain; charset=", id="empty-param-value"),
+        pytest.param("application/foo+xy", id="two-char-suffix"),
     ],
 )
 def test_content_type_accepted_and_stored_verbatim(api: Api, content_type: str) -> None:
@@ -153,6 +155,9 @@ def test_content_type_accepted_and_stored_verbatim(api: Api, content_type: str) 
         pytest.param(b"x/" + b"y" * 128, id="128-char-subtype"),
         pytest.param(b'text/plain; a="open', id="unterminated-quote"),
         pytest.param(b"text/plain; =b", id="empty-param-name"),
+        pytest.param(b"text/plain; -a=b", id="param-name-starting-with-dash"),
+        pytest.param(b"application/foo+x", id="one-char-suffix"),
+        pytest.param(b"application/foo+", id="trailing-plus"),
         pytest.param("t\u00e9xt/plain".encode(), id="non-ascii"),
     ],
 )
