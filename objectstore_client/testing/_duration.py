@@ -51,7 +51,13 @@ def _is_unit_char(char: str) -> bool:
 
 
 def parse_duration(text: str) -> int:
-    """Parses a humantime duration into nanoseconds, as strictly as the real server."""
+    """Parses a humantime duration into nanoseconds, as strictly as the real server.
+
+    The real server runs humantime 2.4.0, whose arithmetic is unsigned 64-bit and checked at
+    every step: an item's nanoseconds (`18446744073709551615ms`), a fraction's digits (20
+    of them), or a fraction's share of its unit that is not a whole number of nanoseconds
+    (seconds for hours and longer) is an error, even where the total would fit.
+    """
     if text == "0":
         return 0
     pos, end = 0, len(text)
@@ -59,7 +65,7 @@ def parse_duration(text: str) -> int:
         pos += 1
     if pos == end:
         raise DurationError("empty duration")
-    total = 0
+    seconds, nanos = 0, 0
     while pos < end:
         if not _is_digit(text[pos]):
             raise DurationError(f"expected a number at {pos}")
@@ -93,29 +99,55 @@ def parse_duration(text: str) -> int:
         scale = _UNITS.get(unit)
         if scale is None:
             raise DurationError(f"unknown unit {unit!r}")
-        if int(whole) > _U64_MAX:
-            raise DurationError("number overflow")
-        total += _item_nanos(whole, frac, scale, unit)
+        seconds, nanos = _add_item(seconds, nanos, _checked(int(whole)), frac, scale, unit)
         while pos < end and text[pos].isspace():
             pos += 1
-    if total // SEC > _U64_MAX:
-        raise DurationError("duration overflow")
-    return total
+    return seconds * SEC + nanos
 
 
-def _item_nanos(whole: str, frac: str | None, scale: int, unit: str) -> int:
+def _checked(value: int) -> int:
+    """`value` if it fits humantime's unsigned 64 bits."""
+    if value > _U64_MAX:
+        raise DurationError("number overflow")
+    return value
+
+
+def _add_item(
+    seconds: int, nanos: int, whole: int, frac: str | None, scale: int, unit: str
+) -> tuple[int, int]:
+    """One item added as humantime's `parse_unit` does: its whole part, then its fraction."""
+    if scale < SEC:
+        seconds, nanos = _add_current(seconds, nanos, 0, _checked(whole * scale))
+    else:
+        seconds, nanos = _add_current(seconds, nanos, _checked(whole * (scale // SEC)), 0)
     if not frac:
-        return int(whole) * scale
+        return seconds, nanos
     if scale == NS:
         raise DurationError("fractions are not allowed on nanoseconds")
-    denominator = 10 ** len(frac)
-    numerator = int(whole + frac) * scale
-    # h/d/w/M/y fractions must land on whole seconds, smaller units on whole nanoseconds.
-    granularity = SEC if scale >= _HOUR else NS
-    if numerator % (denominator * granularity):
-        raise DurationError(f"fraction of {unit!r} is not a whole number of {granularity} ns")
-    result: int = numerator // denominator
-    return result
+    # Leading zeros only grow the denominator; both must fit 64 bits.
+    numerator, denominator = _checked(int(frac)), _checked(10 ** len(frac))
+    # Up to minutes the fraction is counted in nanoseconds, from hours on in seconds.
+    per_unit = scale if scale <= _MINUTE else scale // SEC
+    share, remainder = divmod(_checked(numerator * per_unit), denominator)
+    if remainder:
+        raise DurationError(f"a fraction of {unit!r} that is not a whole number of its steps")
+    if scale <= _MINUTE:
+        return _add_current(seconds, nanos, 0, share)
+    return _add_current(seconds, nanos, share, 0)
+
+
+def _add_current(seconds: int, nanos: int, add_seconds: int, add_nanos: int) -> tuple[int, int]:
+    """A sum as humantime's `add_current` does it: nanoseconds carried, every sum checked."""
+    nanos = _checked(nanos + add_nanos)
+    # humantime carries only above one second (a sum of exactly 10**9 stays nanoseconds,
+    # and `Duration::new` carries it); the total is the same.
+    if nanos > SEC:
+        add_seconds = _checked(add_seconds + nanos // SEC)
+        nanos %= SEC
+    seconds = _checked(seconds + add_seconds)
+    if nanos == SEC:
+        seconds, nanos = _checked(seconds + 1), 0
+    return seconds, nanos
 
 
 def format_duration(nanos: int) -> str:

@@ -480,6 +480,9 @@ ACCEPTED_EXPIRATIONS = [
     ("ttl:1h   30m", "ttl:1h 30m"),
     ("ttl:30m 1h", "ttl:1h 30m"),
     ("ttl:90m", "ttl:1h 30m"),
+    # The longest fraction humantime 2.4.0 takes: 19 digits (20 overflow, see below).
+    ("ttl:1.0000000000000000000s", "ttl:1s"),
+    ("ttl:1.123456789m", "ttl:1m 7s 407ms 407us 340ns"),
 ]
 
 
@@ -586,6 +589,11 @@ def test_manual_expiration_has_no_expiry_headers(api: Api, value: str) -> None:
         "ttl:1e3s",
         "ttl:99999999999999999999s",
         "ttl:1h 5",
+        # humantime 2.4.0 counts in checked unsigned 64 bits at every step, not only the
+        # total: an item's nanoseconds, a fraction's 20th digit, a fraction's nanoseconds.
+        "ttl:18446744073709551615ms",
+        "ttl:1.00000000000000000000s",
+        "ttl:1.1234567891m",
     ],
 )
 def test_expiration_rejected(api: Api, value: str) -> None:
