@@ -54,7 +54,8 @@ def _stored_size(size: int | None, length: int | None) -> int | None:
 
 
 def _number(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    # ASCII only: `"²".isdigit()` is true, but `int("²")` raises.
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 def _identity(response: urllib3.BaseHTTPResponse) -> tuple[str | None, ...]:

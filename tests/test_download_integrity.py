@@ -320,3 +320,13 @@ def test_a_broken_ranged_get_resumes_within_its_range(scripted):
         f"bytes={first}-{last}",
         f"bytes={first + cut}-{last}",
     ]
+
+
+def test_a_non_ascii_digit_in_the_stored_size_is_no_size(scripted):
+    """`"²".isdigit()` is true but `int("²")` raises: such a size is unknown, not a crash."""
+    headers = {"x-sn-time-created": CREATED, "Connection": "close", "x-sn-size": "\u00b2"}
+    server = scripted.start(lambda request, index: scripted.Reply(200, headers, b"abc"))
+    with Client(server.url) as client:
+        response = client.session(Usecase("u"), org=1).get("k")
+        with response:
+            assert response.payload.read() == b"abc"

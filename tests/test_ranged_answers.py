@@ -148,3 +148,17 @@ def test_answers_with_the_range_asked_for_pass(
     session.download_file("same", tmp_path / "out", config=config)
     assert (tmp_path / "out").read_bytes() == data
     assert len(proxy.asked) == 3
+
+
+@pytest.mark.parametrize(
+    "content_range",
+    ["bytes 5-3/10", "bytes 0-10/10", "bytes 0-4/18446744073709551616"],
+    ids=["reversed", "past-the-total", "total-past-64-bits"],
+)
+def test_an_impossible_content_range_is_a_protocol_error(scripted, content_range):
+    headers = {"content-range": content_range, "Connection": "close"}
+    server = scripted.start(lambda request, index: scripted.Reply(206, headers, b"abcde"))
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(ProtocolError, match="impossible content-range"):
+            session.get("k", range=(0, 5))

@@ -10,6 +10,7 @@ import zstandard
 
 from objectstore_client import (
     Client,
+    ConnectError,
     InvalidArgument,
     InvalidArgumentType,
     Progress,
@@ -79,10 +80,21 @@ def test_range_past_the_end_names_the_range(session):
         pytest.param(("0", 1), InvalidArgumentType, id="str"),
         pytest.param((True, 1), InvalidArgumentType, id="bool"),
         pytest.param("bytes=0-1", InvalidArgumentType, id="header-text"),
+        # The server reads bounds as unsigned 64-bit numbers: larger ones are a 400.
+        pytest.param((0, 2**64 + 1), InvalidArgument, id="end-past-64-bits"),
+        pytest.param((2**64, None), InvalidArgument, id="start-of-64-bits"),
+        pytest.param((-(2**64), None), InvalidArgument, id="suffix-of-64-bits"),
     ],
 )
 def test_bad_ranges_raise_before_any_request(dead_url, byte_range, error):
     with Client(dead_url) as client, pytest.raises(error):
+        client.session(Usecase("u"), org=1).get("k", range=byte_range)
+
+
+@pytest.mark.parametrize("byte_range", [(0, 2**64), (2**64 - 1, None), (-(2**64 - 1), None)])
+def test_the_largest_ranges_the_server_reads_are_sent(dead_url, byte_range):
+    # The connection error shows the request got past validation.
+    with Client(dead_url) as client, pytest.raises(ConnectError):
         client.session(Usecase("u"), org=1).get("k", range=byte_range)
 
 

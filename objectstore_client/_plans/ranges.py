@@ -43,6 +43,10 @@ def parse_content_range(status: int, headers: Mapping[str, str]) -> ContentRange
     if match is None:
         raise ProtocolError(f"206 answer with an unusable content-range: {value!r}")
     first, last, total = (int(group) for group in match.groups())
+    # What the server sends (`first <= last < total`, 64-bit numbers, protocol §7); anything
+    # else would make the bytes to expect negative or wrong.
+    if not first <= last < total < 2**64:
+        raise ProtocolError(f"206 answer with an impossible content-range: {value!r}")
     return ContentRange(first, last, total)
 
 
@@ -67,6 +71,6 @@ def download_total(
     if decoded:
         return None
     length = response.headers.get("content-length")
-    if length is not None and length.isdigit():
+    if length is not None and length.isascii() and length.isdigit():
         return int(length)
     return size if response.status == 200 else None

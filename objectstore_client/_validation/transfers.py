@@ -21,12 +21,16 @@ def _check_int(value: object, argument: str) -> int:
     return value
 
 
+_U64_LIMIT = 2**64
+
+
 def check_range(value: object, argument: str = "range") -> ByteRange:
     """Checks a byte range: a `ByteRange` or `(start, end)` read like `data[start:end]`.
 
     Raises:
-        InvalidArgument: A reversed or empty range, a negative end, or a negative start
-            with an end (only `(-n, None)`, the last `n` bytes, may be negative).
+        InvalidArgument: A reversed or empty range, a negative end, a negative start
+            with an end (only `(-n, None)`, the last `n` bytes, may be negative), or a
+            bound the server cannot read (2**64 or more bytes).
         InvalidArgumentType: Not a range, or bounds that are not ints.
     """
     if isinstance(value, ByteRange):
@@ -38,9 +42,15 @@ def check_range(value: object, argument: str = "range") -> ByteRange:
             argument, f"must be a ByteRange or a (start, end) tuple, got {type_name(value)}"
         )
     start = _check_int(start, f"{argument} start")
+    # The server reads range bounds as unsigned 64-bit numbers (protocol §7): a larger one
+    # is a 400, not a range.
+    if not -_U64_LIMIT < start < _U64_LIMIT:
+        raise InvalidArgument(argument, f"start must be below 2**64 in size, got {start}")
     if end is None:
         return ByteRange(start, None)
     end = _check_int(end, f"{argument} end")
+    if end > _U64_LIMIT:
+        raise InvalidArgument(argument, f"end must be at most 2**64, got {end}")
     if start < 0:
         raise InvalidArgument(
             argument, f"a negative start (a suffix) takes no end: ({start}, {end})"

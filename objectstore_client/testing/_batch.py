@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Iterator
 
 from objectstore_client.testing._auth import AuthFailure
-from objectstore_client.testing._body import BodyReader
 from objectstore_client.testing._context import Context, PolicyError
+from objectstore_client.testing._form_data import FormParts, FramingError
 from objectstore_client.testing._fskeys import Access
 from objectstore_client.testing._http import Response, reason
 from objectstore_client.testing._metadata import (
@@ -41,109 +41,9 @@ from objectstore_client.testing._routing import PathError, decode_param
 
 MAX_OPERATIONS = 1000
 MAX_INSERT_BYTES = 1_048_576
-MAX_BODY_BYTES = 1_073_741_824
-MAX_PART_HEADERS = 32
-_HEAD_LIMIT = 64 * 1024
 _BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))', re.IGNORECASE)
 _DISPOSITION = b"content-disposition: form-data; name=part\r\n\r\n"
 _PERMISSION = {"get": READ, "head": READ, "insert": WRITE, "delete": DELETE}
-
-
-class FramingError(Exception):
-    """The multipart body is malformed; ends the batch with one 400 part."""
-
-
-class _Parts:
-    """A streaming multipart/form-data reader over a request body."""
-
-    def __init__(self, body: BodyReader, boundary: bytes) -> None:
-        self._body = body
-        self._delimiter = b"--" + boundary
-        self._buffer = bytearray()
-        self._total = 0
-
-    def _fill(self) -> None:
-        chunk = self._body.read(64 * 1024)
-        if not chunk:
-            raise FramingError("incomplete multipart stream")
-        self._total += len(chunk)
-        if self._total > MAX_BODY_BYTES:
-            raise FramingError("stream size exceeded limit: 1073741824 bytes")
-        self._buffer += chunk
-
-    def _need(self, count: int) -> None:
-        while len(self._buffer) < count:
-            self._fill()
-
-    def start(self) -> bool:
-        """Skips the preamble and the first delimiter; whether a part follows."""
-        while (index := self._buffer.find(self._delimiter)) < 0:
-            if len(self._buffer) > len(self._delimiter):
-                del self._buffer[: len(self._buffer) - len(self._delimiter)]
-            self._fill()
-        del self._buffer[: index + len(self._delimiter)]
-        return self._after_delimiter()
-
-    def _after_delimiter(self) -> bool:
-        self._need(2)
-        if self._buffer[:2] == b"--":
-            return False
-        while (end := self._buffer.find(b"\r\n")) < 0:
-            if len(self._buffer) > 256:
-                raise FramingError("invalid delimiter line")
-            self._fill()
-        if self._buffer[:end].strip(b" \t"):
-            raise FramingError("invalid delimiter line")
-        del self._buffer[: end + 2]
-        return True
-
-    def headers(self) -> list[tuple[str, str]]:
-        """Reads one part's header block."""
-        self._need(2)
-        if self._buffer[:2] == b"\r\n":
-            del self._buffer[:2]
-            return []
-        while (end := self._buffer.find(b"\r\n\r\n")) < 0:
-            if len(self._buffer) > _HEAD_LIMIT:
-                raise FramingError("part headers too large")
-            self._fill()
-        block = bytes(self._buffer[:end])
-        del self._buffer[: end + 4]
-        lines = block.split(b"\r\n")
-        if len(lines) > MAX_PART_HEADERS:
-            raise FramingError(f"more than {MAX_PART_HEADERS} headers in a part")
-        headers = []
-        for line in lines:
-            name, sep, value = line.partition(b":")
-            if not sep or not name.strip():
-                raise FramingError("invalid part header")
-            headers.append(
-                (name.strip().decode("latin-1").lower(), value.strip().decode("latin-1"))
-            )
-        return headers
-
-    def body(self, limit: int) -> tuple[bytes, bool]:
-        """Reads one part's body up to the next delimiter: (first `limit` bytes, too large)."""
-        marker = b"\r\n" + self._delimiter
-        kept = bytearray()
-        too_large = False
-        while (index := self._buffer.find(marker)) < 0:
-            safe = len(self._buffer) - len(marker)
-            if safe > 0:
-                too_large = too_large or len(kept) + safe > limit
-                if not too_large:
-                    kept += self._buffer[:safe]
-                del self._buffer[:safe]
-            self._fill()
-        too_large = too_large or len(kept) + index > limit
-        if not too_large:
-            kept += self._buffer[:index]
-        del self._buffer[: index + len(marker)]
-        return bytes(kept), too_large
-
-    def more(self) -> bool:
-        """After a part's body: whether another part follows (False at the close delimiter)."""
-        return self._after_delimiter()
 
 
 def _encode_key(key: str, current: bool) -> str:
@@ -215,7 +115,7 @@ def handle(context: Context) -> Response:
         return text_error(400, "Invalid `boundary` for `multipart/form-data` request")
     boundary = (match.group(1) or match.group(2)).encode("latin-1")
     out = f"os-boundary-{secrets.token_hex(16)}"
-    parts = _Parts(context.request.body, boundary)
+    parts = FormParts(context.request.body, boundary)
     return Response(
         200,
         [("content-type", f'multipart/form-data; boundary="{out}"')],
@@ -223,7 +123,7 @@ def handle(context: Context) -> Response:
     )
 
 
-def _stream(context: Context, parts: _Parts, boundary: bytes) -> Iterator[bytes]:
+def _stream(context: Context, parts: FormParts, boundary: bytes) -> Iterator[bytes]:
     delimiter = b"--" + boundary + b"\r\n"
     for headers, body in _results(context, parts):
         head = "".join(f"{k}: {v}\r\n" for k, v in headers).encode("latin-1")
@@ -232,7 +132,7 @@ def _stream(context: Context, parts: _Parts, boundary: bytes) -> Iterator[bytes]
     yield b"--" + boundary + b"--"
 
 
-def _results(context: Context, parts: _Parts) -> Iterator[tuple[list[tuple[str, str]], bytes]]:
+def _results(context: Context, parts: FormParts) -> Iterator[tuple[list[tuple[str, str]], bytes]]:
     index = 0
     try:
         more = parts.start()

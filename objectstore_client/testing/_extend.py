@@ -8,9 +8,8 @@ already late enough (204, unchanged) → extend (204).
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from objectstore_client.testing._context import Context
 from objectstore_client.testing._duration import DurationError, Policy, parse_duration
@@ -20,10 +19,10 @@ from objectstore_client.testing._metadata import MAX_TIMESTAMP_US, ObjectMeta, t
 from objectstore_client.testing._objects import WRITE, legacy_filesystem
 from objectstore_client.testing._policy import maximum
 from objectstore_client.testing._responses import HTTPFailure, empty, json_detail, text_error
+from objectstore_client.testing._rfc3339 import parse_rfc3339
 
 _SECOND_US = 1_000_000
 _UNITS_S = (86_400, 3600, 60)
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)")
 
 
 def _shape_error(detail: str) -> HTTPFailure:
@@ -48,15 +47,13 @@ def _target(document: object, now_us: int) -> tuple[str, int]:
     if not isinstance(spec, dict):
         raise _shape_error("`extend_expiry` must be an object")
     if set(spec) == {"at"} and isinstance(spec["at"], str):
-        text = spec["at"]
-        if not _RFC3339.fullmatch(text):
-            raise _shape_error("`at` must be an RFC 3339 UTC timestamp")
         try:
-            at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            seconds, nanos = parse_rfc3339(spec["at"])
         except ValueError:
-            raise _shape_error("invalid `at` timestamp") from None
-        at_us = _ceil_seconds_us(to_us(at.astimezone(UTC)))
-        if not 0 <= at_us <= MAX_TIMESTAMP_US:
+            raise _shape_error("`at` must be an RFC 3339 UTC timestamp") from None
+        # The deadline is whole seconds, rounded up (`Timestamp::try_from`).
+        at_us = (seconds + (1 if nanos else 0)) * _SECOND_US
+        if at_us > MAX_TIMESTAMP_US:
             raise _shape_error("`at` is outside the supported range")
         return "at", at_us
     if set(spec) == {"after", "from"} and spec["from"] in ("creation", "now"):

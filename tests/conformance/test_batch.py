@@ -545,6 +545,18 @@ def test_more_than_32_header_lines_is_error_part(api: Api) -> None:
             b"--conf-Bound4ry\r\nx-sn-batch-operation-kind: insert\r\n\r\nno close", id="no-close"
         ),
         pytest.param(b"", id="empty-body"),
+        # httparse (through multer) refuses control bytes and a space before the colon in
+        # part headers: the whole body is a framing error, not one bad operation.
+        pytest.param(
+            b"--conf-Bound4ry\r\nx-sn-batch-operation-kind: get\r\n"
+            b"x-sn-batch-operation-key: k\x0c\r\n\r\n\r\n--conf-Bound4ry--\r\n",
+            id="control-byte-in-value",
+        ),
+        pytest.param(
+            b"--conf-Bound4ry\r\nx-sn-batch-operation-kind : get\r\n"
+            b"x-sn-batch-operation-key: k\r\n\r\n\r\n--conf-Bound4ry--\r\n",
+            id="space-before-colon",
+        ),
     ],
 )
 def test_framing_error_is_400_part(api: Api, body: bytes) -> None:

@@ -133,6 +133,28 @@ def test_absolute_deadline_rounded_up(api: Api, suffix: str) -> None:
     assert expires == at.replace(microsecond=0) + timedelta(seconds=1)
 
 
+@pytest.mark.parametrize(
+    ("at", "deadline"),
+    [
+        # humantime 2.4.0's `parse_rfc3339`, which the server uses, read step by step
+        # (protocol §22): a leap second on any day reads as :59, an empty fraction is no
+        # fraction, nanoseconds round the deadline up, digits past the ninth are ignored,
+        # and without a fraction anything of at most 25 bytes ending in `Z` is accepted.
+        pytest.param("2100-06-30T23:59:60Z", "2100-06-30T23:59:59Z", id="leap-second"),
+        pytest.param("2100-01-01T00:00:07.Z", "2100-01-01T00:00:07Z", id="empty-fraction"),
+        pytest.param("2100-01-01T00:00:07.000000001Z", "2100-01-01T00:00:08Z", id="one-ns"),
+        pytest.param("2100-01-01T00:00:07.0000000001Z", "2100-01-01T00:00:07Z", id="tenth-digit"),
+        pytest.param("2100-01-01T00:00:07ZZ", "2100-01-01T00:00:07Z", id="double-z"),
+        pytest.param("2100-01-01T00:00:07.5+0000Z", "2100-01-01T00:00:08Z", id="plus-then-z"),
+    ],
+)
+def test_absolute_deadline_as_humantime_reads_it(api: Api, at: str, deadline: str) -> None:
+    """Protocol §22: `at` is whatever humantime's RFC 3339 parser makes of it."""
+    key = _object(api, "ttl:1h")
+    assert _patch(api, key, {"extend_expiry": {"at": at}}).status == 204
+    assert _times(api, key)[1] == datetime.fromisoformat(deadline)
+
+
 def test_metadata_headers_and_query_ignored(api: Api) -> None:
     """Protocol §22: metadata headers and query parameters on PATCH are ignored."""
     key = _object(api, "ttl:1h")
@@ -208,6 +230,9 @@ def test_body_not_json_is_400(api: Api) -> None:
         pytest.param({"extend_expiry": {"at": "2100-01-01 00:00:00Z"}}, id="no-T"),
         pytest.param({"extend_expiry": {"at": "1969-12-31T23:59:59Z"}}, id="before-epoch"),
         pytest.param({"extend_expiry": {"at": 4102444800}}, id="at-number"),
+        pytest.param({"extend_expiry": {"at": "2100-01-01T00:00:61Z"}}, id="second-61"),
+        pytest.param({"extend_expiry": {"at": "2100-01-01T00:00:07ZxxxxxZ"}}, id="26-bytes"),
+        pytest.param({"extend_expiry": {"at": "2100-01-01T00:00:07.5xZ"}}, id="bad-fraction"),
     ],
 )
 def test_wrong_shape_is_422(api: Api, document: dict[str, Any]) -> None:

@@ -1,0 +1,169 @@
+"""The batch endpoint's multipart/form-data reader (protocol §10.1), as the real server reads it.
+
+The real server reads batch bodies with the Rust crate multer 3.1, which takes a part's
+header block as everything up to the first CRLF CRLF and parses it with httparse 1.10 (the
+parser hyper uses for request heads). Both are followed here, quirks included: a bare LF
+ends a header line and an empty line ends the headers (whatever is left of the block is
+ignored), control bytes refuse the whole body, and a repeated header keeps its last value.
+Framing errors carry multer's texts.
+"""
+
+from __future__ import annotations
+
+from objectstore_client.testing._body import BodyReader
+
+__all__ = ["MAX_BODY_BYTES", "MAX_PART_HEADERS", "FormParts", "FramingError", "parse_header_block"]
+
+MAX_BODY_BYTES = 1_073_741_824
+MAX_PART_HEADERS = 32
+# Not a limit of the real server (multer reads until CRLF CRLF, bounded only by the body
+# limit): the local server's guard against holding a huge header block.
+_HEAD_LIMIT = 64 * 1024
+_TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~")
+# httparse's header value bytes: tab, visible ASCII and space, and every byte from 0x80.
+_VALUE = frozenset(b"\t" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100)))
+_READ_HEADERS_FAILED = "failed to read headers"
+
+
+class FramingError(Exception):
+    """The multipart body is malformed; ends the batch with one 400 part."""
+
+
+def parse_header_block(block: bytes) -> list[tuple[str, str]]:
+    """A part's headers as httparse's `parse_headers` reads them: lower-case names, last wins.
+
+    Raises:
+        FramingError: A byte outside a header name or value, a line break other than CRLF
+            or LF, more than `MAX_PART_HEADERS` headers, or no empty line to end them.
+    """
+    headers: dict[str, str] = {}
+    count = 0
+    position, end = 0, len(block)
+
+    def next_byte() -> int:
+        nonlocal position
+        if position >= end:
+            # httparse's `Status::Partial`: multer's "failed to read field complete headers".
+            raise FramingError("failed to read field complete headers")
+        position += 1
+        return block[position - 1]
+
+    while True:
+        byte = next_byte()
+        if byte in b"\r\n":
+            if byte == 0x0D and next_byte() != 0x0A:
+                raise FramingError(_READ_HEADERS_FAILED)
+            return list(headers.items())
+        if byte not in _TOKEN:
+            raise FramingError(_READ_HEADERS_FAILED)
+        name_start = position - 1
+        while (byte := next_byte()) != 0x3A:  # ":"
+            if byte not in _TOKEN:
+                raise FramingError(_READ_HEADERS_FAILED)
+        name = block[name_start : position - 1]
+        while (byte := next_byte()) in b" \t":
+            pass
+        value_start = position - 1
+        if byte in b"\r\n":
+            value_end = value_start
+        else:
+            if byte not in _VALUE:
+                raise FramingError(_READ_HEADERS_FAILED)
+            while (byte := next_byte()) in _VALUE:
+                pass
+            value_end = position - 1
+        if byte == 0x0D:
+            if next_byte() != 0x0A:
+                raise FramingError(_READ_HEADERS_FAILED)
+        elif byte != 0x0A:
+            raise FramingError(_READ_HEADERS_FAILED)
+        count += 1
+        if count > MAX_PART_HEADERS:
+            raise FramingError(_READ_HEADERS_FAILED)
+        value = block[value_start:value_end].rstrip(b" \t")
+        key = name.decode("latin-1").lower()
+        headers.pop(key, None)  # `HeaderMap::insert`: the last value replaces the others
+        headers[key] = value.decode("latin-1")
+
+
+class FormParts:
+    """A streaming multipart/form-data reader over a request body."""
+
+    def __init__(self, body: BodyReader, boundary: bytes) -> None:
+        self._body = body
+        self._delimiter = b"--" + boundary
+        self._buffer = bytearray()
+        self._total = 0
+
+    def _fill(self) -> None:
+        chunk = self._body.read(64 * 1024)
+        if not chunk:
+            raise FramingError("incomplete multipart stream")
+        self._total += len(chunk)
+        if self._total > MAX_BODY_BYTES:
+            raise FramingError("stream size exceeded limit: 1073741824 bytes")
+        self._buffer += chunk
+
+    def _need(self, count: int) -> None:
+        while len(self._buffer) < count:
+            self._fill()
+
+    def start(self) -> bool:
+        """Skips the preamble and the first delimiter; whether a part follows."""
+        while (index := self._buffer.find(self._delimiter)) < 0:
+            if len(self._buffer) > len(self._delimiter):
+                del self._buffer[: len(self._buffer) - len(self._delimiter)]
+            self._fill()
+        del self._buffer[: index + len(self._delimiter)]
+        return self._after_delimiter()
+
+    def _after_delimiter(self) -> bool:
+        """After `--boundary`: `--` ends the body; else spaces and tabs, then CRLF."""
+        self._need(2)
+        if self._buffer[:2] == b"--":
+            return False
+        while (end := self._buffer.find(b"\r\n")) < 0:
+            if len(self._buffer) > 256:
+                raise FramingError("incomplete multipart stream")
+            self._fill()
+        if self._buffer[:end].strip(b" \t"):
+            raise FramingError("incomplete multipart stream")
+        del self._buffer[: end + 2]
+        return True
+
+    def headers(self) -> list[tuple[str, str]]:
+        """Reads one part's header block: everything up to the first CRLF CRLF.
+
+        As in multer, that is so even for a part without headers: its block runs to the
+        next CRLF CRLF, wherever that is, and its body starts after it.
+        """
+        while (end := self._buffer.find(b"\r\n\r\n")) < 0:
+            if len(self._buffer) > _HEAD_LIMIT:
+                raise FramingError("part headers too large")
+            self._fill()
+        block = bytes(self._buffer[: end + 4])
+        del self._buffer[: end + 4]
+        return parse_header_block(block)
+
+    def body(self, limit: int) -> tuple[bytes, bool]:
+        """Reads one part's body up to the next delimiter: (first `limit` bytes, too large)."""
+        marker = b"\r\n" + self._delimiter
+        kept = bytearray()
+        too_large = False
+        while (index := self._buffer.find(marker)) < 0:
+            safe = len(self._buffer) - len(marker)
+            if safe > 0:
+                too_large = too_large or len(kept) + safe > limit
+                if not too_large:
+                    kept += self._buffer[:safe]
+                del self._buffer[:safe]
+            self._fill()
+        too_large = too_large or len(kept) + index > limit
+        if not too_large:
+            kept += self._buffer[:index]
+        del self._buffer[: index + len(marker)]
+        return bytes(kept), too_large
+
+    def more(self) -> bool:
+        """After a part's body: whether another part follows (False at the close delimiter)."""
+        return self._after_delimiter()

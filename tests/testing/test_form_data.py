@@ -1,0 +1,103 @@
+"""The local server reads batch bodies as the real server's multer 3.1 does (protocol §10.1).
+
+`EXPECTED` are multer's own readings of each body (its fields' headers and data, or its
+error text), from a Rust program that ran `multer::Multipart` over them on 2026-12-07;
+`FormParts` must read the same.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from objectstore_client.testing._form_data import FormParts, FramingError
+
+_THIRTY_TWO = b"".join(b"h%d: v\r\n" % i for i in range(32))
+
+Reading = list[tuple[str, list[tuple[str, str]], bytes] | tuple[str, str]]
+
+EXPECTED: dict[str, tuple[bytes, Reading]] = {
+    # A bare LF ends a line, an empty line ends the headers; the rest of the block is lost.
+    "lf-line-ends": (
+        b"--B\r\nk: v\nj: w\n\nz: q\r\n\r\nx\r\n--B--\r\n",
+        [("part", [("j", "w"), ("k", "v")], b"x")],
+    ),
+    "repeated-header-last-wins": (
+        b"--B\r\nk: a\r\nk: b\r\n\r\nx\r\n--B--\r\n",
+        [("part", [("k", "b")], b"x")],
+    ),
+    "32-headers": (
+        b"--B\r\n" + _THIRTY_TWO + b"\r\nx\r\n--B--\r\n",
+        [("part", sorted((f"h{i}", "v") for i in range(32)), b"x")],
+    ),
+    "33-headers": (
+        b"--B\r\n" + _THIRTY_TWO + b"h32: v\r\n\r\nx\r\n--B--\r\n",
+        [("error", "failed to read headers")],
+    ),
+    # A part without headers: its header block runs to the next CRLF CRLF, the next part's.
+    "no-headers-swallows-next-part": (
+        b"--B\r\n\r\nbody\r\n--B\r\nk: v\r\n\r\nx\r\n--B--\r\n",
+        [("part", [], b"x")],
+    ),
+    "value-whitespace-trimmed": (
+        b"--B\r\nk: \t v \t\r\n\r\nx\r\n--B--\r\n",
+        [("part", [("k", "v")], b"x")],
+    ),
+    "empty-value": (b"--B\r\nk:\r\n\r\nx\r\n--B--\r\n", [("part", [("k", "")], b"x")]),
+    "control-byte": (
+        b"--B\r\nk: v\x0b\r\n\r\nx\r\n--B--\r\n",
+        [("error", "failed to read headers")],
+    ),
+    "del-byte": (b"--B\r\nk: v\x7f\r\n\r\nx\r\n--B--\r\n", [("error", "failed to read headers")]),
+    "obs-text-kept": (b"--B\r\nk: v\xe9\r\n\r\nx\r\n--B--\r\n", [("part", [("k", "v\xe9")], b"x")]),
+    "space-before-colon": (
+        b"--B\r\nk : v\r\n\r\nx\r\n--B--\r\n",
+        [("error", "failed to read headers")],
+    ),
+    "bare-cr": (b"--B\r\nk: v\rw\r\n\r\nx\r\n--B--\r\n", [("error", "failed to read headers")]),
+    "padding-after-delimiter": (
+        b"--B \t\r\nk: v\r\n\r\nx\r\n--B--\r\n",
+        [("part", [("k", "v")], b"x")],
+    ),
+    "junk-after-delimiter": (
+        b"--B x\r\nk: v\r\n\r\nx\r\n--B--\r\n",
+        [("error", "incomplete multipart stream")],
+    ),
+    "uppercase-name": (
+        b"--B\r\nX-Name: V\r\n\r\nx\r\n--B--\r\n",
+        [("part", [("x-name", "V")], b"x")],
+    ),
+}
+
+
+class _Body:
+    """A request body served in small reads, so that blocks straddle reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._position = 0
+
+    def read(self, size: int) -> bytes:
+        chunk = self._data[self._position : self._position + min(size, 7)]
+        self._position += len(chunk)
+        return chunk
+
+
+def _read(body: bytes) -> Reading:
+    parts = FormParts(_Body(body), b"B")  # type: ignore[arg-type]
+    reading: Reading = []
+    try:
+        more = parts.start()
+        while more:
+            headers = parts.headers()
+            data, _ = parts.body(1 << 20)
+            reading.append(("part", sorted(headers), data))
+            more = parts.more()
+    except FramingError as exc:
+        reading.append(("error", str(exc)))
+    return reading
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_batch_bodies_are_read_as_multer_reads_them(name):
+    body, expected = EXPECTED[name]
+    assert _read(body) == expected
