@@ -5,14 +5,22 @@ header block as everything up to the first CRLF CRLF and parses it with httparse
 parser hyper uses for request heads). Both are followed here, quirks included: a bare LF
 ends a header line and an empty line ends the headers (whatever is left of the block is
 ignored), control bytes refuse the whole body, and a repeated header keeps its last value.
-Framing errors carry multer's texts.
+Framing errors carry multer's texts (checked against multer itself by
+tools/upstream_oracles/).
 """
 
 from __future__ import annotations
 
 from objectstore_client.testing._body import BodyReader
 
-__all__ = ["MAX_BODY_BYTES", "MAX_PART_HEADERS", "FormParts", "FramingError", "parse_header_block"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_PART_HEADERS",
+    "FormParts",
+    "FramingError",
+    "disposition_name",
+    "parse_header_block",
+]
 
 MAX_BODY_BYTES = 1_073_741_824
 MAX_PART_HEADERS = 32
@@ -86,6 +94,60 @@ def parse_header_block(block: bytes) -> list[tuple[str, str]]:
         headers[key] = value.decode("latin-1")
 
 
+_ASCII_SPACE = b" \t\n\x0c\r"  # Rust's `u8::is_ascii_whitespace`
+
+
+def disposition_name(value: str) -> str | None:
+    """The field name multer reads from a `content-disposition` value (`name=...`)."""
+    header = value.encode("latin-1")
+    while (index := header.find(b"name")) >= 0:
+        rest = header[index + 4 :]
+        # `filename=` and other words ending in "name" do not count.
+        if index > 0 and not (header[index - 1] in _ASCII_SPACE or header[index - 1] == 0x3B):
+            header = rest
+            continue
+        rest = rest.lstrip(_ASCII_SPACE)
+        if not rest.startswith(b"="):
+            return None
+        rest = rest[1:].lstrip(_ASCII_SPACE)
+        escaped = False
+        if rest.startswith(b'"'):
+            rest = rest[1:]
+            end = rest.find(b'"')
+            if end < 0:
+                return None
+            while end > 0 and rest[end - 1] == 0x5C:  # a quote escaped by a backslash
+                escaped = True
+                following = rest.find(b'"', end + 1)
+                if following < 0:
+                    return None
+                end = following
+            raw = rest[:end]
+        else:
+            stops = [i for i in (rest.find(b";"), rest.find(b" ")) if i >= 0]
+            raw = rest[: min(stops)] if stops else rest
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return name.replace('\\"', '"') if escaped else name
+    return None
+
+
+def _rust_debug(text: str) -> str:
+    """`text` as Rust's `{:?}` writes a string (printable characters approximated)."""
+    escapes = {"\0": "\\0", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"'}
+    out = []
+    for char in text:
+        if char in escapes:
+            out.append(escapes[char])
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(f"\\u{{{ord(char):x}}}")
+    return '"' + "".join(out) + '"'
+
+
 class FormParts:
     """A streaming multipart/form-data reader over a request body."""
 
@@ -94,11 +156,12 @@ class FormParts:
         self._delimiter = b"--" + boundary
         self._buffer = bytearray()
         self._total = 0
+        self._field: str | None = None
 
-    def _fill(self) -> None:
+    def _fill(self, at_end: str = "incomplete multipart stream") -> None:
         chunk = self._body.read(64 * 1024)
         if not chunk:
-            raise FramingError("incomplete multipart stream")
+            raise FramingError(at_end)
         self._total += len(chunk)
         if self._total > MAX_BODY_BYTES:
             raise FramingError("stream size exceeded limit: 1073741824 bytes")
@@ -143,13 +206,18 @@ class FormParts:
             self._fill()
         block = bytes(self._buffer[: end + 4])
         del self._buffer[: end + 4]
-        return parse_header_block(block)
+        headers = parse_header_block(block)
+        disposition = next((v for k, v in headers if k == "content-disposition"), None)
+        self._field = None if disposition is None else disposition_name(disposition)
+        return headers
 
     def body(self, limit: int) -> tuple[bytes, bool]:
         """Reads one part's body up to the next delimiter: (first `limit` bytes, too large)."""
         marker = b"\r\n" + self._delimiter
         kept = bytearray()
         too_large = False
+        name = _rust_debug("<unknown>" if self._field is None else self._field)
+        at_end = f"field {name} received with incomplete data"
         while (index := self._buffer.find(marker)) < 0:
             safe = len(self._buffer) - len(marker)
             if safe > 0:
@@ -157,7 +225,7 @@ class FormParts:
                 if not too_large:
                     kept += self._buffer[:safe]
                 del self._buffer[:safe]
-            self._fill()
+            self._fill(at_end)
         too_large = too_large or len(kept) + index > limit
         if not too_large:
             kept += self._buffer[:index]

@@ -206,11 +206,14 @@ def bodies(rng: random.Random, count: int) -> list[bytes]:
     pieces = [
         *(b"a", b"k", b":", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\x00", b"\x0b", b"\x7f"),
         *(b"\xe9", b"-", b"%", b"x-sn-batch-operation-kind: get", b"\r\n\r\n", b"--B"),
+        *(b"content-disposition: form-data; ", b"name=part", b'name="p\\"q"', b"filename=f"),
+        *(b"name", b"=", b'"', b";", b"\\", b"\xc3\xa9", b"\xff"),
     ]
     tails = [
         b"\r\n\r\nbody\r\n--B--\r\n",
         b"\r\n\r\n\r\n--B--\r\n",
         b"\r\n\r\nx\r\n--B\r\nk: v\r\n\r\ny\r\n--B--\r\n",
+        b"\r\n\r\ncut short",
     ]
     cases = set()
     while len(cases) < count:
@@ -270,11 +273,13 @@ def _form_data(body: bytes) -> str:
         more = parts.start()
         while more:
             headers = parts.headers()
-            data, _ = parts.body(1 << 30)
             pairs = sorted(
                 f"{n.encode('latin-1').hex()}={v.encode('latin-1').hex()}" for n, v in headers
             )
-            items.append(f"F[{','.join(pairs)}]:{data.hex()}")
+            # multer hands out the field before it reads (and fails to read) its data.
+            items.append(f"F[{','.join(pairs)}]:")
+            data, _ = parts.body(1 << 30)
+            items[-1] += data.hex()
             more = parts.more()
     except FramingError as exc:
         items.append(f"ERR:{exc}")
@@ -315,23 +320,6 @@ CHECKS: dict[str, tuple[str, Generator, list[tuple[str, Callable]]]] = {
 }
 
 
-def _known(ours: object, upstream: object) -> bool:
-    """The difference docs/protocol.md §10.1 documents: a body that ends inside a part's data.
-
-    multer yields the part, then fails reading its data (`field "<name>" received with
-    incomplete data`); the local server fails the body (`incomplete multipart stream`).
-    """
-    if not (isinstance(ours, str) and isinstance(upstream, str)):
-        return False
-    mine, theirs = ours.split("\t"), upstream.split("\t")
-    return (
-        mine[-1] == "ERR:incomplete multipart stream"
-        and theirs[-1].startswith("ERR:field ")
-        and theirs[-1].endswith(" received with incomplete data")
-        and theirs[:-2] == mine[:-1]
-    )
-
-
 def run(name: str, seed: int, count: int) -> int:
     """Runs one check; the number of differences."""
     mode, generate, sides = CHECKS[name]
@@ -340,24 +328,19 @@ def run(name: str, seed: int, count: int) -> int:
     answers = oracle(mode, raw)
     if mode in ("expiration", "humantime"):
         answers = [_unhex(a) for a in answers]  # type: ignore[misc]
-    differences = known = 0
+    differences = 0
     for label, ours in sides:
         shown = 0
         for value, answer in zip(inputs, answers, strict=True):
             if label == "client check" and any(c in value for c in "\t\r\n"):
                 continue  # the client sends printable ASCII only (`check_header_text`)
             mine = ours(value)
-            if mine != answer and _known(mine, answer):
-                known += 1
-            elif mine != answer:
+            if mine != answer:
                 differences += 1
                 if shown < 10:
                     shown += 1
                     print(f"  {label}: {value!r:.90} upstream {answer!r:.60} ours {mine!r:.60}")
-        print(
-            f"{name}, {label}: {len(inputs)} inputs compared, {differences} differences"
-            f" so far, {known} known ones"
-        )
+        print(f"{name}, {label}: {len(inputs)} inputs compared, {differences} differences so far")
     return differences
 
 
