@@ -46,6 +46,14 @@ def _is_digit(char: str) -> bool:
     return "0" <= char <= "9"
 
 
+def _is_space(char: str) -> bool:
+    """Rust's `char::is_whitespace` (Unicode White_Space), which humantime uses.
+
+    Python's `str.isspace` also counts U+001C..U+001F, which Rust does not.
+    """
+    return char.isspace() and not "\x1c" <= char <= "\x1f"
+
+
 def _is_unit_char(char: str) -> bool:
     return ("a" <= char <= "z") or ("A" <= char <= "Z") or char == "µ"
 
@@ -61,7 +69,7 @@ def parse_duration(text: str) -> int:
     if text == "0":
         return 0
     pos, end = 0, len(text)
-    while pos < end and text[pos].isspace():
+    while pos < end and _is_space(text[pos]):
         pos += 1
     if pos == end:
         raise DurationError("empty duration")
@@ -79,7 +87,7 @@ def parse_duration(text: str) -> int:
                     frac += char
             elif char == "." and frac is None:
                 frac = ""
-            elif char.isspace():
+            elif _is_space(char):
                 pass  # humantime ignores whitespace inside a number: "1 0s" is ten seconds
             elif _is_unit_char(char):
                 break
@@ -94,13 +102,13 @@ def parse_duration(text: str) -> int:
         while pos < end and _is_unit_char(text[pos]):
             pos += 1
         unit = text[start:pos]
-        if pos < end and not (text[pos].isspace() or _is_digit(text[pos])):
+        if pos < end and not (_is_space(text[pos]) or _is_digit(text[pos])):
             raise DurationError(f"invalid character {text[pos]!r}")
         scale = _UNITS.get(unit)
         if scale is None:
             raise DurationError(f"unknown unit {unit!r}")
         seconds, nanos = _add_item(seconds, nanos, _checked(int(whole)), frac, scale, unit)
-        while pos < end and text[pos].isspace():
+        while pos < end and _is_space(text[pos]):
             pos += 1
     return seconds * SEC + nanos
 
@@ -140,7 +148,9 @@ def _add_current(seconds: int, nanos: int, add_seconds: int, add_nanos: int) -> 
     """A sum as humantime's `add_current` does it: nanoseconds carried, every sum checked."""
     nanos = _checked(nanos + add_nanos)
     # humantime carries only above one second (a sum of exactly 10**9 stays nanoseconds,
-    # and `Duration::new` carries it); the total is the same.
+    # and `Duration::new` carries it); the total is the same. When that carry overflows
+    # (`18446744073709551615s 1000000000ns`), `Duration::new` panics in the real server,
+    # whose answer then is not known; here it is the overflow error.
     if nanos > SEC:
         add_seconds = _checked(add_seconds + nanos // SEC)
         nanos %= SEC

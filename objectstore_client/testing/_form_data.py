@@ -90,7 +90,8 @@ def parse_header_block(block: bytes) -> list[tuple[str, str]]:
             raise FramingError(_READ_HEADERS_FAILED)
         value = block[value_start:value_end].rstrip(b" \t")
         key = name.decode("latin-1").lower()
-        headers.pop(key, None)  # `HeaderMap::insert`: the last value replaces the others
+        # `HeaderMap::insert`: the last value replaces the others, in the first one's place
+        # (the order decides which metadata error is reported first).
         headers[key] = value.decode("latin-1")
 
 

@@ -342,7 +342,8 @@ def _body_for(
         raise _HeadError(400)
     length: int | None = None
     if lengths and not chunked:
-        if len(set(lengths)) != 1 or not lengths[0].isdigit():
+        # ASCII digits only: `"²".isdigit()` is true, but `int("²")` raises.
+        if len(set(lengths)) != 1 or not (lengths[0].isascii() and lengths[0].isdigit()):
             raise _HeadError(400)
         length = int(lengths[0])
     expect = next((v for k, v in headers if k == "expect"), None)

@@ -231,6 +231,8 @@ def test_body_not_json_is_400(api: Api) -> None:
         pytest.param({"extend_expiry": {"at": "1969-12-31T23:59:59Z"}}, id="before-epoch"),
         pytest.param({"extend_expiry": {"at": 4102444800}}, id="at-number"),
         pytest.param({"extend_expiry": {"at": "2100-01-01T00:00:61Z"}}, id="second-61"),
+        # U+001C is whitespace to Python's `str.isspace`, not to Rust (humantime).
+        pytest.param({"extend_expiry": {"after": "1\x1cd", "from": "now"}}, id="unit-separator"),
         pytest.param({"extend_expiry": {"at": "2100-01-01T00:00:07ZxxxxxZ"}}, id="26-bytes"),
         pytest.param({"extend_expiry": {"at": "2100-01-01T00:00:07.5xZ"}}, id="bad-fraction"),
     ],

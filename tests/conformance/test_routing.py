@@ -138,6 +138,22 @@ def test_http_1_0_request(api: Api) -> None:
     assert resp.body == b"hello over 1.0"
 
 
+@pytest.mark.parametrize("length", [b"\xb2", b"-1", b"+5", b"5 5"])
+def test_a_content_length_that_is_not_ascii_digits_is_400(api: Api, length: bytes) -> None:
+    """§1: `content-length` must be ASCII digits (hyper); anything else → 400, nothing stored.
+
+    Byte 0xB2 is a superscript two in Latin-1: a digit to Python's `str.isdigit`.
+    """
+    key = uniq()
+    path = api.path(key)
+    lines = [f"PUT {path} HTTP/1.1", f"host: {api.target.host}", "connection: close"]
+    lines += [f"{k}: {v}" for k, v in api.auth_headers(path)]
+    raw = ("\r\n".join(lines) + "\r\ncontent-length: ").encode() + length + b"\r\n\r\nhello"
+    resp = _wire.raw_exchange(api.target.host, api.target.port, raw, method="PUT")
+    assert resp.status == 400, resp
+    assert api.get(key).status == 404
+
+
 def test_expect_100_continue(api: Api) -> None:
     """§1: `Expect: 100-continue` gets an interim 100 before the body is sent."""
     key = uniq()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from objectstore_client.testing._form_data import FormParts, FramingError
+from objectstore_client.testing._form_data import FormParts, FramingError, parse_header_block
 
 _THIRTY_TWO = b"".join(b"h%d: v\r\n" % i for i in range(32))
 
@@ -115,3 +115,11 @@ def _read(body: bytes) -> Reading:
 def test_batch_bodies_are_read_as_multer_reads_them(name):
     body, expected = EXPECTED[name]
     assert _read(body) == expected
+
+
+def test_a_repeated_header_keeps_its_first_place():
+    # `http::HeaderMap::insert` replaces the value where the name first was (checked with
+    # httparse 1.10.1 and http 1 in a Rust program); the order decides which metadata
+    # error a batch insert reports first.
+    block = b"content-type: bad\r\nx-sn-expiration: bad\r\ncontent-type: bad2\r\n\r\n"
+    assert parse_header_block(block) == [("content-type", "bad2"), ("x-sn-expiration", "bad")]

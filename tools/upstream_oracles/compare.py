@@ -169,7 +169,9 @@ def durations(rng: random.Random, count: int) -> list[str]:
             rng.choice(_NUMBERS) + rng.choice(["", "", " "]) + rng.choice(_UNITS)
             for _ in range(rng.randint(1, 3))
         ]
-        text = items[0] + "".join(rng.choice(["", " ", "  ", "\t", ","]) + i for i in items[1:])
+        # U+001C: whitespace to Python, not to Rust.
+        separators = ["", " ", "  ", "\t", ",", "\x1c"]
+        text = items[0] + "".join(rng.choice(separators) + i for i in items[1:])
         cases.add(rng.choice(["ttl:", "tti:", "ttl:", "ttl", "Tti:"]) + text)
     return sorted(cases)
 
