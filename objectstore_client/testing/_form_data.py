@@ -182,17 +182,20 @@ class FormParts:
         return self._after_delimiter()
 
     def _after_delimiter(self) -> bool:
-        """After `--boundary`: `--` ends the body; else spaces and tabs, then CRLF."""
+        """After `--boundary`: `--` ends the body; else any spaces and tabs, then CRLF."""
         self._need(2)
         if self._buffer[:2] == b"--":
             return False
-        while (end := self._buffer.find(b"\r\n")) < 0:
-            if len(self._buffer) > 256:
-                raise FramingError("incomplete multipart stream")
+        # multer's `advance_past_transport_padding`: no limit, so padding is dropped as it
+        # comes instead of being held.
+        while not (padding := self._buffer.lstrip(b" \t")):
+            self._buffer.clear()
             self._fill()
-        if self._buffer[:end].strip(b" \t"):
+        self._buffer = padding
+        self._need(2)
+        if self._buffer[:2] != b"\r\n":
             raise FramingError("incomplete multipart stream")
-        del self._buffer[: end + 2]
+        del self._buffer[:2]
         return True
 
     def headers(self) -> list[tuple[str, str]]:

@@ -58,6 +58,10 @@ EXPECTED: dict[str, tuple[bytes, Reading]] = {
         b"--B \t\r\nk: v\r\n\r\nx\r\n--B--\r\n",
         [("part", [("k", "v")], b"x")],
     ),
+    "long-padding-after-delimiter": (
+        b"--B" + b" " * 300 + b"\r\nk: v\r\n\r\nx\r\n--B--\r\n",
+        [("part", [("k", "v")], b"x")],
+    ),
     "junk-after-delimiter": (
         b"--B x\r\nk: v\r\n\r\nx\r\n--B--\r\n",
         [("error", "incomplete multipart stream")],
