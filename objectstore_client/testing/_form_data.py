@@ -12,6 +12,7 @@ tools/upstream_oracles/).
 from __future__ import annotations
 
 from objectstore_client.testing._body import BodyReader
+from objectstore_client.testing._httparse import TOKEN, VALUE
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -27,9 +28,6 @@ MAX_PART_HEADERS = 32
 # Not a limit of the real server (multer reads until CRLF CRLF, bounded only by the body
 # limit): the local server's guard against holding a huge header block.
 _HEAD_LIMIT = 64 * 1024
-_TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~")
-# httparse's header value bytes: tab, visible ASCII and space, and every byte from 0x80.
-_VALUE = frozenset(b"\t" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100)))
 _READ_HEADERS_FAILED = "failed to read headers"
 
 
@@ -62,11 +60,11 @@ def parse_header_block(block: bytes) -> list[tuple[str, str]]:
             if byte == 0x0D and next_byte() != 0x0A:
                 raise FramingError(_READ_HEADERS_FAILED)
             return list(headers.items())
-        if byte not in _TOKEN:
+        if byte not in TOKEN:
             raise FramingError(_READ_HEADERS_FAILED)
         name_start = position - 1
         while (byte := next_byte()) != 0x3A:  # ":"
-            if byte not in _TOKEN:
+            if byte not in TOKEN:
                 raise FramingError(_READ_HEADERS_FAILED)
         name = block[name_start : position - 1]
         while (byte := next_byte()) in b" \t":
@@ -75,9 +73,9 @@ def parse_header_block(block: bytes) -> list[tuple[str, str]]:
         if byte in b"\r\n":
             value_end = value_start
         else:
-            if byte not in _VALUE:
+            if byte not in VALUE:
                 raise FramingError(_READ_HEADERS_FAILED)
-            while (byte := next_byte()) in _VALUE:
+            while (byte := next_byte()) in VALUE:
                 pass
             value_end = position - 1
         if byte == 0x0D:

@@ -23,6 +23,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 
 from objectstore_client.testing._body import BodyError, BodyReader, SocketReader, drain
+from objectstore_client.testing._httparse import TOKEN, VALUE
 from objectstore_client.testing._limits import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_KEEPALIVE_TIMEOUT,
@@ -323,8 +324,9 @@ def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str
             break
         if line[:1] in (b" ", b"\t"):
             raise _HeadError(400)  # obsolete line folding is rejected, as hyper does
-        name, sep, value = line.rstrip(b"\r\n").partition(b":")
-        if not sep or not name or name != name.strip() or b" " in name:
+        # httparse: one line ending (a CR left is bare), a token name, no control but tab.
+        name, sep, value = line.removesuffix(b"\n").removesuffix(b"\r").partition(b":")
+        if not sep or not name or not TOKEN.issuperset(name) or not VALUE.issuperset(value):
             raise _HeadError(400)
         headers.append((name.decode("latin-1").lower(), value.strip(b" \t").decode("latin-1")))
         if len(headers) > MAX_HEADERS:

@@ -154,6 +154,31 @@ def test_a_content_length_that_is_not_ascii_digits_is_400(api: Api, length: byte
     assert api.get(key).status == 404
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(b"x-(a): b", id="name-not-a-token"),
+        pytest.param(b"x-a: b\x01c", id="control-byte-in-value"),
+        pytest.param(b"x-a: b\x7fc", id="del-in-value"),
+        pytest.param(b"x-a: b\rc", id="bare-cr-in-value"),
+    ],
+)
+def test_a_header_httparse_refuses_is_400(api: Api, header: bytes) -> None:
+    """§1: a header httparse refuses makes the whole request a 400, whatever its path.
+
+    hyper parses request heads with httparse: a name must be a token, a value must hold no
+    control byte but tab.
+    """
+    raw = b"GET /health HTTP/1.1\r\nhost: x\r\n" + header + b"\r\nconnection: close\r\n\r\n"
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 400
+
+
+def test_a_header_value_with_obs_text_is_read(api: Api) -> None:
+    """§1: bytes from 0x80 are allowed in header values (httparse's obs-text)."""
+    raw = b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: caf\xe9\r\nconnection: close\r\n\r\n"
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 200
+
+
 def test_expect_100_continue(api: Api) -> None:
     """§1: `Expect: 100-continue` gets an interim 100 before the body is sent."""
     key = uniq()
