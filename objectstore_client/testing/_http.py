@@ -308,7 +308,7 @@ def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str
     method_b, target_b, version_b = parts
     if version_b not in (b"HTTP/1.1", b"HTTP/1.0"):
         raise _HeadError(505 if version_b.startswith(b"HTTP/") else 400)
-    if not method_b.isalpha() or not method_b.isupper():
+    if not TOKEN.issuperset(method_b):  # any token: routing answers 405 to unknown ones
         raise _HeadError(400)
     if any(b <= 0x20 or b >= 0x7F for b in target_b):
         raise _HeadError(400)

@@ -173,6 +173,19 @@ def test_a_header_httparse_refuses_is_400(api: Api, header: bytes) -> None:
     assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 400
 
 
+@pytest.mark.parametrize("method", [b"get", b"M-SEARCH", b"FOO"])
+def test_any_token_method_is_routed(api: Api, method: bytes) -> None:
+    """§1/§2.1: any token is a method; on an object route an unknown one is a 405.
+
+    httparse takes any token as a method, case-sensitively: `get` is not GET.
+    """
+    path = api.path(uniq()).encode()
+    raw = method + b" " + path + b" HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    resp = _wire.raw_exchange(api.target.host, api.target.port, raw)
+    assert resp.status == 405, resp
+    assert "GET" in (resp.header("allow") or "").split(",")
+
+
 def test_a_header_value_with_obs_text_is_read(api: Api) -> None:
     """§1: bytes from 0x80 are allowed in header values (httparse's obs-text)."""
     raw = b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: caf\xe9\r\nconnection: close\r\n\r\n"
