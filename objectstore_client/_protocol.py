@@ -128,6 +128,19 @@ def put_headers(
     return headers
 
 
+U64_LIMIT = 2**64
+"""The server reads sizes, offsets and range bounds as unsigned 64-bit numbers (protocol §7):
+every one it accepts or sends is below this."""
+
+
+def header_number(value: str | None) -> int | None:
+    """A header's non-negative decimal number; `None` if absent or not only ASCII digits.
+
+    ASCII only: `"²".isdigit()` is true, but `int("²")` raises.
+    """
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+
+
 def parse_key_response(body: bytes, method: str, path: str) -> str:
     """Extracts the key from the JSON body `{"key": ...}` of a successful upload.
 

@@ -24,6 +24,7 @@ import urllib3
 
 from objectstore_client import _retry
 from objectstore_client._plans.ranges import parse_content_range
+from objectstore_client._protocol import header_number
 from objectstore_client.errors import ObjectstoreError, ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -51,11 +52,6 @@ def _stored_size(size: int | None, length: int | None) -> int | None:
             f"the answer announces {size} stored bytes but a body of {length} bytes"
         )
     return length if size is None else size
-
-
-def _number(value: str | None) -> int | None:
-    # ASCII only: `"²".isdigit()` is true, but `int("²")` raises.
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 def _identity(response: urllib3.BaseHTTPResponse) -> tuple[str | None, ...]:
@@ -93,7 +89,7 @@ class StoredBytes:
         self.expected: int | None = None
         """The body's size, when the answer announced it."""
         try:
-            size = _number(response.headers.get("x-sn-size"))
+            size = header_number(response.headers.get("x-sn-size"))
             content_range = parse_content_range(response.status, response.headers)
             if content_range is not None:
                 # A 206: part of the object, or all of it (a ranged get).
@@ -204,7 +200,7 @@ class StoredBytes:
             # download is the error to report.
             raise failure
         total = content_range.total
-        size = _number(response.headers.get("x-sn-size"))
+        size = header_number(response.headers.get("x-sn-size"))
         last = total - 1 if self._last is None else self._last
         if (
             _identity(response) != _identity(self._first)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import urllib3
 
+from objectstore_client._protocol import U64_LIMIT, header_number
 from objectstore_client.errors import ProtocolError, RangeNotSatisfiable, RequestError
 from objectstore_client.ranges import ByteRange
 
@@ -45,7 +46,7 @@ def parse_content_range(status: int, headers: Mapping[str, str]) -> ContentRange
     first, last, total = (int(group) for group in match.groups())
     # What the server sends (`first <= last < total`, 64-bit numbers, protocol §7); anything
     # else would make the bytes to expect negative or wrong.
-    if not first <= last < total < 2**64:
+    if not first <= last < total < U64_LIMIT:
         raise ProtocolError(f"206 answer with an impossible content-range: {value!r}")
     return ContentRange(first, last, total)
 
@@ -70,7 +71,7 @@ def download_total(
     """
     if decoded:
         return None
-    length = response.headers.get("content-length")
-    if length is not None and length.isascii() and length.isdigit():
-        return int(length)
+    length = header_number(response.headers.get("content-length"))
+    if length is not None:
+        return length
     return size if response.status == 200 else None

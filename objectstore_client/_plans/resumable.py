@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import urllib3
 
 from objectstore_client._plans.request import BodyPlan, RequestPlan
+from objectstore_client._protocol import header_number
 from objectstore_client.errors import ProtocolError
 
 __all__ = [
@@ -141,8 +142,9 @@ def read_progress(response: urllib3.BaseHTTPResponse, path: str) -> Complete | I
         if isinstance(document, dict) and isinstance(document.get("key"), str):
             return Complete(str(document["key"]))
     offset = response.headers.get("Upload-Offset", "")
-    if response.status == 204 and offset.isascii() and offset.isdigit():
-        return Incomplete(int(offset))
+    number = header_number(offset)
+    if response.status == 204 and number is not None:
+        return Incomplete(number)
     raise ProtocolError(
         f"{path}: unexpected answer {response.status} to a resumable write, "
         f"upload-offset {offset!r}: {response.data[:200]!r}"

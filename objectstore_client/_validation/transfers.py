@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from objectstore_client._protocol import U64_LIMIT
 from objectstore_client._validation.arguments import type_name
 from objectstore_client._validation.settings import check_count
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType
@@ -19,9 +20,6 @@ def _check_int(value: object, argument: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentType(argument, f"must be an int, got {type_name(value)}")
     return value
-
-
-_U64_LIMIT = 2**64
 
 
 def check_range(value: object, argument: str = "range") -> ByteRange:
@@ -44,12 +42,12 @@ def check_range(value: object, argument: str = "range") -> ByteRange:
     start = _check_int(start, f"{argument} start")
     # The server reads range bounds as unsigned 64-bit numbers (protocol §7): a larger one
     # is a 400, not a range.
-    if not -_U64_LIMIT < start < _U64_LIMIT:
+    if not -U64_LIMIT < start < U64_LIMIT:
         raise InvalidArgument(argument, f"start must be below 2**64 in size, got {start}")
     if end is None:
         return ByteRange(start, None)
     end = _check_int(end, f"{argument} end")
-    if end > _U64_LIMIT:
+    if end > U64_LIMIT:
         raise InvalidArgument(argument, f"end must be at most 2**64, got {end}")
     if start < 0:
         raise InvalidArgument(
