@@ -9,25 +9,13 @@ of at most 25 bytes that ends in `Z` and has `Z` at position 19 is accepted (`07
 
 from __future__ import annotations
 
+from datetime import date
+
 __all__ = ["parse_rfc3339"]
 
 # humantime's largest instant: 9999-12-31T23:59:59Z.
 _MAX_SECONDS = 253_402_300_799
-# Days before each month (of a common year) and its length.
-_MONTHS = {
-    1: (0, 31),
-    2: (31, 28),
-    3: (59, 31),
-    4: (90, 30),
-    5: (120, 31),
-    6: (151, 30),
-    7: (181, 31),
-    8: (212, 31),
-    9: (243, 30),
-    10: (273, 31),
-    11: (304, 30),
-    12: (334, 31),
-}
+_EPOCH = date(1970, 1, 1)
 
 
 def parse_rfc3339(text: str) -> tuple[int, int]:
@@ -51,17 +39,9 @@ def parse_rfc3339(text: str) -> tuple[int, int]:
     if year < 1970 or hour > 23 or minute > 59 or second > 60:
         raise ValueError("timestamp out of range")
     second = min(second, 59)  # a leap second, on any day
-    if month not in _MONTHS:
-        raise ValueError("timestamp out of range")
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    year_days, month_days = _MONTHS[month]
-    if leap and month == 2:
-        month_days = 29
-    if day > month_days or day == 0:
-        raise ValueError("timestamp out of range")
-    year_days += day - 1 + (1 if leap and month > 2 else 0)
-    leap_years = (year - 1 - 1968) // 4 - (year - 1 - 1900) // 100 + (year - 1 - 1600) // 400
-    days = (year - 1970) * 365 + leap_years + year_days
+    # humantime's own month table and leap-year rule are the Gregorian calendar's, which
+    # `date` checks (month 1-12, day within its month) and counts days with.
+    days = (date(year, month, day) - _EPOCH).days
     nanos = 0
     if data[19] == 0x2E:  # "."
         step = 100_000_000
