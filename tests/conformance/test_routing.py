@@ -186,6 +186,18 @@ def test_any_token_method_is_routed(api: Api, method: bytes) -> None:
     assert "GET" in (resp.header("allow") or "").split(",")
 
 
+def test_bare_lf_line_ends_are_read(api: Api) -> None:
+    """§1: httparse ends request-head lines at a bare LF as well as at CRLF."""
+    raw = b"GET /health HTTP/1.1\nhost: x\nconnection: close\n\n"
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 200
+
+
+def test_a_folded_header_line_is_400(api: Api) -> None:
+    """§1: a header line continued on the next (obsolete folding) → 400, as hyper does."""
+    raw = b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: b\r\n c\r\nconnection: close\r\n\r\n"
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 400
+
+
 def test_a_header_value_with_obs_text_is_read(api: Api) -> None:
     """§1: bytes from 0x80 are allowed in header values (httparse's obs-text)."""
     raw = b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: caf\xe9\r\nconnection: close\r\n\r\n"
