@@ -336,12 +336,17 @@ def _frame_sizes(stored: bytes) -> list[tuple[int, int]]:
     return sizes
 
 
-def _multipart_server(scripted, key: str = "k"):
-    """A server that takes a multipart upload of `key` (its requests record the parts)."""
+def _multipart_server(scripted, key: str = "k", failing_part: int | None = None):
+    """A server that takes a multipart upload of `key` (its requests record the parts).
+
+    Part `failing_part`, if given, is refused with a 500 ("disk full").
+    """
 
     def script(request, index):
         if "objects:multipart:parts" in request.path:
             number = int(request.path.rsplit("part_number=", 1)[1])
+            if number == failing_part:
+                return scripted.json_reply(500, '{"detail": "disk full"}')
             return scripted.json_reply(200, f'{{"etag": "e{number}"}}')
         if "objects:multipart:complete" in request.path:
             return scripted.json_reply(200, f'{{"key": "{key}"}}')
@@ -510,24 +515,11 @@ def test_upload_file_bad_input_before_any_request(dead_url, tmp_path):
 
 
 def test_a_failed_part_aborts_the_upload(scripted, tmp_path):
-    def script(request, index):
-        if "objects:multipart:parts" in request.path:
-            if "part_number=2" in request.path:
-                return scripted.json_reply(500, '{"detail": "disk full"}')
-            return scripted.json_reply(200, '{"etag": "e"}')
-        if request.method == "DELETE":
-            return scripted.Reply(204)
-        return scripted.json_reply(200, '{"key": "k", "upload_id": "u1"}')
-
-    server = scripted.start(script)
+    server = _multipart_server(scripted, failing_part=2)
     source = tmp_path / "in.bin"
     source.write_bytes(os.urandom(3 * MIN_PART_SIZE))
     config = TransferConfig(threshold=0, part_size=MIN_PART_SIZE, max_concurrency=1)
-    with Client(server.url, retries=0) as client:
-        session = client.session(Usecase("u"), org=1)
-        with pytest.raises(ServerError, match="disk full"):
-            session.upload_file(source, "k", config=config)
-    methods = [(r.method, r.path.split("/")[2]) for r in server.requests]
+    methods = _failed_upload(server, source, ServerError, "disk full", config=config)
     assert ("DELETE", "objects:multipart") in methods
     assert not any("complete" in path for _, path in methods)
     assert methods[-1][0] == "DELETE"
