@@ -19,7 +19,6 @@ __all__ = [
     "MAX_PART_HEADERS",
     "FormParts",
     "FramingError",
-    "disposition_name",
     "parse_header_block",
 ]
 
@@ -96,7 +95,7 @@ def parse_header_block(block: bytes) -> list[tuple[str, str]]:
 _ASCII_SPACE = b" \t\n\x0c\r"  # Rust's `u8::is_ascii_whitespace`
 
 
-def disposition_name(value: str) -> str | None:
+def _disposition_name(value: str) -> str | None:
     """The field name multer reads from a `content-disposition` value (`name=...`)."""
     header = value.encode("latin-1")
     while (index := header.find(b"name")) >= 0:
@@ -210,7 +209,7 @@ class FormParts:
         del self._buffer[: end + 4]
         headers = parse_header_block(block)
         disposition = next((v for k, v in headers if k == "content-disposition"), None)
-        self._field = None if disposition is None else disposition_name(disposition)
+        self._field = None if disposition is None else _disposition_name(disposition)
         return headers
 
     def body(self, limit: int) -> tuple[bytes, bool]:
