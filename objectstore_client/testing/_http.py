@@ -23,7 +23,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 
 from objectstore_client.testing._body import BodyError, BodyReader, SocketReader, drain
-from objectstore_client.testing._httparse import TOKEN, VALUE
+from objectstore_client.testing._httparse import TARGET, TOKEN, VALUE
 from objectstore_client.testing._limits import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_KEEPALIVE_TIMEOUT,
@@ -310,7 +310,7 @@ def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str
         raise _HeadError(505 if version_b.startswith(b"HTTP/") else 400)
     if not TOKEN.issuperset(method_b):  # any token: routing answers 405 to unknown ones
         raise _HeadError(400)
-    if any(b <= 0x20 or b >= 0x7F for b in target_b):
+    if not TARGET.issuperset(target_b):
         raise _HeadError(400)
     headers: list[tuple[str, str]] = []
     while True:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+_VISIBLE_ASCII = re.compile(r"[\t -~]*")
+# What `encode_value` leaves as it is: visible ASCII (and space) but `%`.
+_ESCAPE_FREE = re.compile(r"[ -$&-~]*")
 
 # RFC 8187 attr-char: what `filename*` leaves unescaped (protocol §5.7).
 _ATTR_CHARS = frozenset(
@@ -27,8 +30,10 @@ def decode_value(raw: str) -> str:
     Raises:
         ValueCodecError: The raw value is not visible ASCII, or decodes to invalid UTF-8.
     """
-    if not all(" " <= char <= "~" or char == "\t" for char in raw):
+    if _VISIBLE_ASCII.fullmatch(raw) is None:
         raise ValueCodecError("header value is not visible ASCII")
+    if "%" not in raw:
+        return raw
     data = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw.encode("ascii"))
     try:
         return data.decode("utf-8")
@@ -38,6 +43,8 @@ def decode_value(raw: str) -> str:
 
 def encode_value(value: str) -> str:
     """The header form of a logical value: controls, DEL, `%` and non-ASCII as `%XX`."""
+    if _ESCAPE_FREE.fullmatch(value):
+        return value
     out: list[str] = []
     for char in value:
         if char == "%" or char < " " or char == "\x7f" or not char.isascii():

@@ -30,6 +30,9 @@ from objectstore_client.testing._metadata import ObjectMeta
 
 Scopes = tuple[tuple[str, str], ...]
 _CHUNK = 64 * 1024
+# `json.dumps(..., ensure_ascii=False)` without building an encoder per call: the names of
+# objects already on disk depend on this exact text.
+_NAME_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class ObjectId:
 
     def digest(self) -> str:
         """A stable, path-safe name for the object."""
-        raw = json.dumps([self.usecase, self.scopes, self.key], ensure_ascii=False)
+        raw = _NAME_ENCODER.encode([self.usecase, self.scopes, self.key])
         return hashlib.sha256(raw.encode()).hexdigest()
 
 

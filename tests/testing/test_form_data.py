@@ -7,9 +7,17 @@ error text), from a Rust program that ran `multer::Multipart` over them on 2026-
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from objectstore_client.testing._form_data import FormParts, FramingError, parse_header_block
+from objectstore_client.testing._form_data import (
+    _WELL_FORMED,
+    FormParts,
+    FramingError,
+    _parse_byte_by_byte,
+    parse_header_block,
+)
 
 _THIRTY_TWO = b"".join(b"h%d: v\r\n" % i for i in range(32))
 
@@ -127,3 +135,31 @@ def test_a_repeated_header_keeps_its_first_place():
     # error a batch insert reports first.
     block = b"content-type: bad\r\nx-sn-expiration: bad\r\ncontent-type: bad2\r\n\r\n"
     assert parse_header_block(block) == [("content-type", "bad2"), ("x-sn-expiration", "bad")]
+
+
+_PIECES = (
+    *(b"a", b"Content-Type", b"x-sn-k", b":", b": ", b" ", b"\t", b"(", b"v", b'"q"', b"%"),
+    *(b"\r\n", b"\n", b"\r", b"\x00", b"\x0b", b"\x1f", b"\x7f", b"\xe9"),
+)
+
+
+def test_the_regular_expressions_read_every_block_as_the_byte_by_byte_reader():
+    # `parse_header_block` reads well-formed blocks with two regular expressions and hands
+    # anything else to the byte-by-byte reader (the one tools/upstream_oracles compares with
+    # httparse); both must give the same headers or the same error for every block.
+    rng = random.Random(7)
+    took_fast_path = 0
+    for _ in range(30_000):
+        block = b"".join(rng.choice(_PIECES) for _ in range(rng.randrange(14)))
+        block += rng.choice((b"\r\n\r\n", b"\n\n", b"\r\n", b""))
+        if rng.random() < 0.02:
+            block = b"".join(b"h%d: v\r\n" % i for i in range(rng.randrange(28, 36))) + b"\r\n"
+        outcomes: list[list[tuple[str, str]] | str] = []
+        for read in (parse_header_block, _parse_byte_by_byte):
+            try:
+                outcomes.append(read(block))
+            except FramingError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1], block
+        took_fast_path += _WELL_FORMED.match(block) is not None
+    assert took_fast_path > 3_000  # both readings were compared often

@@ -146,3 +146,17 @@ def test_a_chunk_size_that_is_not_hex_digits_is_refused_at_once(size_line, how):
         body = BodyReader(SocketReader(ours, timeout=5), None, True, None)
         with pytest.raises(BodyError, match="bad chunk size"):
             list(body) if how == "iterated" else body.read(100)
+
+
+def test_an_objects_file_name_is_the_one_earlier_versions_gave_it(tmp_path: Path) -> None:
+    # A data directory outlives the server that wrote it: the file of an object is named by
+    # the SHA-256 of `json.dumps([usecase, scopes, key], ensure_ascii=False)`, and must stay
+    # so, or objects stored by an earlier version could no longer be found.
+    data_dir = tmp_path / "data"
+    with (
+        LocalServer(storage="filesystem", data_dir=data_dir) as server,
+        Client(server.url) as client,
+    ):
+        client.session(Usecase("attachments"), org=42, project=7).put(b"x", key="a/b c é")
+    name = "6f30e2b094f131dde8352d13aea99bb329a9bd607c89cb4fb1ac32a88de53131"
+    assert [path.name for path in (data_dir / "objects").iterdir()] == [name]
