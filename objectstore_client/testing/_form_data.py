@@ -122,7 +122,7 @@ def _parse_byte_by_byte(block: bytes) -> list[tuple[str, str]]:
 _ASCII_SPACE = b" \t\n\x0c\r"  # Rust's `u8::is_ascii_whitespace`
 
 
-@functools.lru_cache(maxsize=256)  # the parts of a batch mostly repeat one value
+@functools.lru_cache(maxsize=32)  # the parts of a batch mostly repeat one value
 def _disposition_name(value: str) -> str | None:
     """The field name multer reads from a `content-disposition` value (`name=...`)."""
     header = value.encode("latin-1")
