@@ -11,7 +11,6 @@ tools/upstream_oracles/).
 
 from __future__ import annotations
 
-import functools
 import re
 
 from objectstore_client.testing._body import BodyReader
@@ -45,7 +44,9 @@ def _byte_class(allowed: frozenset[int]) -> bytes:
 # empty line: the common case, read with two regular expressions instead of byte by byte.
 _NAME, _VALUE = _byte_class(TOKEN) + b"+", _byte_class(VALUE) + b"*"
 _FIELD = re.compile(rb"(%b):(%b)\r?\n" % (_NAME, _VALUE))
-_WELL_FORMED = re.compile(rb"(?:%b:%b\r?\n)*\r?\n" % (_NAME, _VALUE))
+# At most MAX_PART_HEADERS lines: a longer block is refused by the byte-by-byte reading,
+# which stops at the first header too many instead of reading them all.
+_WELL_FORMED = re.compile(rb"(?:%b:%b\r?\n){0,%d}\r?\n" % (_NAME, _VALUE, MAX_PART_HEADERS))
 
 
 def parse_header_block(block: bytes) -> list[tuple[str, str]]:
@@ -57,15 +58,13 @@ def parse_header_block(block: bytes) -> list[tuple[str, str]]:
     """
     well_formed = _WELL_FORMED.match(block)
     if well_formed is not None:
-        fields = _FIELD.findall(block, 0, well_formed.end())
-        if len(fields) <= MAX_PART_HEADERS:
-            # `HeaderMap::insert`: the last value replaces the others, in the first one's
-            # place (the order decides which metadata error is reported first).
-            found = {
-                name.decode("latin-1").lower(): value.strip(b" \t").decode("latin-1")
-                for name, value in fields
-            }
-            return list(found.items())
+        # `HeaderMap::insert`: the last value replaces the others, in the first one's place
+        # (the order decides which metadata error is reported first).
+        found = {
+            name.decode("latin-1").lower(): value.strip(b" \t").decode("latin-1")
+            for name, value in _FIELD.findall(block, 0, well_formed.end())
+        }
+        return list(found.items())
     # Anything else takes the byte-by-byte reading, which finds httparse's error, if any.
     return _parse_byte_by_byte(block)
 
@@ -122,7 +121,6 @@ def _parse_byte_by_byte(block: bytes) -> list[tuple[str, str]]:
 _ASCII_SPACE = b" \t\n\x0c\r"  # Rust's `u8::is_ascii_whitespace`
 
 
-@functools.lru_cache(maxsize=32)  # the parts of a batch mostly repeat one value
 def _disposition_name(value: str) -> str | None:
     """The field name multer reads from a `content-disposition` value (`name=...`)."""
     header = value.encode("latin-1")
