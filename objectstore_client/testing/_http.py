@@ -23,7 +23,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 
 from objectstore_client.testing._body import BodyError, BodyReader, SocketReader, drain
-from objectstore_client.testing._httparse import TARGET, TOKEN, VALUE
+from objectstore_client.testing._httparse import TOKEN, URI, VALUE, HeadError
 from objectstore_client.testing._limits import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_KEEPALIVE_TIMEOUT,
@@ -33,6 +33,7 @@ from objectstore_client.testing._limits import (
     default_max_connections,
     linger,
 )
+from objectstore_client.testing._uri import origin_target
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +43,6 @@ MAX_HEADERS = 100
 MAX_HEAD_BYTES = 8192 + 4096 * 100
 # An unread request body up to this size is discarded to keep the connection alive.
 MAX_DRAIN = 4 << 20
-
-
-class _HeadError(Exception):
-    def __init__(self, status: int, message: str = "") -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -233,7 +228,7 @@ class HTTPServer:
         reader.set_deadline(deadline)
         try:
             head = _read_head(reader)
-        except _HeadError as exc:
+        except HeadError as exc:
             reader.set_deadline(None)
             if exc.status:
                 _write_response(conn, Response(exc.status, close=True), head_only=False)
@@ -244,7 +239,7 @@ class HTTPServer:
         method, target, version, headers = head
         try:
             body = _body_for(headers, version, reader, conn)
-        except _HeadError as exc:
+        except HeadError as exc:
             _write_response(conn, Response(exc.status, close=True), head_only=False)
             return False
         path, sep, query = target.partition("?")
@@ -301,37 +296,38 @@ def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str
         return None
     total += len(line)
     if not line.endswith(b"\n"):
-        raise _HeadError(431 if total > MAX_HEAD_BYTES else 400)
+        raise HeadError(431 if total > MAX_HEAD_BYTES else 400)
     parts = line.rstrip(b"\r\n").split(b" ")
     if len(parts) != 3 or not parts[0] or not parts[1]:
-        raise _HeadError(400)
+        raise HeadError(400)
     method_b, target_b, version_b = parts
     if version_b not in (b"HTTP/1.1", b"HTTP/1.0"):
-        raise _HeadError(505 if version_b.startswith(b"HTTP/") else 400)
+        raise HeadError(505 if version_b.startswith(b"HTTP/") else 400)
     if not TOKEN.issuperset(method_b):  # any token: routing answers 405 to unknown ones
-        raise _HeadError(400)
-    if not TARGET.issuperset(target_b):
-        raise _HeadError(400)
+        raise HeadError(400)
+    if not URI.issuperset(target_b):
+        raise HeadError(400)
     headers: list[tuple[str, str]] = []
     while True:
         line = reader.readline(MAX_HEAD_BYTES + 1)
         total += len(line)
         if total > MAX_HEAD_BYTES:
-            raise _HeadError(431)
+            raise HeadError(431)
         if not line:
-            raise _HeadError(0)
+            raise HeadError(0)
         if line in (b"\r\n", b"\n"):
             break
         if line[:1] in (b" ", b"\t"):
-            raise _HeadError(400)  # obsolete line folding is rejected, as hyper does
+            raise HeadError(400)  # obsolete line folding is rejected, as hyper does
         # httparse: one line ending (a CR left is bare), a token name, no control but tab.
         name, sep, value = line.removesuffix(b"\n").removesuffix(b"\r").partition(b":")
         if not sep or not name or not TOKEN.issuperset(name) or not VALUE.issuperset(value):
-            raise _HeadError(400)
+            raise HeadError(400)
         headers.append((name.decode("latin-1").lower(), value.strip(b" \t").decode("latin-1")))
         if len(headers) > MAX_HEADERS:
-            raise _HeadError(431)
-    return method_b.decode(), target_b.decode("ascii"), version_b.decode(), headers
+            raise HeadError(431)
+    target = origin_target(target_b).decode("latin-1")  # after the head, as in hyper
+    return method_b.decode(), target, version_b.decode(), headers
 
 
 def _body_for(
@@ -341,12 +337,12 @@ def _body_for(
     lengths = [v.strip() for k, v in headers if k == "content-length"]
     chunked = bool(encodings)
     if chunked and (encodings[-1].split(",")[-1].strip() != "chunked" or version == "HTTP/1.0"):
-        raise _HeadError(400)
+        raise HeadError(400)
     length: int | None = None
     if lengths and not chunked:
         # ASCII digits only: `"²".isdigit()` is true, but `int("²")` raises.
         if len(set(lengths)) != 1 or not (lengths[0].isascii() and lengths[0].isdigit()):
-            raise _HeadError(400)
+            raise HeadError(400)
         length = int(lengths[0])
     expect = next((v for k, v in headers if k == "expect"), None)
     send_continue = None

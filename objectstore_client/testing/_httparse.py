@@ -1,4 +1,4 @@
-"""The bytes httparse 1.10 allows in header names and values (what hyper and multer parse with).
+"""The bytes httparse 1.10 allows in request heads (what hyper and multer parse with).
 
 The real server's HTTP/1 requests (hyper) and batch part headers (multer) are parsed by
 httparse, which refuses a header whose name is not a token (RFC 9110 §5.6.2) or whose value
@@ -7,7 +7,7 @@ holds a byte other than tab, visible ASCII, space or obs-text (0x80 and above).
 
 from __future__ import annotations
 
-__all__ = ["TARGET", "TOKEN", "VALUE"]
+__all__ = ["TOKEN", "URI", "VALUE", "HeadError"]
 
 TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~")
 """httparse's `TOKEN_MAP`: the bytes of a header name."""
@@ -15,8 +15,17 @@ TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 VALUE = frozenset(b"\t" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100)))
 """httparse's `HEADER_VALUE_MAP`: the bytes of a header value."""
 
-TARGET = frozenset(range(0x21, 0x7F))
-"""The bytes this server takes in a request target: visible ASCII. httparse's `URI_MAP` also
-lets obs-text (0x80 and above) through, which the `http` crate's URI parser refuses or
-checks as UTF-8 depending on its version (1.3 began accepting it); protocol §1 does not
-say which the real server runs, so this server keeps the conservative 400."""
+URI = frozenset(bytes(range(0x21, 0x7F)) + bytes(range(0x80, 0x100)))
+"""httparse's `URI_MAP`: the bytes of a request target (what the `http` crate then reads is
+`_uri.py`'s)."""
+
+
+class HeadError(Exception):
+    """A request head refused as hyper refuses it: answered with `status`, then closed.
+
+    Status 0 closes the connection without an answer (the head never ended).
+    """
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status

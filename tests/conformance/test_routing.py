@@ -204,6 +204,40 @@ def test_a_header_value_with_obs_text_is_read(api: Api) -> None:
     assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 200
 
 
+def test_a_fragment_in_the_target_is_dropped(api: Api) -> None:
+    """§1: the URI parser drops a `#` fragment, whatever it holds: the key ends before it."""
+    key = uniq()
+    resp = api.request("PUT", api.path(key) + "#frag<`>", body=b"f")
+    assert resp.status == 200, resp
+    assert resp.json()["key"] == key
+    assert api.get(key).body == b"f"
+
+
+@pytest.mark.parametrize("suffix", ["<", ">", "`", '?q="', "?q=<", "?q=>"])
+def test_a_byte_the_uri_parser_refuses_is_400(api: Api, suffix: str) -> None:
+    """§1: `<`, `>` or a backtick in the path, `"`, `<` or `>` in the query → 400."""
+    raw = f"GET /health{suffix} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode()
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 400
+
+
+@pytest.mark.parametrize(
+    ("suffix", "status"),
+    [('"', 404), ("{}", 404), ("|^[]~", 404), ("?q=`{}|^[]~?", 200)],
+)
+def test_bytes_the_uri_parser_lets_through_are_routed(api: Api, suffix: str, status: int) -> None:
+    """§1: `"`, `{`, `}` and the other visible bytes pass in a path, a backtick in a query."""
+    raw = f"GET /health{suffix} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode()
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == status
+
+
+def test_a_target_over_65534_bytes_is_414(api: Api) -> None:
+    """§1: hyper answers 414 to a request target of more than 65,534 bytes."""
+    target = b"/health?q=" + b"a" * (65_535 - len(b"/health?q="))
+    for sent, status in ((target, 414), (target[:-1], 200)):
+        raw = b"GET " + sent + b" HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == status
+
+
 def test_expect_100_continue(api: Api) -> None:
     """§1: `Expect: 100-continue` gets an interim 100 before the body is sent."""
     key = uniq()

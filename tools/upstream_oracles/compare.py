@@ -5,7 +5,8 @@
     python tools/upstream_oracles/compare.py --seed 7 --count 50000 media-type
 
 The Rust program (`src/main.rs`) runs the crates the real server reads requests with
-(objectstore-types 0.3.0, mediatype 0.21, humantime 2.4, multer 3.1); this script feeds it
+(objectstore-types 0.3.0, mediatype 0.21, humantime 2.4, multer 3.1, httparse 1.10 and
+http 1.6 as hyper 1.13 calls them); this script feeds it
 and `objectstore_client.testing` the same inputs (random ones over the characters each
 grammar turns on, plus edge cases) and prints every difference. Exit status 1 if any.
 Needs cargo and crates.io; not part of the test suite (docs/testing.md).
@@ -33,8 +34,10 @@ from objectstore_client.testing._duration import (  # noqa: E402
     parse_policy,
 )
 from objectstore_client.testing._form_data import FormParts, FramingError  # noqa: E402
+from objectstore_client.testing._httparse import URI, HeadError  # noqa: E402
 from objectstore_client.testing._media_type import is_media_type  # noqa: E402
 from objectstore_client.testing._rfc3339 import parse_rfc3339  # noqa: E402
+from objectstore_client.testing._uri import origin_target  # noqa: E402
 
 ORACLE = HERE / "target" / "release" / "upstream-oracles"
 
@@ -224,6 +227,26 @@ def bodies(rng: random.Random, count: int) -> list[bytes]:
     return sorted(cases)
 
 
+def targets(rng: random.Random, count: int) -> list[bytes]:
+    """Origin-form request targets over every visible ASCII byte, some near hyper's limit.
+
+    No bytes from 0x80: the local server refuses them on purpose where `http` 1.3+ reads
+    UTF-8 (docs/protocol.md §1).
+    """
+    visible = [bytes([b]) for b in range(0x21, 0x7F)]
+    pieces = [*visible, b"/", b"?", b"#", b"%2F", b"v1/objects/u/org=1/k", b"\x00", b" "]
+    cases = set()
+    while len(cases) < count:
+        target = b"/" + b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        if rng.random() < 0.1:
+            target += b"#" + b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+        if rng.random() < 0.01:
+            target += b"a" * (65_534 - len(target) + rng.randint(-1, 1))
+        if b" " not in target:  # a space ends the target: another request line
+            cases.add(target)
+    return sorted(cases)
+
+
 # -- what the local server makes of them ----------------------------------------------------
 
 
@@ -280,6 +303,16 @@ def _form_data(body: bytes) -> str:
     return "\t".join(items)
 
 
+def _target_verdict(target: bytes) -> str:
+    """`_http._read_head`'s reading of a target: httparse's bytes, then `origin_target`."""
+    if not URI.issuperset(target):
+        return "400"
+    try:
+        return origin_target(target).hex()
+    except HeadError as exc:
+        return str(exc.status)
+
+
 # -- the checks -----------------------------------------------------------------------------
 
 
@@ -315,6 +348,7 @@ CHECKS: dict[str, tuple[str, Generator, list[tuple[str, Callable]]]] = {
     ),
     "rfc3339": ("rfc3339", rfc3339s, [("local server", _deadline)]),
     "form-data": ("form-data", bodies, [("local server", _form_data)]),
+    "request-target": ("request-target", targets, [("local server", _target_verdict)]),
 }
 
 

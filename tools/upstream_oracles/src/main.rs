@@ -8,6 +8,9 @@
 //! * `form-data`: a multipart body with boundary `B` read by `multer::Multipart`: per field
 //!   `F[name=value,...]:data` (all hex, headers sorted), then `ERR:<text>` if reading
 //!   stopped; items separated by tabs.
+//! * `request-target`: `GET <input> HTTP/1.1` read as hyper 1.13 reads it: httparse, then
+//!   hyper's 65,534-byte limit, then `http::Uri::from_maybe_shared` -> `400`, `414`, or the
+//!   path and query the router sees (hex).
 use std::io::BufRead;
 use std::str::FromStr;
 
@@ -66,6 +69,25 @@ async fn form_data(body: Vec<u8>) -> String {
     items.join("\t")
 }
 
+fn request_target(target: &[u8]) -> String {
+    let mut head = b"GET ".to_vec();
+    head.extend_from_slice(target);
+    head.extend_from_slice(b" HTTP/1.1\r\n\r\n");
+    let mut headers = [httparse::EMPTY_HEADER; 1];
+    match httparse::Request::new(&mut headers).parse(&head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        _ => return "400".to_string(),
+    }
+    // hyper's `MAX_URI_LEN` (proto/h1/role.rs), checked before the URI is parsed.
+    if target.len() > (u16::MAX - 1) as usize {
+        return "414".to_string();
+    }
+    match http::Uri::from_maybe_shared(bytes::Bytes::copy_from_slice(target)) {
+        Ok(uri) => hex(uri.path_and_query().map_or("", |p| p.as_str()).as_bytes()),
+        Err(_) => "400".to_string(),
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mode = std::env::args().nth(1).expect("a mode");
@@ -91,6 +113,7 @@ async fn main() {
                 _ => "ERR".to_string(),
             },
             "form-data" => form_data(input).await,
+            "request-target" => request_target(&input),
             other => panic!("unknown mode {other}"),
         };
         out.push_str(&verdict);
