@@ -23,7 +23,8 @@ from email.utils import formatdate
 from http import HTTPStatus
 
 from objectstore_client.testing._body import BodyError, BodyReader, SocketReader, drain
-from objectstore_client.testing._httparse import TOKEN, URI, VALUE, HeadError
+from objectstore_client.testing._framing import Framing, framing
+from objectstore_client.testing._httparse import TOKEN, VALUE, HeadError
 from objectstore_client.testing._limits import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_KEEPALIVE_TIMEOUT,
@@ -33,7 +34,7 @@ from objectstore_client.testing._limits import (
     default_max_connections,
     linger,
 )
-from objectstore_client.testing._uri import origin_target
+from objectstore_client.testing._uri import MAX_URI_LEN, httparse_accepts, origin_target
 
 logger = logging.getLogger(__name__)
 
@@ -238,15 +239,16 @@ class HTTPServer:
             return False
         method, target, version, headers = head
         try:
-            body = _body_for(headers, version, reader, conn)
+            frame = framing(headers, version)
         except HeadError as exc:
             _write_response(conn, Response(exc.status, close=True), head_only=False)
             return False
+        body = BodyReader(reader, frame.length, frame.chunked, _continue(conn, frame))
         path, sep, query = target.partition("?")
         request = Request(
             method, target, path, query if sep else None, version, headers, body, peer
         )
-        keep_alive = _wants_keep_alive(version, request.header("connection"))
+        keep_alive = frame.keep_alive
 
         exempt = self._exempt(path)
         with self._lock:
@@ -305,9 +307,10 @@ def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str
         raise HeadError(505 if version_b.startswith(b"HTTP/") else 400)
     if not TOKEN.issuperset(method_b):  # any token: routing answers 405 to unknown ones
         raise HeadError(400)
-    if not URI.issuperset(target_b):
+    if not httparse_accepts(target_b):
         raise HeadError(400)
     headers: list[tuple[str, str]] = []
+    long_name = False
     while True:
         line = reader.readline(MAX_HEAD_BYTES + 1)
         total += len(line)
@@ -323,42 +326,24 @@ def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str
         name, sep, value = line.removesuffix(b"\n").removesuffix(b"\r").partition(b":")
         if not sep or not name or not TOKEN.issuperset(name) or not VALUE.issuperset(value):
             raise HeadError(400)
+        long_name = long_name or len(name) >= 1 << 16
         headers.append((name.decode("latin-1").lower(), value.strip(b" \t").decode("latin-1")))
         if len(headers) > MAX_HEADERS:
             raise HeadError(431)
-    target = origin_target(target_b).decode("latin-1")  # after the head, as in hyper
+    # Once the head is read, in hyper's order: the target's length, header names, the URI.
+    if len(target_b) > MAX_URI_LEN:
+        raise HeadError(414)
+    if long_name:
+        raise HeadError(431)
+    target = origin_target(target_b).decode("ascii")
     return method_b.decode(), target, version_b.decode(), headers
 
 
-def _body_for(
-    headers: list[tuple[str, str]], version: str, reader: SocketReader, conn: socket.socket
-) -> BodyReader:
-    encodings = [v.strip().lower() for k, v in headers if k == "transfer-encoding"]
-    lengths = [v.strip() for k, v in headers if k == "content-length"]
-    chunked = bool(encodings)
-    if chunked and (encodings[-1].split(",")[-1].strip() != "chunked" or version == "HTTP/1.0"):
-        raise HeadError(400)
-    length: int | None = None
-    if lengths and not chunked:
-        # ASCII digits only: `"²".isdigit()` is true, but `int("²")` raises.
-        if len(set(lengths)) != 1 or not (lengths[0].isascii() and lengths[0].isdigit()):
-            raise HeadError(400)
-        length = int(lengths[0])
-    expect = next((v for k, v in headers if k == "expect"), None)
-    send_continue = None
-    if expect is not None and expect.lower() == "100-continue" and (chunked or length):
-
-        def send_continue() -> None:
-            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-
-    return BodyReader(reader, length, chunked, send_continue)
-
-
-def _wants_keep_alive(version: str, connection: str | None) -> bool:
-    tokens = {t.strip().lower() for t in (connection or "").split(",")}
-    if version == "HTTP/1.0":
-        return "keep-alive" in tokens
-    return "close" not in tokens
+def _continue(conn: socket.socket, frame: Framing) -> Callable[[], None] | None:
+    """What sends `100 Continue` when the body is first read, if the client waits for one."""
+    if not frame.expect_continue:
+        return None
+    return lambda: conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
 
 
 def _write_response(conn: socket.socket, response: Response, head_only: bool) -> None:

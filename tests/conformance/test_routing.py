@@ -238,6 +238,111 @@ def test_a_target_over_65534_bytes_is_414(api: Api) -> None:
         assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == status
 
 
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        pytest.param(b"/health#caf\xc3\xa9", 200, id="utf8-in-fragment"),
+        pytest.param(b"/health#caf\xe9", 400, id="not-utf8-in-fragment"),
+        pytest.param(b"/health?q=" + b"a" * 65_524 + b"\xe9", 400, id="long-not-utf8"),
+        pytest.param(b"/health?q=" + b"a" * 65_523 + b"\xc3\xa9", 414, id="long-utf8"),
+    ],
+)
+def test_a_target_is_utf8_as_a_whole(api: Api, sent: bytes, status: int) -> None:
+    """§1: httparse takes a target only if it is UTF-8 as a whole, before hyper's 414."""
+    raw = b"GET " + sent + b" HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == status
+
+
+@pytest.mark.parametrize(
+    ("sent", "name_length", "status"),
+    [
+        (b"/health", 65_535, 200),
+        (b"/health", 65_536, 431),
+        (b"/health<", 65_536, 431),
+        (b"/health?q=" + b"a" * 65_525, 65_536, 414),
+    ],
+)
+def test_a_header_name_of_64_kib_is_431(
+    api: Api, sent: bytes, name_length: int, status: int
+) -> None:
+    """§1: hyper answers 431 to a header name of 64 KiB or more, after the target's 414."""
+    name = b"x" * name_length
+    raw = (
+        b"GET " + sent + b" HTTP/1.1\r\nhost: x\r\n" + name + b": v\r\nconnection: close\r\n\r\n"
+    )
+    assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == status
+
+
+def _put_head(api: Api, key: str, framing: list[bytes]) -> bytes:
+    """The head of a PUT of `key` with the given framing header lines, ending in CRLF CRLF."""
+    path = api.path(key)
+    lines = [f"PUT {path} HTTP/1.1", f"host: {api.target.host}"]
+    lines += [f"{k}: {v}" for k, v in api.auth_headers(path)]
+    return "\r\n".join(lines).encode() + b"\r\n" + b"".join(h + b"\r\n" for h in framing) + b"\r\n"
+
+
+def _closed_after_response(conn: RawConnection) -> bool:
+    conn.sock.settimeout(5)
+    try:
+        return conn.sock.recv(1) == b""
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize("second", [b"5", b"05"])
+def test_content_lengths_that_agree_in_value_are_one(api: Api, second: bytes) -> None:
+    """§1: several `content-length` headers are one length if their numbers agree (hyper)."""
+    key = uniq()
+    raw = _put_head(api, key, [b"content-length: 5", b"content-length: " + second]) + b"hello"
+    resp = _wire.raw_exchange(api.target.host, api.target.port, raw, method="PUT")
+    assert resp.status == 200, resp
+    assert api.get(key).body == b"hello"
+
+
+@pytest.mark.parametrize(
+    ("framing", "status"),
+    [
+        pytest.param([b"content-length: 5", b"content-length: 6"], 400, id="disagreeing"),
+        pytest.param([b"content-length: 18446744073709551616"], 400, id="over-64-bits"),
+        pytest.param([b"content-length: 18446744073709551614"], 431, id="2**64-2"),
+        pytest.param([b"content-length: x", b"transfer-encoding: chunked"], 400, id="x-then-te"),
+        pytest.param([b"transfer-encoding: gzip"], 400, id="not-chunked"),
+        pytest.param([b"transfer-encoding: chunked, gzip"], 400, id="chunked-not-last"),
+    ],
+)
+def test_a_framing_hyper_refuses(api: Api, framing: list[bytes], status: int) -> None:
+    """§1: hyper's reading of `content-length` and `transfer-encoding`, header by header."""
+    key = uniq()
+    raw = _put_head(api, key, [*framing, b"connection: close"])
+    resp = _wire.raw_exchange(api.target.host, api.target.port, raw, method="PUT")
+    assert resp.status == status, resp
+    assert api.get(key).status == 404
+
+
+def test_transfer_encoding_voids_content_length_and_closes_the_connection(api: Api) -> None:
+    """§1: `transfer-encoding: chunked` voids `content-length` and closes the connection.
+
+    The `content-length` after it is not even read (`x` is not a number), and hyper closes
+    the connection after the response to a request with both.
+    """
+    key = uniq()
+    raw = _put_head(api, key, [b"transfer-encoding: chunked", b"content-length: x"])
+    with RawConnection(api.target.host, api.target.port, timeout=10) as conn:
+        conn.send(raw + b"5\r\nhello\r\n0\r\n\r\n")
+        assert conn.response("PUT").status == 200
+        assert _closed_after_response(conn)
+    assert api.get(key).body == b"hello"
+
+
+def test_any_connection_close_header_closes_the_connection(api: Api) -> None:
+    """§1: a `close` token in any `connection` header closes it, whatever came before."""
+    raw = b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\nconnection: close\r\n\r\n"
+    with RawConnection(api.target.host, api.target.port, timeout=10) as conn:
+        conn.send(raw)
+        assert conn.response().status == 200
+        assert _closed_after_response(conn)
+
+
 def test_expect_100_continue(api: Api) -> None:
     """§1: `Expect: 100-continue` gets an interim 100 before the body is sent."""
     key = uniq()

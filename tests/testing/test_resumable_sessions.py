@@ -82,7 +82,7 @@ def test_a_partial_object_is_never_visible() -> None:
     chunks = [bytes([65 + i]) * 65536 for i in range(16)]
     new = b"".join(chunks)
     seen: set[str] = set()
-    stop = threading.Event()
+    stop, reading = threading.Event(), threading.Event()
     with LocalServer() as server:
         pool = _pool(server)
         assert pool.urlopen("PUT", PATH + "k", body=old).status == 200
@@ -92,10 +92,13 @@ def test_a_partial_object_is_never_visible() -> None:
             own = _pool(server)
             while not stop.is_set():
                 seen.add(hashlib.sha256(own.urlopen("GET", PATH + "k").data).hexdigest())
+                reading.set()
             own.close()
 
         thread = threading.Thread(target=reader)
         thread.start()
+        # The writes start once the reader has read: else it may see only the end.
+        assert reading.wait(10)
         try:
             offset = 0
             for chunk in chunks:
