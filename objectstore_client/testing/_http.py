@@ -233,6 +233,7 @@ class HTTPServer:
             reader.set_deadline(None)
             if exc.status:
                 _write_response(conn, Response(exc.status, close=True), head_only=False)
+                linger(conn)  # what the client still sends must not reset the answer
             return False
         reader.set_deadline(None)
         if head is None:
@@ -242,6 +243,7 @@ class HTTPServer:
             frame = framing(headers, version)
         except HeadError as exc:
             _write_response(conn, Response(exc.status, close=True), head_only=False)
+            linger(conn)
             return False
         body = BodyReader(reader, frame.length, frame.chunked, _continue(conn, frame))
         path, sep, query = target.partition("?")

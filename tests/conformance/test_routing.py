@@ -267,9 +267,7 @@ def test_a_header_name_of_64_kib_is_431(
 ) -> None:
     """§1: hyper answers 431 to a header name of 64 KiB or more, after the target's 414."""
     name = b"x" * name_length
-    raw = (
-        b"GET " + sent + b" HTTP/1.1\r\nhost: x\r\n" + name + b": v\r\nconnection: close\r\n\r\n"
-    )
+    raw = b"GET " + sent + b" HTTP/1.1\r\nhost: x\r\n" + name + b": v\r\nconnection: close\r\n\r\n"
     assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == status
 
 

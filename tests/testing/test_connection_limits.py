@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 
 import pytest
 
@@ -263,3 +263,24 @@ def test_out_of_descriptors_backs_off_and_keeps_serving(
         late.settimeout(5)
         late.sendall(HEALTH)
         assert _read_response(late).startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_a_refused_head_is_answered_whatever_the_client_still_sends() -> None:
+    """A head refused before its body is read (here two disagreeing lengths) gets its 400.
+
+    The server must not close with the client's body unread in its receive buffer: the
+    kernel would then send a reset, which can discard the answer before the client reads
+    it (it did in about one try in ten). It stops writing and drains instead.
+    """
+    head = b"PUT /v1/objects/u/org=1/k HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n"
+    head += b"content-length: 6\r\n\r\n"
+    with LocalServer() as server:
+        for _ in range(20):
+            with _connect(server.port) as sock:
+                sock.sendall(head)
+                with suppress(OSError):
+                    sock.sendall(b"x" * (4 << 20))
+                answer = b""
+                while piece := sock.recv(65536):
+                    answer += piece
+                assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n"), answer[:80]
