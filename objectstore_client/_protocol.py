@@ -133,12 +133,22 @@ U64_LIMIT = 2**64
 every one it accepts or sends is below this."""
 
 
-def header_number(value: str | None) -> int | None:
-    """A header's non-negative decimal number; `None` if absent or not only ASCII digits.
+def decimal(text: str) -> int | None:
+    """ASCII digits as a number, at most `U64_LIMIT`; `None` for anything else.
 
-    ASCII only: `"²".isdigit()` is true, but `int("²")` raises.
+    ASCII only: `"²".isdigit()` is true, but `int("²")` raises. Larger numbers come back as
+    `U64_LIMIT`: Python refuses to convert more than 4,300 digits, and every reader of
+    these numbers (here and in the local server) refuses all of them alike.
     """
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+    if not (text.isascii() and text.isdigit()):
+        return None
+    significant = text.lstrip("0")
+    return min(int(significant or "0"), U64_LIMIT) if len(significant) <= 20 else U64_LIMIT
+
+
+def header_number(value: str | None) -> int | None:
+    """A header's non-negative decimal number (`decimal`); `None` if absent or not one."""
+    return None if value is None else decimal(value)
 
 
 def parse_key_response(body: bytes, method: str, path: str) -> str:

@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 
 from objectstore_client import Client, InvalidArgument, Manual, TimeToLive, Usecase
 from objectstore_client._protocol import (
+    U64_LIMIT,
+    decimal,
     encode_key,
     extend_expiry_body,
+    header_number,
     normalize_base_path,
     object_path,
     parse_key_response,
@@ -271,3 +274,25 @@ def test_object_url_of_an_ipv6_host_with_a_zone_id():
     with Client("http://[fe80::1%25eth0]:8080/") as client:
         url = client.session(Usecase("u"), org=1).object_url("k")
     assert url == "http://[fe80::1%25eth0]:8080/v1/objects/u/org=1/k"
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("0", 0),
+        ("007", 7),
+        ("0" * 5000 + "42", 42),
+        (str(U64_LIMIT - 1), U64_LIMIT - 1),
+        (str(U64_LIMIT), U64_LIMIT),
+        ("9" * 20, U64_LIMIT),  # at most U64_LIMIT: all of these are refused alike
+        ("1" * 5000, U64_LIMIT),  # Python's int() refuses over 4,300 digits
+        ("", None),
+        ("+5", None),
+        ("\u00b2", None),  # a digit to str.isdigit, not to int()
+        (" 5", None),
+    ],
+)
+def test_decimal_reads_ascii_digits_of_any_length(text: str, number: int | None) -> None:
+    assert decimal(text) == number
+    assert header_number(text) == number
+    assert header_number(None) is None

@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from objectstore_client._protocol import decimal
 from objectstore_client.testing._config import PERMISSIONS, AuthKey, ConfigError
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ class Verifier:
         entry = self._keys.get(found["os_kid"])
         if entry is None:
             raise AuthFailure(401, "unknown key")
-        duration = int(duration_text)
+        duration = decimal(duration_text) or 0  # digits, checked above
         if duration > PRESIGN_MAX_SECONDS:
             raise AuthFailure(
                 400, "bad request", "presigned URL validity exceeds the maximum of 1 week"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from objectstore_client._protocol import decimal
+
 NS = 1
 US = 1_000
 MS = 1_000_000
@@ -107,10 +109,15 @@ def parse_duration(text: str) -> int:
         scale = _UNITS.get(unit)
         if scale is None:
             raise DurationError(f"unknown unit {unit!r}")
-        seconds, nanos = _add_item(seconds, nanos, _checked(int(whole)), frac, scale, unit)
+        seconds, nanos = _add_item(seconds, nanos, _number(whole), frac, scale, unit)
         while pos < end and _is_space(text[pos]):
             pos += 1
     return seconds * SEC + nanos
+
+
+def _number(digits: str) -> int:
+    """ASCII `digits` (the caller's scan found only those) as a number that fits 64 bits."""
+    return _checked(decimal(digits) or 0)
 
 
 def _checked(value: int) -> int:
@@ -133,7 +140,7 @@ def _add_item(
     if scale == NS:
         raise DurationError("fractions are not allowed on nanoseconds")
     # Leading zeros only grow the denominator; both must fit 64 bits.
-    numerator, denominator = _checked(int(frac)), _checked(10 ** len(frac))
+    numerator, denominator = _number(frac), _checked(10 ** len(frac))
     # Up to minutes the fraction is counted in nanoseconds, from hours on in seconds.
     per_unit = scale if scale <= _MINUTE else scale // SEC
     share, remainder = divmod(_checked(numerator * per_unit), denominator)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from objectstore_client._protocol import decimal
 from objectstore_client.testing._httparse import HeadError
 
 __all__ = ["Framing", "framing"]
@@ -52,11 +53,9 @@ def _has_token(value: str, token: str) -> bool:
 
 
 def _digits(value: str) -> int | None:
-    """Hyper's `from_digits`: ASCII digits only, within 64 bits."""
-    if not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if number < 2**64 else None
+    """Hyper's `from_digits`: ASCII digits only (leading zeros too), within 64 bits."""
+    number = decimal(value)
+    return number if number is not None and number < 2**64 else None
 
 
 def framing(headers: list[tuple[str, str]], version: str) -> Framing:

@@ -86,10 +86,11 @@ def linger(conn: socket.socket) -> None:
     """
     with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_WR)
-        conn.settimeout(LINGER_SECONDS)
         deadline = time.monotonic() + LINGER_SECONDS
-        while time.monotonic() < deadline and conn.recv(65536):
-            pass
+        while (left := deadline - time.monotonic()) > 0:
+            conn.settimeout(left)  # each wait ends at the deadline, not a full period later
+            if not conn.recv(65536):
+                break
 
 
 class AcceptBackoff:

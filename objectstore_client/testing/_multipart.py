@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
+from objectstore_client._protocol import decimal
 from objectstore_client.testing._auth import AuthFailure
 from objectstore_client.testing._context import Context
 from objectstore_client.testing._http import Response
@@ -69,9 +70,9 @@ def _u32(values: dict[str, str], name: str, *, nonzero: bool) -> int | None:
     text = values.get(name)
     if text is None:
         return None
-    if not text.isdigit() or not text.isascii():
+    number = decimal(text)
+    if number is None:
         raise _query_error(f"{name}: invalid digit found in string")
-    number = int(text)
     if number > _U32_MAX:
         raise _query_error(f"{name}: number too large to fit in target type")
     if nonzero and number == 0:
@@ -107,7 +108,7 @@ def put_part(context: Context) -> Response:
     with context.services.backend_slot():
         try:
             etag = context.services.storage.put_part(
-                context.raw_oid(), values["upload_id"], number, int(declared), iter(body)
+                context.raw_oid(), values["upload_id"], number, decimal(declared) or 0, iter(body)
             )
         except UploadNotFound:
             return _not_found()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from objectstore_client._protocol import decimal
+
 _U64_MAX = 2**64 - 1
 
 
@@ -54,9 +56,10 @@ def parse_range(value: str) -> ByteRange | None:
 
 def _u64(text: str) -> int:
     digits = text[1:] if text.startswith("+") else text  # Rust's u64 parser takes one "+"
-    if not digits.isdigit() or not digits.isascii() or int(digits) > _U64_MAX:
+    number = decimal(digits)
+    if number is None or number > _U64_MAX:
         raise RangeError("invalid byte range")
-    return int(digits)
+    return number
 
 
 def resolve_range(byte_range: ByteRange, size: int) -> tuple[int, int] | None:

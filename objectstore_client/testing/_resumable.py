@@ -17,6 +17,7 @@ import re
 import uuid
 from urllib.parse import parse_qsl
 
+from objectstore_client._protocol import decimal
 from objectstore_client.testing._body import BodyError
 from objectstore_client.testing._context import Context
 from objectstore_client.testing._http import Request, Response
@@ -60,9 +61,10 @@ def _digits_header(request: Request, name: str, *, star: bool = False) -> int | 
     value = values[0]
     if len(values) == 1 and star and value == "*":
         return None
-    if len(values) != 1 or not (value.isascii() and value.isdigit()) or int(value) > _U64_MAX:
+    number = decimal(value) if len(values) == 1 else None
+    if number is None or number > _U64_MAX:
         raise HTTPFailure(text_error(400, f"invalid HTTP header ({name})"))
-    return int(value)
+    return number
 
 
 def _require_empty_body(request: Request, message: str) -> None:
