@@ -278,7 +278,7 @@ class HTTPServer:
         if not keep_alive:
             response.close = True
         try:
-            _write_response(conn, response, head_only=method == "HEAD")
+            _write_response(conn, response, head_only=method == "HEAD", version=version)
         finally:
             close = getattr(response.body, "close", None)
             if callable(close):
@@ -288,7 +288,7 @@ class HTTPServer:
             # client may lose the response it has not read yet: stop writing, then discard.
             linger(conn)
             return False
-        return keep_alive
+        return not response.close
 
 
 def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str]]] | None:
@@ -348,19 +348,32 @@ def _continue(conn: socket.socket, frame: Framing) -> Callable[[], None] | None:
     return lambda: conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
 
 
-def _write_response(conn: socket.socket, response: Response, head_only: bool) -> None:
+def _write_response(
+    conn: socket.socket, response: Response, head_only: bool, version: str = "HTTP/1.1"
+) -> None:
+    """Writes `response` as hyper answers a request of `version`.
+
+    To HTTP/1.0: in HTTP/1.0, `connection: keep-alive` if it stays open, and a body of
+    unknown length up to the close (no chunked coding; this sets `response.close`).
+    """
     status = response.status
-    lines = [f"HTTP/1.1 {status} {reason(status)}"]
+    http_10 = version == "HTTP/1.0"
+    lines = [f"{version if http_10 else 'HTTP/1.1'} {status} {reason(status)}"]
     names = set()
     for name, value in response.headers:
         lines.append(f"{name}: {value}")
         names.add(name)
     if "date" not in names:
         lines.append(f"date: {formatdate(usegmt=True)}")
-    if response.close:
-        lines.append("connection: close")
     body = response.body
     no_body = status in (204, 304) or 100 <= status < 200
+    sized = no_body or head_only or isinstance(body, bytes | bytearray) or "content-length" in names
+    if http_10 and not sized:
+        response.close = True
+    if response.close and not http_10:
+        lines.append("connection: close")
+    elif not response.close and http_10:
+        lines.append("connection: keep-alive")
     if isinstance(body, bytes | bytearray):
         if not no_body and "content-length" not in names:
             lines.append(f"content-length: {len(body)}")
@@ -370,7 +383,7 @@ def _write_response(conn: socket.socket, response: Response, head_only: bool) ->
     if no_body or head_only:
         conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         return
-    if "content-length" in names:
+    if "content-length" in names or http_10:
         conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         for chunk in body:
             conn.sendall(chunk)

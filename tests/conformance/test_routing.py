@@ -204,6 +204,24 @@ def test_a_header_value_with_obs_text_is_read(api: Api) -> None:
     assert _wire.raw_exchange(api.target.host, api.target.port, raw).status == 200
 
 
+@pytest.mark.parametrize("keep_alive", [True, False])
+def test_http_1_0_is_answered_in_http_1_0(api: Api, keep_alive: bool) -> None:
+    """§1: hyper answers HTTP/1.0 in HTTP/1.0; `keep-alive` keeps the connection and is echoed.
+
+    Without it the connection closes after the answer, which has no `connection` header.
+    """
+    request = b"GET /health HTTP/1.0\r\n" + (b"connection: keep-alive\r\n" * keep_alive) + b"\r\n"
+    with RawConnection(api.target.host, api.target.port, timeout=10) as conn:
+        conn.send(request + request)
+        answers = b""
+        while answers.count(b"HTTP/1.0 200 ") < 2 and (piece := conn.sock.recv(65536)):
+            answers += piece
+    assert answers.startswith(b"HTTP/1.0 200 "), answers
+    head = answers.split(b"\r\n\r\n")[0].lower()
+    assert (b"\r\nconnection: keep-alive" in head) is keep_alive, head
+    assert answers.count(b"HTTP/1.0 200 ") == (2 if keep_alive else 1), answers
+
+
 def test_a_fragment_in_the_target_is_dropped(api: Api) -> None:
     """§1: the URI parser drops a `#` fragment, whatever it holds: the key ends before it."""
     key = uniq()
