@@ -13,17 +13,16 @@ not visible ASCII never match a token here (`HeaderValue::to_str` fails).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from objectstore_client._protocol import decimal
-from objectstore_client.testing._httparse import HeadError
+from objectstore_client._protocol import U64_LIMIT, decimal
+from objectstore_client.testing._httparse import HeadError, is_visible_text
 
 __all__ = ["Framing", "framing"]
 
 # hyper's `DecodedLength::MAX_LEN`: the two lengths above it stand for chunked and
 # close-delimited bodies.
-_MAX_LENGTH = 2**64 - 3
+_MAX_LENGTH = U64_LIMIT - 3
 
 
 @dataclass(frozen=True)
@@ -39,23 +38,15 @@ class Framing:
     """The connection may serve another request after this one's response."""
 
 
-_VISIBLE = re.compile(r"[\t -~]*")
-
-
-def _visible(value: str) -> bool:
-    """`HeaderValue::to_str` succeeds: tab and visible ASCII (and space) only."""
-    return _VISIBLE.fullmatch(value) is not None
-
-
 def _has_token(value: str, token: str) -> bool:
     """Hyper's `connection_has`: a comma-separated token, trimmed, in any case."""
-    return _visible(value) and any(p.strip(" \t").lower() == token for p in value.split(","))
+    return is_visible_text(value) and any(p.strip(" \t").lower() == token for p in value.split(","))
 
 
 def _digits(value: str) -> int | None:
     """Hyper's `from_digits`: ASCII digits only (leading zeros too), within 64 bits."""
     number = decimal(value)
-    return number if number is not None and number < 2**64 else None
+    return number if number is not None and number < U64_LIMIT else None
 
 
 def framing(headers: list[tuple[str, str]], version: str) -> Framing:
@@ -75,7 +66,10 @@ def framing(headers: list[tuple[str, str]], version: str) -> Framing:
                 raise HeadError(400)
             is_te = True
             length = None
-            chunked = _visible(value) and value.rsplit(",", 1)[-1].strip(" \t").lower() == "chunked"
+            chunked = (
+                is_visible_text(value)
+                and value.rsplit(",", 1)[-1].strip(" \t").lower() == "chunked"
+            )
         elif name == "content-length":
             is_cl = True
             if is_te:

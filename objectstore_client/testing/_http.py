@@ -34,7 +34,7 @@ from objectstore_client.testing._limits import (
     default_max_connections,
     linger,
 )
-from objectstore_client.testing._uri import MAX_URI_LEN, httparse_accepts, origin_target
+from objectstore_client.testing._uri import httparse_accepts, read_target
 
 logger = logging.getLogger(__name__)
 
@@ -332,12 +332,7 @@ def _read_head(reader: SocketReader) -> tuple[str, str, str, list[tuple[str, str
         headers.append((name.decode("latin-1").lower(), value.strip(b" \t").decode("latin-1")))
         if len(headers) > MAX_HEADERS:
             raise HeadError(431)
-    # Once the head is read, in hyper's order: the target's length, header names, the URI.
-    if len(target_b) > MAX_URI_LEN:
-        raise HeadError(414)
-    if long_name:
-        raise HeadError(431)
-    target = origin_target(target_b).decode("ascii")
+    target = read_target(target_b, long_header_name=long_name).decode("ascii")
     return method_b.decode(), target, version_b.decode(), headers
 
 

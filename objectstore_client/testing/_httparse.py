@@ -7,7 +7,9 @@ holds a byte other than tab, visible ASCII, space or obs-text (0x80 and above).
 
 from __future__ import annotations
 
-__all__ = ["TOKEN", "URI", "VALUE", "HeadError"]
+import re
+
+__all__ = ["TOKEN", "URI", "VALUE", "HeadError", "is_visible_text"]
 
 TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~")
 """httparse's `TOKEN_MAP`: the bytes of a header name."""
@@ -29,3 +31,15 @@ class HeadError(Exception):
     def __init__(self, status: int, message: str = "") -> None:
         super().__init__(message)
         self.status = status
+
+
+_VISIBLE_TEXT = re.compile(r"[\t -~]*")
+
+
+def is_visible_text(value: str) -> bool:
+    """Whether `value` is only tab, space and visible ASCII.
+
+    What the `http` crate's `HeaderValue::to_str` takes, and what the current server's
+    percent codec reads.
+    """
+    return _VISIBLE_TEXT.fullmatch(value) is not None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
+from objectstore_client.testing._httparse import is_visible_text
+
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
-_VISIBLE_ASCII = re.compile(r"[\t -~]*")
 # What `encode_value` leaves as it is: visible ASCII (and space) but `%`.
 _ESCAPE_FREE = re.compile(r"[ -$&-~]*")
 
@@ -30,7 +31,7 @@ def decode_value(raw: str) -> str:
     Raises:
         ValueCodecError: The raw value is not visible ASCII, or decodes to invalid UTF-8.
     """
-    if _VISIBLE_ASCII.fullmatch(raw) is None:
+    if not is_visible_text(raw):
         raise ValueCodecError("header value is not visible ASCII")
     if "%" not in raw:
         return raw

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from objectstore_client.testing._httparse import URI, HeadError
 
-__all__ = ["MAX_URI_LEN", "httparse_accepts", "origin_target"]
+__all__ = ["MAX_URI_LEN", "httparse_accepts", "read_target"]
 
 MAX_URI_LEN = 65_534
 """hyper's `MAX_URI_LEN` (and the `http` crate's `MAX_LEN`): `u16::MAX - 1`."""
@@ -39,13 +39,20 @@ def httparse_accepts(target: bytes) -> bool:
     return True
 
 
-def origin_target(target: bytes) -> bytes:
-    """The target without its fragment, as `http::Uri` accepts it (after `httparse_accepts`).
+def read_target(target: bytes, *, long_header_name: bool = False) -> bytes:
+    """The target without its fragment, once the head is read (after `httparse_accepts`).
+
+    hyper's order: the target's length, then the header names, then `http::Uri`.
 
     Raises:
-        HeadError: 400 for a byte the URI parser refuses in the path or query, or one from
+        HeadError: 414 for a target over `MAX_URI_LEN` bytes; 431 if a header name was 64 KiB
+            or more; 400 for a byte the URI parser refuses in the path or query, or one from
             0x80 there.
     """
+    if len(target) > MAX_URI_LEN:
+        raise HeadError(414)
+    if long_header_name:
+        raise HeadError(431)
     if not target.startswith(b"/"):
         if not target.isascii():
             raise HeadError(400)

@@ -37,11 +37,7 @@ from objectstore_client.testing._form_data import FormParts, FramingError  # noq
 from objectstore_client.testing._httparse import HeadError  # noqa: E402
 from objectstore_client.testing._media_type import is_media_type  # noqa: E402
 from objectstore_client.testing._rfc3339 import parse_rfc3339  # noqa: E402
-from objectstore_client.testing._uri import (  # noqa: E402
-    MAX_URI_LEN,
-    httparse_accepts,
-    origin_target,
-)
+from objectstore_client.testing._uri import httparse_accepts, read_target  # noqa: E402
 
 ORACLE = HERE / "target" / "release" / "upstream-oracles"
 
@@ -313,13 +309,11 @@ def _form_data(body: bytes) -> str:
 
 
 def _target_verdict(target: bytes) -> str:
-    """`_http._read_head`'s reading of a target: httparse, the length, `origin_target`."""
+    """`_http._read_head`'s reading of a target: `httparse_accepts`, then `read_target`."""
     if not httparse_accepts(target):
         return "400"
-    if len(target) > MAX_URI_LEN:
-        return "414"
     try:
-        return origin_target(target).hex()
+        return read_target(target).hex()
     except HeadError as exc:
         return str(exc.status)
 
