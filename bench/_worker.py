@@ -86,6 +86,36 @@ def text_bytes(size: int, seed: int) -> bytes:
     return "".join(lines).encode()[:size]
 
 
+def load_auth(kid: str, key_file: str) -> tuple[str, str]:
+    """(kid, the Ed25519 private key PEM read from `key_file`): what the clients take."""
+    with open(key_file, encoding="ascii") as file:
+        return kid, file.read()
+
+
+def sdk_token(auth: tuple[str, str] | None) -> Any:
+    """What an SDK's `Client(token=...)` takes for `auth` (kid, private key PEM), or None.
+
+    `SecretKey` is 0.2.x's name (ours has it too); before 0.1.14 it was `TokenGenerator`.
+    """
+    if auth is None:
+        return None
+    auth_module: Any = importlib.import_module("objectstore_client.auth")
+    return (getattr(auth_module, "SecretKey", None) or auth_module.TokenGenerator)(*auth)
+
+
+def bearer(kid: str, private_key: Any) -> str:
+    """An `Authorization` value: a JWT for USECASE/ORG signed now (protocol §13)."""
+    import jwt
+
+    claims = {
+        "res": {"os:usecase": USECASE, "org": str(ORG)},
+        "permissions": PERMISSIONS,
+        "exp": int(time.time()) + 60,
+    }
+    token = jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
+    return f"Bearer {token}"
+
+
 class Impl:
     """The operations every implementation provides; all of them are thread-safe."""
 
@@ -137,10 +167,8 @@ class Ours(Impl):
     def __init__(self, url: str, auth: tuple[str, str] | None) -> None:
         import objectstore_client
         from objectstore_client import Client, Usecase
-        from objectstore_client.auth import TokenGenerator
 
-        token = TokenGenerator(auth[0], auth[1]) if auth else None
-        self.client = Client(url, token=token)
+        self.client = Client(url, token=sdk_token(auth))
         self.session = self.client.session(Usecase(USECASE), org=ORG)
         self.version = importlib.metadata.version("objectstore-client")
         self.module_file = objectstore_client.__file__ or ""
@@ -190,10 +218,7 @@ class Upstream(Impl):
         # Imported dynamically: this is the PyPI package, whose API differs from ours, so
         # the type checker (which sees ours) must not check these calls against our types.
         package: Any = importlib.import_module("objectstore_client")
-        auth_module: Any = importlib.import_module("objectstore_client.auth")
-        secret_key = getattr(auth_module, "SecretKey", None) or auth_module.TokenGenerator
-        token = secret_key(auth[0], auth[1]) if auth else None
-        self.client = package.Client(url, token=token)
+        self.client = package.Client(url, token=sdk_token(auth))
         self.session = self.client.session(package.Usecase(USECASE), org=ORG)
         self.version = importlib.metadata.version("objectstore-client")
         self.module_file = package.__file__ or ""
@@ -281,20 +306,7 @@ class RawUrllib3(Impl):
     def _headers(self) -> dict[str, str]:
         headers = {"User-Agent": USER_AGENT}
         if self.private_key is not None:
-            import jwt
-
-            claims = {
-                "res": {"os:usecase": USECASE, "org": str(ORG)},
-                "permissions": PERMISSIONS,
-                "exp": int(time.time()) + 60,
-            }
-            token = jwt.encode(
-                claims,
-                self.private_key,  # type: ignore[arg-type]
-                algorithm="EdDSA",
-                headers={"kid": self.kid},
-            )
-            headers["Authorization"] = f"Bearer {token}"
+            headers["Authorization"] = bearer(self.kid or "", self.private_key)
         return headers
 
     def _codecs(self) -> Any:
@@ -878,10 +890,7 @@ def main(argv: list[str]) -> int:
         argv, child = argv[:position], argv[position + 1]
     ARGV[:] = argv
     impl_name, url = argv[0], argv[1]
-    auth = None
-    if len(argv) > 2:
-        with open(argv[3], encoding="ascii") as file:
-            auth = (argv[2], file.read())
+    auth = load_auth(argv[2], argv[3]) if len(argv) > 2 else None
     impl = IMPLS[impl_name](url, auth)
     if child == "rss":
         print(child_rss(impl))

@@ -2,6 +2,8 @@
 
     python bench/batch.py                 # 2,500 operations, 5 rounds (about 1 minute)
     python bench/batch.py --ops 500 --rounds 1
+    OBJECTSTORE_URL=http://host:8888 OBJECTSTORE_AUTH_KID=kid \
+        OBJECTSTORE_AUTH_KEY_FILE=private.pem python bench/batch.py   # against another server
 
 The operations (seeded, the same every run): 40 % puts of new objects, 30 % gets of
 existing ones, 10 % gets of missing keys, 10 % heads, 10 % deletes of existing objects.
@@ -14,6 +16,11 @@ removed, untimed. Every result of both ways is checked: get data, stored keys, 4
 missing keys, head sizes. Prints, per round, ops/s and the CPU seconds of the client
 process (all its threads) and of the server process over the timed part; then the median
 of the per-round ratios (one by one / many) of time and of CPU, and the load average.
+
+With `OBJECTSTORE_URL` set, both ways go to that server instead (auth and usecase as in
+run.py: `OBJECTSTORE_AUTH_KID` with `OBJECTSTORE_AUTH_KEY_FILE`, and `OBJECTSTORE_USECASE`,
+default `bench`); the server's CPU is not measured (the CPU ratio is the client's alone),
+and the objects the bench wrote are deleted at the end.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 import run  # noqa: E402 (bench/run.py: the server process)
+from _worker import USECASE, load_auth, sdk_token  # noqa: E402
 
 from objectstore_client import Client, ObjectNotFound, Session, Usecase  # noqa: E402
 from objectstore_client.batch import Delete, Get, Head, ObjectData, Operation, Put  # noqa: E402
@@ -79,6 +87,12 @@ def prepare(session: Session, operations: list[Operation], existing: dict[str, b
     session.many(created).error_for_failures()
 
 
+def cleanup(session: Session, operations: list[Operation], existing: dict[str, bytes]) -> None:
+    """Untimed, on another server: deletes every object the bench wrote."""
+    written = [op.key for op in operations if isinstance(op, Put) and op.key]
+    session.many([Delete(key) for key in [*existing, *written]]).error_for_failures()
+
+
 def check(operation: Operation, value: object, error: object, existing: dict[str, bytes]) -> None:
     """Raises if an operation's outcome is not the expected one (asserts could be off)."""
     if isinstance(operation, Put):
@@ -96,10 +110,12 @@ def check(operation: Operation, value: object, error: object, existing: dict[str
 class Clock:
     """Wall time, this process's CPU time and the server process's CPU time, from `start`."""
 
-    def __init__(self, server_pid: int) -> None:
-        self._stat = f"/proc/{server_pid}/stat"
+    def __init__(self, server_pid: int | None) -> None:
+        self._stat = f"/proc/{server_pid}/stat" if server_pid is not None else None
 
     def _server_cpu(self) -> float:
+        if self._stat is None:  # another server's: not measured
+            return math.nan
         try:
             with open(self._stat) as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
@@ -119,6 +135,15 @@ class Clock:
 
 
 Timing = tuple[float, float, float]
+
+
+def nansum(values: tuple[float, ...]) -> float:
+    return sum(value for value in values if not math.isnan(value))
+
+
+def cpu(timing: Timing) -> str:
+    server = "n/a" if math.isnan(timing[2]) else f"{timing[2]:.2f} s"
+    return f"client {timing[1]:.2f} s, server {server}"
 
 
 def batched(
@@ -171,13 +196,16 @@ def main() -> None:
     ]
     payload_mib = sum(moved) / 2**20
     load_before = os.getloadavg()
+    external = run.external_server()
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
-        server = run.Server(Path(tmp), "batch", None)
-        clock = Clock(server.process.pid)
+        server = None if external else run.Server(Path(tmp), "batch", None)
+        url = external[1] if external else cast(run.Server, server).url
+        auth = load_auth(*external[2]) if external and external[2] else None
+        clock = Clock(server.process.pid if server else None)
         ratios, cpu_ratios = [], []
         try:
-            with Client(server.url) as client:
-                session = client.session(Usecase("bench"), org=1)
+            with Client(url, token=sdk_token(auth)) as client:
+                session = client.session(Usecase(USECASE), org=1)
                 for round_number in range(args.rounds):
                     timings: dict[str, Timing] = {}
                     # Alternate which goes first, so drift hits both alike.
@@ -190,21 +218,25 @@ def main() -> None:
                         timings[way] = run_way(session, operations, existing, clock)
                     many, single = timings["many"], timings["one by one"]
                     ratios.append(single[0] / many[0])
-                    cpu_ratios.append((single[1] + single[2]) / (many[1] + many[2]))
+                    # nansum: on another server only the client's CPU is known.
+                    cpu_ratios.append(nansum(single[1:]) / nansum(many[1:]))
                     print(
                         f"round {round_number + 1}: many {args.ops / many[0]:.0f} ops/s"
-                        f" ({many[0]:.2f} s; CPU client {many[1]:.2f} s, server {many[2]:.2f} s),"
-                        f" one by one {args.ops / single[0]:.0f} ops/s ({single[0]:.2f} s;"
-                        f" CPU client {single[1]:.2f} s, server {single[2]:.2f} s):"
+                        f" ({many[0]:.2f} s; CPU {cpu(many)}), one by one"
+                        f" {args.ops / single[0]:.0f} ops/s ({single[0]:.2f} s; CPU {cpu(single)}):"
                         f" {ratios[-1]:.2f}x, every result checked"
                     )
+                if external:
+                    cleanup(session, operations, existing)
         finally:
-            server.stop()
+            if server is not None:
+                server.stop()
     load_after = os.getloadavg()
     print(
         f"{args.ops} operations, {payload_mib:.0f} MiB of payload put or got; median ratio"
         f" {statistics.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f});"
-        f" CPU (client + server) ratio {statistics.median(cpu_ratios):.2f}x"
+        f" CPU ({'client' if external else 'client + server'}) ratio"
+        f" {statistics.median(cpu_ratios):.2f}x"
         f" (range {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f}); load average"
         f" {load_before[0]:.2f} before, {load_after[0]:.2f} after"
     )

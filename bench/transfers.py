@@ -5,6 +5,8 @@
     python bench/transfers.py --size-mib 256   # smaller file, quicker
     python bench/transfers.py --part-size-mib 16 --concurrency 2   # other settings
     python bench/transfers.py --text logs      # varied log lines instead of one repeated
+    OBJECTSTORE_URL=http://host:8888 OBJECTSTORE_AUTH_KID=kid \
+        OBJECTSTORE_AUTH_KEY_FILE=private.pem python bench/transfers.py   # another server
 
 Makes a file of SIZE bytes (the first half random, the second half log-like text: one line
 repeated, or with `--text logs` lines whose fields vary) and starts the local server in its
@@ -17,6 +19,11 @@ file and with raw urllib3 (one GET decoded as it arrives). Every transfer runs i
 process of its own, so its peak RSS (imports included) is its own. Every downloaded file's
 sha256 is checked against the source. 0.2.10 lives in bench/.venv-0.2.10 (created by pip,
 via run.py's helper).
+
+With `OBJECTSTORE_URL` set, every transfer goes to that server instead (auth and usecase
+as in run.py: `OBJECTSTORE_AUTH_KID` with `OBJECTSTORE_AUTH_KEY_FILE`, and
+`OBJECTSTORE_USECASE`, default `bench`); its CPU is not measured, and the three objects
+are deleted at the end.
 
 Fairness, so that no transfer pays for another's leftovers: before every timed transfer
 the machine's dirty pages are written back (`os.sync()`, untimed), and the worker writes
@@ -35,6 +42,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import random
 import statistics
@@ -101,21 +109,50 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a running process used so far, from /proc."""
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a running process used so far, from /proc; NaN if None."""
+    if pid is None:
+        return math.nan
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class BenchServer:
+    """The server the transfers go to: the local one in its own process, or `OBJECTSTORE_URL`."""
+
+    def __init__(self, work: Path) -> None:
+        external = run.external_server()
+        self._local: run.Server | None = None
+        self.pid: int | None = None
+        # Worker arguments after WARM_BYTES: [] or [AUTH_JSON].
+        self.auth: list[str] = []
+        if external:
+            self.url = external[1]
+            self.auth = [json.dumps(external[2])] if external[2] else []
+        else:
+            self._local = run.Server(work, "transfers", None)
+            self.url = self._local.url
+            self.pid = self._local.process.pid
+
+    def stop(self) -> None:
+        """Stops the local server; on another server, deletes the objects the bench wrote."""
+        if self._local is not None:
+            self._local.stop()
+            return
+        for impl in IMPLS:
+            transfer("ours", "delete", self, f"transfers-{impl}", Path("-"), {}, 0)
+
+
 def transfer(
-    impl: str, op: str, url: str, key: str, path: Path, config: dict[str, int], warm: int
+    impl: str, op: str, server: BenchServer, key: str, path: Path, config: dict[str, int], warm: int
 ) -> dict[str, Any]:
     python = str(VENV / "bin" / "python") if impl == "0.2.10" else sys.executable
     env = run._clean_env()
     if impl == "ours":
         env["PYTHONPATH"] = str(BENCH.parent)
+    arguments = [impl, op, server.url, key, str(path), json.dumps(config), str(warm), *server.auth]
     out = subprocess.run(
-        [python, str(WORKER), impl, op, url, key, str(path), json.dumps(config), str(warm)],
+        [python, str(WORKER), *arguments],
         capture_output=True,
         text=True,
         env=env,
@@ -124,6 +161,8 @@ def transfer(
     )
     if out.returncode != 0:
         raise SystemExit(f"{impl} {op} failed:\n{out.stderr[-3000:]}")
+    if op == "delete":
+        return {}
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -167,7 +206,7 @@ def main() -> None:
         work = Path(tmp)
         source = work / "source.bin"
         expected = make_file(source, size, args.text)
-        server = run.Server(work, "transfers", None)
+        server = BenchServer(work)
         results: dict[tuple[str, str], list[dict[str, Any]]] = {}
         try:
             for round_number in range(args.rounds):
@@ -179,7 +218,7 @@ def main() -> None:
                         # An untimed download first: the first download after the uploads
                         # still paid more system time than the second (see the README).
                         scratch = work / "untimed.bin"
-                        transfer("ours", op, server.url, "transfers-ours", scratch, config, 0)
+                        transfer("ours", op, server, "transfers-ours", scratch, config, 0)
                         scratch.unlink()
                     for impl in impls:
                         # One key per implementation, overwritten every round: the
@@ -190,12 +229,10 @@ def main() -> None:
                         if not args.no_sync:
                             os.sync()  # no transfer pays for another's writeback
                         synced = time.perf_counter() - synced
-                        server_before = process_cpu(server.process.pid)
+                        server_before = process_cpu(server.pid)
                         warm = 0 if args.no_warm else 2 * size
-                        result = transfer(impl, op, server.url, key, target, config, warm)
-                        result["server_cpu_seconds"] = process_cpu(server.process.pid) - (
-                            server_before
-                        )
+                        result = transfer(impl, op, server, key, target, config, warm)
+                        result["server_cpu_seconds"] = process_cpu(server.pid) - server_before
                         result["sync_seconds"] = synced
                         if op == "download":
                             result["sha256_ok"] = sha256(target) == expected
@@ -213,7 +250,7 @@ def main() -> None:
     sync += ", no warm-up" if args.no_warm else ", warm-up of 2x the size"
     print(
         f"\n{args.size_mib} MiB file, {args.rounds} rounds, {sync}; objectstore-client"
-        f" {version} as the baseline; {config}"
+        f" {version} as the baseline; {config}; server {server.url}"
     )
     print(
         "| transfer | ours MiB/s | 0.2.10 MiB/s | raw-urllib3 MiB/s | ours ÷ 0.2.10 (median,"
@@ -230,9 +267,9 @@ def main() -> None:
             return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
         def medians(name: str, op_runs: dict[str, list[dict[str, Any]]] = runs) -> str:
-            return " / ".join(
-                f"{statistics.median(r[name] for r in op_runs[impl]):.2f}" for impl in IMPLS
-            )
+            values = [statistics.median(r[name] for r in op_runs[impl]) for impl in IMPLS]
+            # NaN: the server's CPU, not measured on another server.
+            return " / ".join("n/a" if math.isnan(value) else f"{value:.2f}" for value in values)
 
         speeds = " | ".join(
             f"{statistics.median(r['mib_s'] for r in runs[impl]):.0f}" for impl in IMPLS
