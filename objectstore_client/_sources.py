@@ -22,6 +22,10 @@ from objectstore_client.progress import Progress, ProgressCallback
 __all__ = ["ChunkReader", "UploadSource", "upload_source"]
 
 
+_END = object()
+"""Ends the chunks (`None` is a chunk of the wrong type, not the end)."""
+
+
 class ChunkReader(io.RawIOBase):
     """A non-seekable binary stream over an iterable of byte chunks.
 
@@ -39,8 +43,8 @@ class ChunkReader(io.RawIOBase):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
+            chunk = next(self._chunks, _END)
+            if chunk is _END:
                 return 0
             if not isinstance(chunk, bytes | bytearray | memoryview):
                 raise InvalidArgumentType(
