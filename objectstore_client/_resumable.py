@@ -263,6 +263,11 @@ def _send(
             time.sleep(_retry.backoff_delay(failures - 1, None))
             probe = True
             continue
+        except BaseException:
+            # The input failed (it changed, or could not be read) or an interrupt came:
+            # the session is given up, so it must not stay open with the bytes it holds.
+            _cancel(context, created, None)
+            raise
         if isinstance(result, plans.Complete):
             if result.key != created.key:
                 raise IntegrityError(f"{path}: the answer names key {result.key[:200]!r}")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
-from objectstore_client import InvalidArgumentType, ObjectNotFound
+from objectstore_client import Client, InvalidArgument, InvalidArgumentType, ObjectNotFound, Usecase
+from objectstore_client.transfers import TransferConfig
 
 
 def test_put_of_chunks_with_a_none_chunk_raises_rather_than_store_a_prefix(session):
@@ -15,3 +19,32 @@ def test_put_of_chunks_with_a_none_chunk_raises_rather_than_store_a_prefix(sessi
     with pytest.raises(ObjectNotFound):
         session.get("chunks/none")
 
+
+def _created(scripted, key="k"):
+    body = json.dumps({"key": key, "session": "c2Vzc2lvbg", "granularity": 0}).encode()
+    return scripted.Reply(200, {"Content-Type": "application/json"}, body)
+
+
+@pytest.mark.parametrize("compression", [None, "none"])
+def test_a_file_changed_during_a_resumable_upload_cancels_the_session(
+    scripted, tmp_path, compression
+):
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(1_000_000))
+
+    def script(request, index):
+        if "upload_type=resumable" in request.path:
+            os.truncate(source, 500_000)  # after the client measured the file
+            return _created(scripted)
+        if request.method == "DELETE":
+            return scripted.Reply(204)
+        return scripted.Reply(204, {"Upload-Offset": "0"})
+
+    server = scripted.start(script)
+    config = TransferConfig(threshold=0, protocol="resumable")
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(InvalidArgument):
+            session.upload_file(source, "k", config=config, compression=compression)
+    methods = [(r.method, "session=" in r.path) for r in server.requests]
+    assert ("DELETE", True) in methods, methods
