@@ -29,7 +29,7 @@ from objectstore_client import _resumable
 from objectstore_client._file_parts import FileParts
 from objectstore_client._plans import objects
 from objectstore_client._plans.multipart import CompletePart, part_encoding
-from objectstore_client._progress import WorkerCancelled, wait_reporting
+from objectstore_client._progress import ProgressReader, WorkerCancelled, wait_reporting
 from objectstore_client._put import send_put
 from objectstore_client.errors import InvalidArgument, InvalidArgumentType, RequestError
 from objectstore_client.metadata import Compression, ExpirationPolicy, Manual
@@ -87,7 +87,9 @@ class UploadFileVerbs(MultipartVerbs):
             origin: As for `put`.
             filename: As for `put`.
             progress: Called on this thread with the file bytes uploaded so far and the
-                file's size (after each part for multipart uploads).
+                file's size: as the file is read for a single request (a resumable upload
+                that compresses reads it once more first, to measure), after each part
+                for multipart uploads. If it raises, the upload stops and nothing is stored.
 
         Raises:
             InvalidArgument: `path` is not an existing file, or an argument breaks a rule
@@ -106,9 +108,13 @@ class UploadFileVerbs(MultipartVerbs):
         with source.open("rb") as file:
             size = os.fstat(file.fileno()).st_size
             # Validates every argument (as `put` does) before anything is sent.
+            # A single request (plain or resumable) reports as the file is read for it, so
+            # a callback that raises stops the upload before the server has it all (as with
+            # `put`); reporting once stored would leave the object stored all the same.
+            contents = file if progress is None else ProgressReader(file, progress, size)
             plan = objects.plan_put(
                 self._context.usecase,
-                file,
+                contents,
                 key,
                 compression=compression,
                 compress=None,
@@ -141,10 +147,8 @@ class UploadFileVerbs(MultipartVerbs):
             if large:
                 stored = _resumable.put(self._context, plan, 0)
                 if stored is not None:
-                    _report(progress, size)
                     return stored
             stored, _ = send_put(self._context, plan)
-            _report(progress, size)
             return stored
 
 
@@ -282,8 +286,3 @@ def _abort(upload: MultipartUpload) -> None:
     except Exception:
         # The original failure matters more; an upload left open expires server-side.
         logger.warning("could not abort multipart upload %r", upload, exc_info=True)
-
-
-def _report(progress: ProgressCallback | None, size: int) -> None:
-    if progress is not None:
-        progress(Progress(size, size))

@@ -48,3 +48,28 @@ def test_a_file_changed_during_a_resumable_upload_cancels_the_session(
             session.upload_file(source, "k", config=config, compression=compression)
     methods = [(r.method, "session=" in r.path) for r in server.requests]
     assert ("DELETE", True) in methods, methods
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(None, id="below-threshold"),
+        pytest.param(TransferConfig(threshold=0, protocol="resumable"), id="resumable"),
+    ],
+)
+def test_upload_file_progress_raising_at_the_end_stores_nothing(session, tmp_path, config):
+    # progress.py: "An exception it raises propagates out of the operation, aborting it."
+    # It was called once the object was stored: the caller got the callback's error, and
+    # the object (under a key it never received, without `key`) stayed.
+    source = tmp_path / "small.bin"
+    source.write_bytes(os.urandom(300_000))
+
+    def fail(progress):
+        if progress.bytes_done == progress.bytes_total:
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        session.upload_file(source, "uf/progress", config=config, progress=fail)
+    with pytest.raises(ObjectNotFound):
+        session.get("uf/progress")
+
