@@ -5,9 +5,11 @@ A download reads `[start, end)` of the stored bytes. When the connection breaks 
 request starting at the first byte it has not received (protocol §7), so no byte is
 fetched twice. Every answer must describe the same object (stored size, creation time and
 encoding as the first): if the object was replaced meanwhile, the read fails instead of
-mixing two objects. Every answer must also carry exactly the bytes asked for, an open end
-meaning the object's end: a shorter one (a proxy clipping it) would otherwise end a read
-early, unnoticed when it ends on a zstd frame boundary.
+mixing two objects, unless the replacement has the same size and encoding and was created
+within the same (whole) second, which no answer can show (protocol §5.5; no ETag). Every
+answer must also carry exactly the bytes asked for, an open end meaning the object's end: a
+shorter one (a proxy clipping it) would otherwise end a read early, unnoticed when it ends
+on a zstd frame boundary.
 """
 
 from __future__ import annotations

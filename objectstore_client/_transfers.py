@@ -109,8 +109,12 @@ class TransferVerbs(SessionBase):
         ranges of `config.part_size`, `config.max_concurrency` at a time; a compressed one
         is streamed and decoded in one pass. When a connection breaks mid-body, the
         download resumes with a Range request from the first byte not yet received
-        (`config.max_resumes` times without progress); if the object is replaced
-        meanwhile, the download fails with `ProtocolError` rather than mix two versions.
+        (`config.max_resumes` times without progress). Every answer must show the same
+        stored size, encoding and creation time as the first, or the download fails with
+        `ProtocolError` rather than mix two versions; the protocol has no ETag and creation
+        times are whole seconds, so an object replaced by one of the same size and
+        encoding within the same second as the first answer's cannot be told apart (the
+        zstd checksums of a compressed object still catch a splice inside a frame).
 
         Args:
             key: The object's key.
@@ -127,8 +131,8 @@ class TransferVerbs(SessionBase):
             InvalidArgument: The directory of `path` does not exist, `path` is a
                 directory, or the key breaks a rule; raised before any request.
             ObjectNotFound: The object does not exist.
-            ProtocolError: The object changed during the download, or the connection
-                kept breaking.
+            ProtocolError: The object changed during the download (as far as can be
+                seen, above), or the connection kept breaking.
             DecodeError: The object's zstd data is corrupt.
         """
         checked_key = _validation.check_key(key)
