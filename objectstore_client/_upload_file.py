@@ -16,6 +16,7 @@ dropped connections, sequentially.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import queue
@@ -23,7 +24,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal, cast
 
 from objectstore_client import _resumable
 from objectstore_client._file_parts import FileParts
@@ -93,7 +94,8 @@ class UploadFileVerbs(MultipartVerbs):
 
         Raises:
             InvalidArgument: `path` is not an existing file, or an argument breaks a rule
-                of `put`; raised before any request.
+                of `put` (raised before any request); or the file shrank during the
+                upload (nothing is stored).
             InvalidArgumentType: An argument has the wrong type.
             RequestError: The server refused the upload or a part.
             TransportError: The upload failed on the network.
@@ -108,10 +110,13 @@ class UploadFileVerbs(MultipartVerbs):
         with source.open("rb") as file:
             size = os.fstat(file.fileno()).st_size
             # Validates every argument (as `put` does) before anything is sent.
-            # A single request (plain or resumable) reports as the file is read for it, so
-            # a callback that raises stops the upload before the server has it all (as with
-            # `put`); reporting once stored would leave the object stored all the same.
-            contents = file if progress is None else ProgressReader(file, progress, size)
+            # A single request (plain or resumable) reads the file's `size` bytes, as the
+            # parts do: a compressed one would otherwise read to a shrunk file's end and
+            # store what it got. It reports as it reads, so a callback that raises stops
+            # the upload before the server has it all (as with `put`); reporting once
+            # stored would leave the object stored all the same.
+            sized = cast(IO[bytes], _FileOfSize(file, size))
+            contents = sized if progress is None else ProgressReader(sized, progress, size)
             plan = objects.plan_put(
                 self._context.usecase,
                 contents,
@@ -286,3 +291,40 @@ def _abort(upload: MultipartUpload) -> None:
     except Exception:
         # The original failure matters more; an upload left open expires server-side.
         logger.warning("could not abort multipart upload %r", upload, exc_info=True)
+
+
+class _FileOfSize(io.RawIOBase):
+    """The first `size` bytes of an open file, from its start; raises if it ends before.
+
+    What a single request (plain or resumable) reads of the file: a file that grew is cut
+    at `size` (as its parts are), one that shrank raises (as `FileParts.fill` does).
+    """
+
+    def __init__(self, file: IO[bytes], size: int) -> None:
+        super().__init__()
+        self._file = file
+        self._size = size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:
+            return self._file.seek(self._size + offset)
+        return self._file.seek(offset, whence)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        left = self._size - self._file.tell()
+        if left <= 0 or not view:
+            return 0
+        count: int = self._file.readinto(view[:left])  # type: ignore[attr-defined]
+        if not count:
+            raise InvalidArgument("path", "the file shrank during the upload")
+        return count

@@ -139,3 +139,22 @@ def test_a_download_resumed_after_the_object_was_replaced_in_the_same_second(tmp
     assert gets == ["bytes=0-8388607", "bytes=300000-1999999"]
     assert written == first[:300_000] + second[300_000:]  # two versions, spliced
     pytest.fail("the download spliced two versions of the object without an error")
+
+
+@pytest.mark.parametrize("compression", [None, "none"])
+def test_a_file_that_shrinks_during_a_single_request_upload_is_not_stored(
+    session, tmp_path, compression
+):
+    # A multipart upload raises InvalidArgument("the file shrank"); the single request
+    # below the threshold read a compressed file to its (new) end and stored the bytes it
+    # had got as the whole object, returning its key.
+    source = tmp_path / "in.bin"
+    source.write_bytes(os.urandom(3_000_000))
+
+    def shrink(progress):
+        os.truncate(source, 100)
+
+    with pytest.raises(InvalidArgument, match="shrank"):
+        session.upload_file(source, "uf/shrinks", compression=compression, progress=shrink)
+    with pytest.raises(ObjectNotFound):
+        session.get("uf/shrinks")
