@@ -36,7 +36,9 @@ class ChunkReader(io.RawIOBase):
     def __init__(self, chunks: Iterable[object]) -> None:
         super().__init__()
         self._chunks = iter(chunks)
-        self._pending = b""
+        # The rest of the current chunk: a view, so that taking a read's worth of it does
+        # not copy the remainder (which made one large chunk cost quadratic time).
+        self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
@@ -50,7 +52,7 @@ class ChunkReader(io.RawIOBase):
                 raise InvalidArgumentType(
                     "contents", f"chunks must be bytes, got {type(chunk).__name__}"
                 )
-            self._pending = bytes(chunk)
+            self._pending = memoryview(bytes(chunk))
         view = memoryview(buffer).cast("B")
         size = min(len(view), len(self._pending))
         view[:size] = self._pending[:size]

@@ -158,3 +158,17 @@ def test_a_file_that_shrinks_during_a_single_request_upload_is_not_stored(
         session.upload_file(source, "uf/shrinks", compression=compression, progress=shrink)
     with pytest.raises(ObjectNotFound):
         session.get("uf/shrinks")
+
+
+def test_put_of_one_large_chunk_reads_it_in_linear_time(session):
+    # ChunkReader kept the rest of a chunk as bytes and sliced it on every 64 KiB read:
+    # each read copied the whole remainder, so a chunk of n bytes cost n**2 / 128 KiB of
+    # copying (a 64 MiB chunk took about 18 s here, 96 MiB about a minute).
+    import time
+
+    chunk = bytes(96 * 1024 * 1024)
+    started = time.monotonic()
+    session.put(iter([chunk]), key="chunks/large", compression="none")
+    elapsed = time.monotonic() - started
+    assert session.head("chunks/large").size == len(chunk)
+    assert elapsed < 10, f"{elapsed:.1f} s"
