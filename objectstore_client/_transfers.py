@@ -191,7 +191,13 @@ class TransferVerbs(SessionBase):
                 self._context, key, config.part_size, None, identity, max_resumes=config.max_resumes
             )
             decoder = ZstdStream(cast(IO[bytes], _Chain(first, rest, identity.total)))
-            _decode_into(key, decoder, file, identity.total, report)
+            try:
+                _decode_into(key, decoder, file, identity.total, report)
+            finally:
+                # After a failure (a callback that raised, corrupt data) the answers are
+                # unread: their connections are closed now, not whenever the error is freed.
+                first.close()
+                rest.close()
             return dataclasses.replace(metadata, compression=None)
         total = identity.total
         _copy(first, file, 0, lambda size: report.add(size, total))
@@ -300,12 +306,19 @@ def _decode_into(
 def _copy(
     reader: RangeReader, file: IO[bytes], offset: int, written: Callable[[int], object]
 ) -> None:
-    """Writes what `reader` yields into `file` at `offset` on (positional writes: thread-safe)."""
+    """Writes what `reader` yields into `file` at `offset` on (positional writes: thread-safe).
+
+    The reader is closed when this returns or raises: a failure (a write, a callback that
+    raised) closes its connection now, not whenever the error is freed.
+    """
     descriptor = file.fileno()
-    while data := reader.read(_WRITE_SIZE):
-        view = memoryview(data)
-        while view:
-            count = write_at(descriptor, view, offset)
-            offset += count
-            view = view[count:]
-        written(len(data))
+    try:
+        while data := reader.read(_WRITE_SIZE):
+            view = memoryview(data)
+            while view:
+                count = write_at(descriptor, view, offset)
+                offset += count
+                view = view[count:]
+            written(len(data))
+    finally:
+        reader.close()

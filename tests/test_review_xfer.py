@@ -172,3 +172,37 @@ def test_put_of_one_large_chunk_reads_it_in_linear_time(session):
     elapsed = time.monotonic() - started
     assert session.head("chunks/large").size == len(chunk)
     assert elapsed < 10, f"{elapsed:.1f} s"
+
+
+def _connections_to(port: int) -> int:
+    """Established TCP connections of this process to `port` on loopback (Linux)."""
+    count = 0
+    with open("/proc/self/net/tcp") as table:
+        for line in table.read().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[2].split(":")[1], 16) == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/net/tcp"), reason="Linux only")
+@pytest.mark.parametrize("compression", ["none", "zstd"])
+def test_a_failed_download_holds_no_connection(objectstore_server, tmp_path, compression):
+    # The answer being read when a download failed (here a progress callback raised) was
+    # left unread and open, its connection held for as long as the error was referenced.
+    port = int(objectstore_server.url.rsplit(":", 1)[1])
+    with Client(objectstore_server.url) as client:
+        session = client.session(Usecase("leak"), org=1)
+        session.put(os.urandom(12 * 1024 * 1024), key="leak", compression=compression)
+        before = _connections_to(port)
+
+        def fail(progress):
+            raise RuntimeError("stop")
+
+        errors = []
+        for _ in range(3):
+            with pytest.raises(RuntimeError) as caught:
+                session.download_file("leak", tmp_path / "out", progress=fail)
+            errors.append(caught.value)  # a caller keeping the error (logging, a list)
+        assert _connections_to(port) <= before
+        assert list(tmp_path.iterdir()) == []
