@@ -130,7 +130,7 @@ class BatchVerbs(SessionBase):
             max_requests: Individual uploads in flight at once; default 5.
             progress: Called on this thread after each finished operation, with payload
                 bytes done (put and get sizes) and operation counts; `bytes_total` is
-                known only without gets.
+                known only without gets and without file objects to upload.
 
         Returns:
             One result per operation, in the order of `operations`.
@@ -187,8 +187,12 @@ class BatchVerbs(SessionBase):
             except BaseException as exc:  # re-raised on the caller's thread
                 outbox.put(exc)
 
-        has_gets = any(operation.kind == "get" for operation in planned)
-        total = None if has_gets else sum(_size(operation) for operation in planned)
+        # Known in advance only when every payload is: no gets, no file objects to upload.
+        unknown = any(
+            operation.kind == "get" or (operation.put is not None and _size(operation) is None)
+            for operation in planned
+        )
+        total = None if unknown else sum(_size(operation) or 0 for operation in planned)
         # Pool threads end with the call, so their compression contexts can be reused for
         # bodies of every size without being kept for longer.
         batch_pool = ThreadPoolExecutor(
@@ -246,7 +250,8 @@ class BatchVerbs(SessionBase):
                     answered.add(position)
                     size = len(value.data) if isinstance(value, ObjectData) else 0
                     outbox.add(
-                        _result(operations, operation, value, error), size + _size(operation)
+                        _result(operations, operation, value, error),
+                        size + (_size(operation) or 0),
                     )
             failure: ObjectstoreError = ProtocolError(
                 f"POST {path}: the batch answer has no result for this operation"
@@ -281,11 +286,14 @@ def _result(
     return OperationResult(operation.index, operations[operation.index], value, error)
 
 
-def _size(operation: plans.PlannedOperation) -> int:
-    """The uncompressed payload bytes of a put held in memory; 0 otherwise."""
+def _size(operation: plans.PlannedOperation) -> int | None:
+    """The uncompressed payload bytes of a put held in memory; 0 for other operations.
+
+    `None` for a put of a file object, whose size is known only once it is sent.
+    """
     if operation.put is None or operation.put.request.body is None:
         return 0
     contents = operation.put.request.body.contents
     if isinstance(contents, bytes | bytearray | memoryview):
         return memoryview(contents).nbytes
-    return 0
+    return None
