@@ -236,10 +236,11 @@ class BatchVerbs(SessionBase):
         try:
             with context.measure("batch", None):
                 response, _ = context.send(request, path)
-            boundary = answers.response_boundary(response.headers.get("content-type", ""))
             with Payload(
                 response, decompress=False, translate=context.translator("POST", path)
             ) as payload:
+                # Inside: an answer refused here closes its connection like any other.
+                boundary = answers.response_boundary(response.headers.get("content-type", ""))
                 source = cast(IO[bytes], _FlushingReader(cast(IO[bytes], payload), outbox))
                 for part in answers.iter_parts(source, boundary):
                     position = answers.part_index(part)

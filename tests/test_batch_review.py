@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import socket
+import threading
 
-from objectstore_client.batch import Put
+from objectstore_client import Client, ProtocolError, Usecase
+from objectstore_client.batch import Head, Put
 from objectstore_client.progress import Progress
 
 
@@ -18,3 +21,44 @@ def test_progress_never_reports_more_bytes_done_than_total(session):
     print([(r.bytes_done, r.bytes_total) for r in reports])
     for report in reports:
         assert report.bytes_total is None or report.bytes_done <= report.bytes_total
+
+
+def test_an_answer_that_is_not_multipart_does_not_keep_its_connection():
+    """A 200 answer without a multipart boundary fails the batch; its connection must go.
+
+    The server answers with a body the client never reads, then waits for the client to
+    close the connection (or reuse it) while the caller still holds the results.
+    """
+    seen: list[bytes | str] = []
+    answered = threading.Event()
+
+    def serve(listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            received = b""
+            while not received.endswith(b"0\r\n\r\n"):  # the end of the chunked request
+                data = conn.recv(65536)
+                if not data:
+                    return
+                received += data
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 5\r\n\r\nhello"
+            )
+            answered.set()
+            conn.settimeout(2)
+            try:
+                seen.append(conn.recv(65536))  # b"" once the client closes it
+            except TimeoutError:
+                seen.append("still open")
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        server = threading.Thread(target=serve, args=(listener,), daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with Client(url, retries=0) as client:
+            results = client.session(Usecase("u"), org=1).many([Head("a"), Head("b")])
+            assert answered.wait(5)
+            server.join(5)
+            assert all(isinstance(r.error, ProtocolError) for r in results)
+    print(seen)
+    assert seen == [b""]
