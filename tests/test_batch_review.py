@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import socket
 import threading
+import time
+
+import pytest
 
 from objectstore_client import Client, ProtocolError, Usecase
 from objectstore_client.batch import Head, Put
 from objectstore_client.progress import Progress
+from objectstore_client.testing import LocalServer
 
 
 def test_progress_never_reports_more_bytes_done_than_total(session):
@@ -62,3 +66,62 @@ def test_an_answer_that_is_not_multipart_does_not_keep_its_connection():
             assert all(isinstance(r.error, ProtocolError) for r in results)
     print(seen)
     assert seen == [b""]
+
+
+def _wait_for_batch_workers() -> None:
+    deadline = time.monotonic() + 20
+    while any(
+        thread.name.startswith(("objectstore-batch", "objectstore-put"))
+        for thread in threading.enumerate()
+    ):
+        assert time.monotonic() < deadline, "batch workers still running"
+        time.sleep(0.01)
+
+
+def _stored_files(server: LocalServer) -> int:
+    assert server.data_dir is not None
+    return sum(1 for path in server.data_dir.rglob("objects/*") if path.is_file())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed: in-flight batches finish in the background and their generated keys "
+    "are dropped (see the review report)",
+)
+def test_an_aborted_many_leaves_no_object_under_a_key_nobody_received():
+    """A progress callback that raises aborts `many`: no key reaches the caller.
+
+    Objects stored under keys the client generated must not stay behind.
+    """
+
+    class Stop(Exception):
+        pass
+
+    def progress(report: Progress) -> None:
+        raise Stop
+
+    with LocalServer(storage="filesystem") as server, Client(server.url) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(Stop):
+            session.many([Put(b"x") for _ in range(1500)], max_batches=1, progress=progress)
+        _wait_for_batch_workers()
+        orphans = _stored_files(server)
+    print(f"objects stored under keys the caller never received: {orphans}")
+    assert orphans == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed: in-flight batches finish in the background and their generated keys "
+    "are dropped (see the review report)",
+)
+def test_closing_iter_many_early_leaves_no_object_under_a_key_nobody_received():
+    with LocalServer(storage="filesystem") as server, Client(server.url) as client:
+        session = client.session(Usecase("u"), org=1)
+        results = session.iter_many([Put(b"x") for _ in range(1500)], max_batches=1)
+        received = {next(results).value}
+        results.close()
+        _wait_for_batch_workers()
+        stored = _stored_files(server)
+    print(f"keys received: {len(received)}, objects stored: {stored}")
+    assert stored <= len(received)
