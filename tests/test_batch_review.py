@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 import threading
 import time
+from collections import Counter
 
 import pytest
 
 from objectstore_client import Client, ProtocolError, Usecase
-from objectstore_client.batch import Head, Put
+from objectstore_client.batch import Get, Head, Put
 from objectstore_client.progress import Progress
 from objectstore_client.testing import LocalServer
 
@@ -125,3 +127,28 @@ def test_closing_iter_many_early_leaves_no_object_under_a_key_nobody_received():
         stored = _stored_files(server)
     print(f"keys received: {len(received)}, objects stored: {stored}")
     assert stored <= len(received)
+
+
+def test_gets_with_long_keys_do_not_deadlock_the_batch_request():
+    """Megabytes of get parts after a big answer must not deadlock the request.
+
+    The server answers gets while it still reads the request (protocol §10.2); this client
+    reads the answer only once the request is sent. Gets whose request parts come to
+    megabytes (long keys: the server has no key length limit, §2.5) after the first big
+    answer fill both directions' socket buffers: each side waits for the other.
+    """
+    long_key = "m/" + "k" * 8000
+    with (
+        LocalServer(storage="memory") as server,
+        Client(server.url, retries=0, timeout_ms=3000) as client,
+    ):
+        session = client.session(Usecase("u"), org=1)
+        session.put(os.urandom(256 * 1024), key="big", compression="none")
+        operations = [Get("big")] * 60 + [Get(long_key)] * 940
+        started = time.monotonic()
+        outcomes = Counter(
+            type(result.error).__name__ if result.error else "ok"
+            for result in session.iter_many(operations, max_batches=1)
+        )
+    print(dict(outcomes), f"{time.monotonic() - started:.1f} s")
+    assert outcomes == {"ok": 60, "ObjectNotFound": 940}

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_INSERT_BYTES",
     "MAX_OPERATIONS",
     "MAX_PART_HEADERS",
+    "MAX_READ_BYTES",
     "MAX_REQUEST_BYTES",
     "BatchBody",
     "PlannedOperation",
@@ -53,11 +54,19 @@ the server's 1 GiB, so one request never holds a server's memory for long."""
 
 Kind = Literal["get", "head", "insert", "delete"]
 
+MAX_READ_BYTES = 64 * 1024
+"""Request bytes of the head and get parts of one batch request (see `group`)."""
+
 # Order of kinds inside one request. The server answers while it still reads the request
 # (protocol §10.2) and this client reads the answer only after sending: gets go last, so
-# their (large) answers are produced once the request's big insert bodies are sent, and
-# neither side can block the other on full socket buffers.
+# their (large) answers are produced once the request's big insert bodies are sent. What
+# is still to be sent once the first of them is answered, the head and get parts, is kept
+# to `MAX_READ_BYTES`, so that it fits the socket buffers while the answer waits unread:
+# otherwise each side waits for the other (long keys make megabytes of get parts).
 _SEND_ORDER: dict[Kind, int] = {"insert": 0, "delete": 1, "head": 2, "get": 3}
+_READS: frozenset[Kind] = frozenset({"head", "get"})
+# A part's delimiter line (`--os-boundary-` and 32 hex digits, CRLF) and its closing CRLF.
+_PART_FRAMING = 2 + 44 + 2 + 2
 _CRLF = b"\r\n"
 
 
@@ -155,11 +164,13 @@ def group(
     planned: Sequence[PlannedOperation],
     max_operations: int = MAX_OPERATIONS,
     max_bytes: int = MAX_REQUEST_BYTES,
+    max_read_bytes: int = MAX_READ_BYTES,
 ) -> tuple[list[list[PlannedOperation]], list[PlannedOperation]]:
     """Splits operations into batch requests and uploads to send alone.
 
-    Each batch has at most `max_operations` operations and `max_bytes` of worst-case part
-    bodies, in send order (inserts, deletes, heads, gets).
+    Each batch has at most `max_operations` operations, `max_bytes` of worst-case part
+    bodies and `max_read_bytes` of head and get parts (at least one), in send order
+    (inserts, deletes, heads, gets).
     """
     alone = [operation for operation in planned if operation.alone]
     batchable = sorted(
@@ -168,13 +179,19 @@ def group(
     )
     batches: list[list[PlannedOperation]] = []
     current: list[PlannedOperation] = []
-    size = 0
+    size = reads = 0
     for operation in batchable:
-        if current and (len(current) >= max_operations or size + operation.wire_bound > max_bytes):
+        read = len(_part_head(operation)) + _PART_FRAMING if operation.kind in _READS else 0
+        if current and (
+            len(current) >= max_operations
+            or size + operation.wire_bound > max_bytes
+            or (read and reads + read > max_read_bytes)
+        ):
             batches.append(current)
-            current, size = [], 0
+            current, size, reads = [], 0, 0
         current.append(operation)
         size += operation.wire_bound
+        reads += read
     if current:
         batches.append(current)
     return batches, alone
