@@ -26,7 +26,7 @@ from objectstore_client._plans import batch_answer as answers
 from objectstore_client._put import send_put
 from objectstore_client._session_base import SessionBase
 from objectstore_client.batch import BatchResults, ObjectData, Operation, OperationResult
-from objectstore_client.errors import ObjectstoreError, ProtocolError
+from objectstore_client.errors import InvalidArgumentType, ObjectstoreError, ProtocolError
 from objectstore_client.metadata import Metadata
 from objectstore_client.progress import Progress, ProgressCallback
 
@@ -139,7 +139,8 @@ class BatchVerbs(SessionBase):
         Raises:
             InvalidArgument: No operations, a setting below 1, or an operation breaks a
                 rule (the message names its position); raised before any request.
-            InvalidArgumentType: An operation is of the wrong type.
+            InvalidArgumentType: An operation is of the wrong type, or `progress` is not
+                callable.
             Exception: Whatever a `Put`'s file object raised while being read, unchanged.
         """
         slots: list[OperationResult | None] = [None] * len(operations)
@@ -166,6 +167,10 @@ class BatchVerbs(SessionBase):
         planned = plans.plan_operations(self._context.usecase, operations)
         batches_in_flight = _validation.check_count(max_batches, "max_batches", 1)
         requests_in_flight = _validation.check_count(max_requests, "max_requests", 1)
+        if progress is not None and not callable(progress):
+            raise InvalidArgumentType(
+                "progress", f"must be callable or None, got {type(progress).__name__}"
+            )
         return self._run(list(operations), planned, batches_in_flight, requests_in_flight, progress)
 
     def _run(

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from objectstore_client import Client, ProtocolError, Usecase
+from objectstore_client import Client, InvalidArgumentType, ProtocolError, Usecase
 from objectstore_client.batch import Get, Head, Put
 from objectstore_client.progress import Progress
 from objectstore_client.testing import LocalServer
@@ -152,3 +152,12 @@ def test_gets_with_long_keys_do_not_deadlock_the_batch_request():
         )
     print(dict(outcomes), f"{time.monotonic() - started:.1f} s")
     assert outcomes == {"ok": 60, "ObjectNotFound": 940}
+
+
+def test_a_progress_that_is_not_callable_is_refused_before_any_request(dead_url):
+    with Client(dead_url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        # Before the fix: the head was sent (a ConnectError result), then progress(...)
+        # raised TypeError: 'int' object is not callable.
+        with pytest.raises(InvalidArgumentType, match="progress"):
+            session.many([Head("a")], progress=5)  # type: ignore[arg-type]
