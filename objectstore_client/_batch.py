@@ -106,9 +106,11 @@ class BatchVerbs(SessionBase):
     ) -> BatchResults:
         """Runs many get, head, put and delete operations in few requests.
 
-        Operations go through the batch endpoint (protocol §10), at most 1,000, 100 MiB
-        of payload and 64 KiB of head and get parts per request (the answer is read once
-        the request is sent), with up to `max_batches` requests in flight. Puts whose
+        Operations go through the batch endpoint (protocol §10), at most 1,000 and
+        100 MiB of payload per request, with up to `max_batches` requests in flight; as
+        the answer is read once the request is sent, a request also carries at most
+        64 KiB of head and get parts and of insert and delete answers (a few hundred
+        operations of short keys). Puts whose
         contents may not fit a batch part after compression (over about 1 MiB, or file
         objects) are sent as their own requests, up to `max_requests` at once. Operations
         of one request run in no particular order on the server: do not put and get the

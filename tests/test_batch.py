@@ -280,6 +280,33 @@ def test_group_respects_limits_and_send_order():
     assert [len(batch) for batch in batches] == [1, 3]
 
 
+def test_group_keeps_what_may_wait_unread_within_bounds():
+    """Insert and delete answers, and head and get parts, stay within MAX_UNREAD_BYTES.
+
+    The bound is what keeps a request from deadlocking (see `MAX_UNREAD_BYTES`).
+    """
+    short = [Put(b"x", key=f"p/{i}") for i in range(1000)]
+    batches, _ = plans.group(_planned(short))
+    # Short keys: a few hundred inserts per request (each answer counted as 256 bytes and
+    # its key percent-encoded).
+    assert [len(batch) for batch in batches] == [249] * 4 + [4]
+    long_key = "k" * 8000
+    mixed = [Delete(f"{long_key}{i}") for i in range(5)]
+    mixed += [Get(f"{long_key}{i}") for i in range(50)]
+    batches, _ = plans.group(_planned(mixed))
+    for batch in batches:
+        answers = sum(plans._answer_bound(op) for op in batch if op.kind == "delete")
+        reads = sum(len(plans._part_head(op)) for op in batch if op.kind == "get")
+        assert answers <= plans.MAX_UNREAD_BYTES or len(batch) == 1
+        assert reads <= plans.MAX_UNREAD_BYTES
+    assert sum(len(batch) for batch in batches) == 55
+    # One operation over the bound still goes, alone in its request (a key of 12,000
+    # two-byte characters answers 72,000 bytes of it, percent-encoded).
+    huge = _planned([Delete("é" * 12000), Delete("small")])
+    batches, _ = plans.group(huge)
+    assert [[op.key for op in batch] for batch in batches] == [["é" * 12000], ["small"]]
+
+
 def test_many_metadata_headers_go_alone(session):
     metadata = {f"m{i}": "v" for i in range(40)}
     planned = _planned([Put(b"x", key="k", metadata=metadata), Put(b"y", metadata={"a": "b"})])

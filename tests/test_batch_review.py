@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from objectstore_client import Client, InvalidArgumentType, ProtocolError, Usecase
-from objectstore_client.batch import Get, Head, Put
+from objectstore_client.batch import Delete, Get, Head, Put
 from objectstore_client.progress import Progress
 from objectstore_client.testing import LocalServer
 
@@ -152,6 +152,32 @@ def test_gets_with_long_keys_do_not_deadlock_the_batch_request():
         )
     print(dict(outcomes), f"{time.monotonic() - started:.1f} s")
     assert outcomes == {"ok": 60, "ObjectNotFound": 940}
+
+
+@pytest.mark.parametrize("kind", ["put", "delete"])
+def test_inserts_and_deletes_with_long_keys_do_not_deadlock_the_batch_request(kind):
+    """Megabytes of insert or delete answers while the request is still sent must not deadlock.
+
+    Each answer part carries the key: 1,000 keys of 8,000 characters answer 8 MB while
+    the client, which reads only once the request is sent, still sends the rest.
+    """
+    with (
+        LocalServer(storage="memory") as server,
+        Client(server.url, retries=0, timeout_ms=3000) as client,
+    ):
+        session = client.session(Usecase("u"), org=1)
+        keys = [f"{index}/" + "k" * 8000 for index in range(1000)]
+        if kind == "put":
+            operations: list[Put | Delete] = [Put(b"x" * 1024, key=key) for key in keys]
+        else:
+            operations = [Delete(key) for key in keys]
+        started = time.monotonic()
+        outcomes = Counter(
+            type(result.error).__name__ if result.error else "ok"
+            for result in session.iter_many(operations, max_batches=1)
+        )
+    print(dict(outcomes), f"{time.monotonic() - started:.1f} s")
+    assert outcomes == {"ok": 1000}
 
 
 def test_a_progress_that_is_not_callable_is_refused_before_any_request(dead_url):

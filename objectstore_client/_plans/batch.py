@@ -30,8 +30,8 @@ __all__ = [
     "MAX_INSERT_BYTES",
     "MAX_OPERATIONS",
     "MAX_PART_HEADERS",
-    "MAX_READ_BYTES",
     "MAX_REQUEST_BYTES",
+    "MAX_UNREAD_BYTES",
     "BatchBody",
     "PlannedOperation",
     "group",
@@ -54,20 +54,43 @@ the server's 1 GiB, so one request never holds a server's memory for long."""
 
 Kind = Literal["get", "head", "insert", "delete"]
 
-MAX_READ_BYTES = 64 * 1024
-"""Request bytes of the head and get parts of one batch request (see `group`)."""
+MAX_UNREAD_BYTES = 64 * 1024
+"""What one batch request may leave waiting in the socket buffers of either direction.
 
-# Order of kinds inside one request. The server answers while it still reads the request
-# (protocol §10.2) and this client reads the answer only after sending: gets go last, so
-# their (large) answers are produced once the request's big insert bodies are sent. What
-# is still to be sent once the first of them is answered, the head and get parts, is kept
-# to `MAX_READ_BYTES`, so that it fits the socket buffers while the answer waits unread:
-# otherwise each side waits for the other (long keys make megabytes of get parts).
+The server answers while it still reads the request (protocol §10.2), and this client
+reads the answer only once it has sent the whole request (urllib3 sends the body first).
+If the answers the server has written fill the buffers towards this client while more of
+the request is still to be sent than fits the buffers towards the server, each side waits
+for the other until the read timeout. Parts go in the order inserts, deletes, heads, gets,
+and `group` cuts a request so that both directions stay within this bound:
+
+- inserts and deletes are answered while the request is still being sent, so the sum of
+  their answer parts' sizes (`_answer_bound`) is kept to it: the server never waits to
+  write them, and so reads the whole request up to its heads and gets;
+- a head's or get's answer can be of any size (an object, its metadata), so the sum of the
+  head and get request parts, which may still be unsent when the first answer of one waits
+  unread, is kept to it.
+
+64 KiB is what both directions hold at the least with common TCP defaults (Linux starts
+with a 128 KiB receive buffer, about half of it usable as window, plus the peer's send
+buffer); the protocol is silent on it, so this is the conservative choice. Requests of
+short keys still carry a few hundred operations each.
+"""
+
+# Order of kinds inside one request (see `MAX_UNREAD_BYTES`).
 _SEND_ORDER: dict[Kind, int] = {"insert": 0, "delete": 1, "head": 2, "get": 3}
 _READS: frozenset[Kind] = frozenset({"head", "get"})
 # A part's delimiter line (`--os-boundary-` and 32 hex digits, CRLF) and its closing CRLF.
 _PART_FRAMING = 2 + 44 + 2 + 2
+# An insert's or delete's answer part but its key (protocol §10.3): the delimiter line, the
+# disposition, index, status and kind headers and the blank lines come to about 240 bytes.
+# An error part has no key but a JSON text, which the protocol does not bound; the usual
+# ones fit in this too, and a longer one in what the buffers hold beyond MAX_UNREAD_BYTES.
+_ANSWER_PART = 256
+# The key of an insert sent without one: the server's (a UUID, its hyphens escaped).
+_GENERATED_KEY = 44
 _CRLF = b"\r\n"
+_ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +187,14 @@ def group(
     planned: Sequence[PlannedOperation],
     max_operations: int = MAX_OPERATIONS,
     max_bytes: int = MAX_REQUEST_BYTES,
-    max_read_bytes: int = MAX_READ_BYTES,
+    max_unread: int = MAX_UNREAD_BYTES,
 ) -> tuple[list[list[PlannedOperation]], list[PlannedOperation]]:
     """Splits operations into batch requests and uploads to send alone.
 
-    Each batch has at most `max_operations` operations, `max_bytes` of worst-case part
-    bodies and `max_read_bytes` of head and get parts (at least one), in send order
-    (inserts, deletes, heads, gets).
+    Each batch has at most `max_operations` operations and `max_bytes` of worst-case part
+    bodies, in send order (inserts, deletes, heads, gets); its insert and delete answers,
+    and its head and get parts, each come to at most `max_unread` bytes (see
+    `MAX_UNREAD_BYTES`), but for a batch of one operation.
     """
     alone = [operation for operation in planned if operation.alone]
     batchable = sorted(
@@ -179,22 +203,40 @@ def group(
     )
     batches: list[list[PlannedOperation]] = []
     current: list[PlannedOperation] = []
-    size = reads = 0
+    size = answers = reads = 0
     for operation in batchable:
-        read = len(_part_head(operation)) + _PART_FRAMING if operation.kind in _READS else 0
+        read = answer = 0
+        if operation.kind in _READS:
+            read = len(_part_head(operation)) + _PART_FRAMING
+        else:
+            answer = _answer_bound(operation)
         if current and (
             len(current) >= max_operations
             or size + operation.wire_bound > max_bytes
-            or (read and reads + read > max_read_bytes)
+            or answers + answer > max_unread
+            or reads + read > max_unread
         ):
             batches.append(current)
-            current, size, reads = [], 0, 0
+            current, size, answers, reads = [], 0, 0, 0
         current.append(operation)
         size += operation.wire_bound
+        answers += answer
         reads += read
     if current:
         batches.append(current)
     return batches, alone
+
+
+def _answer_bound(operation: PlannedOperation) -> int:
+    """About the most bytes an insert's or delete's answer part takes (protocol §10.3).
+
+    Its key is percent-encoded as 0.2.0 servers do, which escapes the most (every byte but
+    ASCII letters and digits, three bytes each).
+    """
+    if operation.key is None:
+        return _ANSWER_PART + _GENERATED_KEY
+    encoded = operation.key.encode("utf-8")
+    return _ANSWER_PART + 3 * len(encoded) - 2 * sum(map(_ALNUM.__contains__, encoded))
 
 
 def _part_head(operation: PlannedOperation) -> bytes:
