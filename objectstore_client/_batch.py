@@ -11,9 +11,11 @@ caller's thread wakes once per group rather than once per result.
 
 from __future__ import annotations
 
+import collections
+import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import IO, cast
@@ -25,12 +27,21 @@ from objectstore_client._plans import batch as plans
 from objectstore_client._plans import batch_answer as answers
 from objectstore_client._put import send_put
 from objectstore_client._session_base import SessionBase
-from objectstore_client.batch import BatchResults, ObjectData, Operation, OperationResult
+from objectstore_client.batch import (
+    BatchResults,
+    Delete,
+    ObjectData,
+    Operation,
+    OperationResult,
+    Put,
+)
 from objectstore_client.errors import InvalidArgumentType, ObjectstoreError, ProtocolError
 from objectstore_client.metadata import Metadata
 from objectstore_client.progress import Progress, ProgressCallback
 
 __all__ = ["DEFAULT_MAX_BATCHES", "DEFAULT_MAX_REQUESTS", "BatchVerbs"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCHES = 3
 """Batch requests in flight at once (the Rust client's default)."""
@@ -51,19 +62,28 @@ _Item = _Group | BaseException
 class _Outbox:
     """One worker's results on their way to the caller's thread, handed over in groups."""
 
-    def __init__(self, results: queue.Queue[_Item], stop: threading.Event) -> None:
+    def __init__(
+        self, results: queue.Queue[_Item], stop: threading.Event, unsent: list[_Group]
+    ) -> None:
         self._results = results
         self._stop = stop
+        self._unsent = unsent
         self._group: _Group = []
 
     def put(self, item: _Item) -> None:
-        """Queues `item`, waiting while the queue is full, unless the caller has stopped."""
+        """Queues `item`, waiting while the queue is full, unless the caller has stopped.
+
+        Once it has, a group of results is kept in `unsent` instead (an exception is
+        dropped).
+        """
         while not self._stop.is_set():
             try:
                 self._results.put(item, timeout=0.1)
                 return
             except queue.Full:
                 continue
+        if not isinstance(item, BaseException):
+            self._unsent.append(item)
 
     def add(self, result: OperationResult, size: int) -> None:
         """Adds one result (and its payload bytes); hands the group over once it is full."""
@@ -133,7 +153,9 @@ class BatchVerbs(SessionBase):
             max_requests: Individual uploads in flight at once; default 5.
             progress: Called on this thread after each finished operation, with payload
                 bytes done (put and get sizes) and operation counts; `bytes_total` is
-                known only without gets and without file objects to upload.
+                known only without gets and without file objects to upload. If it
+                raises, the call stops as a closed `iter_many` does (puts without a key
+                leave nothing behind) and raises that exception.
 
         Returns:
             One result per operation, in the order of `operations`.
@@ -159,12 +181,15 @@ class BatchVerbs(SessionBase):
         max_batches: int = DEFAULT_MAX_BATCHES,
         max_requests: int = DEFAULT_MAX_REQUESTS,
         progress: ProgressCallback | None = None,
-    ) -> Iterator[OperationResult]:
+    ) -> Generator[OperationResult, None, None]:
         """Like `many`, but yields results as they complete (`result.index` says whose).
 
         The operations are validated now, before the first result is asked for. Closing
-        the iterator early (or leaving its loop) stops sending new requests; requests in
-        flight finish in the background.
+        the iterator early (leaving its loop, or an exception from `progress`) cancels
+        the requests not yet sent and waits for those in flight; then what puts without
+        a key stored under keys whose results were never yielded is deleted (a key that
+        cannot be deleted is logged as a warning), so no object stays under a key
+        nobody received.
         """
         planned = plans.plan_operations(self._context.usecase, operations)
         batches_in_flight = _validation.check_count(max_batches, "max_batches", 1)
@@ -182,13 +207,17 @@ class BatchVerbs(SessionBase):
         max_batches: int,
         max_requests: int,
         progress: ProgressCallback | None,
-    ) -> Iterator[OperationResult]:
+    ) -> Generator[OperationResult, None, None]:
         batches, alone = plans.group(planned)
         results: queue.Queue[_Item] = queue.Queue(_QUEUE_SIZE)
         stop = threading.Event()
+        # Results that never reached the caller: taken from the queue but not yet yielded,
+        # and those workers produced after the caller stopped.
+        unclaimed: collections.deque[OperationResult] = collections.deque()
+        unsent: list[_Group] = []
 
         def guarded(work: Callable[[_Outbox], None]) -> None:
-            outbox = _Outbox(results, stop)
+            outbox = _Outbox(results, stop, unsent)
             try:
                 work(outbox)
                 outbox.flush()
@@ -213,6 +242,7 @@ class BatchVerbs(SessionBase):
             thread_name_prefix="objectstore-put",
             initializer=_zstd.reuse_context_for_any_size,
         )
+        finished = False
         try:
             for batch in batches:
                 batch_pool.submit(guarded, partial(self._send_batch, operations, batch))
@@ -223,16 +253,59 @@ class BatchVerbs(SessionBase):
                 item = results.get()
                 if isinstance(item, BaseException):
                     raise item
+                unclaimed.extend(result for result, _ in item)
                 for result, size in item:
                     done += 1
                     done_bytes += size
                     if progress is not None:
                         progress(Progress(done_bytes, total, done, len(planned)))
+                    unclaimed.popleft()
                     yield result
+            finished = True
         finally:
             stop.set()
-            batch_pool.shutdown(wait=False, cancel_futures=True)
-            request_pool.shutdown(wait=False, cancel_futures=True)
+            # Stopped early, the requests in flight are waited for (requests not started
+            # are cancelled), so that what they stored under keys the caller never
+            # received can be deleted.
+            batch_pool.shutdown(wait=not finished, cancel_futures=True)
+            request_pool.shutdown(wait=not finished, cancel_futures=True)
+            if not finished:
+                while True:
+                    try:
+                        item = results.get_nowait()
+                    except queue.Empty:
+                        break
+                    if not isinstance(item, BaseException):
+                        unclaimed.extend(result for result, _ in item)
+                unclaimed.extend(result for group in unsent for result, _ in group)
+                self._delete_unreceived(planned, unclaimed)
+
+    def _delete_unreceived(
+        self, planned: list[plans.PlannedOperation], unclaimed: Iterable[OperationResult]
+    ) -> None:
+        """Deletes what puts without a key may have stored under keys the caller never got.
+
+        Their keys were chosen here (`objects.new_key`); the caller only learns them from
+        a result. Puts that provably stored nothing are left alone. Keys that cannot be
+        deleted are logged, so that someone has them.
+        """
+        keys = [
+            key
+            for result in unclaimed
+            if isinstance(result.operation, Put)
+            and result.operation.key is None
+            and (result.error is None or result.error.stored is not False)
+            and (key := planned[result.index].key) is not None
+        ]
+        if not keys:
+            return
+        failed = [
+            key
+            for key, result in zip(keys, self.many([Delete(key) for key in keys]), strict=True)
+            if result.error is not None
+        ]
+        for key in failed:
+            logger.warning("may have left an object under key %r, which no caller received", key)
 
     def _send_batch(
         self, operations: list[Operation], batch: list[plans.PlannedOperation], outbox: _Outbox

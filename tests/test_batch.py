@@ -24,7 +24,7 @@ from objectstore_client import (
 )
 from objectstore_client._plans import batch as plans
 from objectstore_client._plans import batch_answer as answers
-from objectstore_client.batch import Delete, Get, Head, ObjectData, Put
+from objectstore_client.batch import Delete, Get, Head, ObjectData, Operation, Put
 from objectstore_client.metadata import Metadata, TimeToLive
 from objectstore_client.progress import Progress
 
@@ -291,7 +291,7 @@ def test_group_keeps_what_may_wait_unread_within_bounds():
     # its key percent-encoded).
     assert [len(batch) for batch in batches] == [249] * 4 + [4]
     long_key = "k" * 8000
-    mixed = [Delete(f"{long_key}{i}") for i in range(5)]
+    mixed: list[Operation] = [Delete(f"{long_key}{i}") for i in range(5)]
     mixed += [Get(f"{long_key}{i}") for i in range(50)]
     batches, _ = plans.group(_planned(mixed))
     for batch in batches:

@@ -1,4 +1,4 @@
-"""Defects found reviewing the transfer manager (upload_file, download_file, put sources)."""
+"""The transfer manager when things go wrong: files that change, callbacks that raise."""
 
 from __future__ import annotations
 
