@@ -281,8 +281,9 @@ def _wait_for_batch_workers() -> None:
 
 
 def test_closing_iter_many_early_sends_no_further_batch(wire):
-    # 2,500 inserts make three batch requests (1,000 operations each at most), one at a
-    # time. The first is in flight when the iterator closes; the other two must not go.
+    # 2,500 inserts make several batch requests (at most 1,000 operations each, fewer for
+    # the bound on their answers), one at a time. The first is in flight when the iterator
+    # closes; the others must not go.
     operations = [Put(b"x", key=f"early/{i}") for i in range(2500)]
     results = wire.session.iter_many(operations, max_batches=1)
     first = next(results)
@@ -291,9 +292,10 @@ def test_closing_iter_many_early_sends_no_further_batch(wire):
     _wait_for_batch_workers()
     batches = [r for r in wire.requests() if r.endpoint == "objects:batch"]
     assert len(batches) == 1
-    assert batches[0].body.count(b"x-sn-batch-operation-key: early%2F") == 1000
+    sent = batches[0].body.count(b"x-sn-batch-operation-key: early%2F")
+    assert 0 < sent < 2500
     # The server stored the first batch only.
-    unsent = wire.session.many([Head(f"early/{i}") for i in range(1000, 2500)])
+    unsent = wire.session.many([Head(f"early/{i}") for i in range(sent, 2500)])
     assert all(isinstance(result.error, ObjectNotFound) for result in unsent)
 
 
