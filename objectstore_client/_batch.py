@@ -167,11 +167,16 @@ class BatchVerbs(SessionBase):
                 callable.
             Exception: Whatever a `Put`'s file object raised while being read, unchanged.
         """
+        planned, run = self._start(operations, max_batches, max_requests, progress)
         slots: list[OperationResult | None] = [None] * len(operations)
-        for result in self.iter_many(
-            operations, max_batches=max_batches, max_requests=max_requests, progress=progress
-        ):
-            slots[result.index] = result
+        try:
+            for result in run:
+                slots[result.index] = result
+        except BaseException:
+            # The results gathered so far never reach the caller either.
+            run.close()
+            self._delete_unreceived(planned, [result for result in slots if result is not None])
+            raise
         return BatchResults(tuple(result for result in slots if result is not None))
 
     def iter_many(
@@ -191,6 +196,16 @@ class BatchVerbs(SessionBase):
         cannot be deleted is logged as a warning), so no object stays under a key
         nobody received.
         """
+        return self._start(operations, max_batches, max_requests, progress)[1]
+
+    def _start(
+        self,
+        operations: Sequence[Operation],
+        max_batches: int,
+        max_requests: int,
+        progress: ProgressCallback | None,
+    ) -> tuple[list[plans.PlannedOperation], Generator[OperationResult, None, None]]:
+        """Validates the arguments (before any request) and returns the plan and its run."""
         planned = plans.plan_operations(self._context.usecase, operations)
         batches_in_flight = _validation.check_count(max_batches, "max_batches", 1)
         requests_in_flight = _validation.check_count(max_requests, "max_requests", 1)
@@ -198,7 +213,8 @@ class BatchVerbs(SessionBase):
             raise InvalidArgumentType(
                 "progress", f"must be callable or None, got {type(progress).__name__}"
             )
-        return self._run(list(operations), planned, batches_in_flight, requests_in_flight, progress)
+        run = self._run(list(operations), planned, batches_in_flight, requests_in_flight, progress)
+        return planned, run
 
     def _run(
         self,

@@ -184,3 +184,27 @@ def test_a_progress_that_is_not_callable_is_refused_before_any_request(dead_url)
         # raised TypeError: 'int' object is not callable.
         with pytest.raises(InvalidArgumentType, match="progress"):
             session.many([Head("a")], progress=5)  # type: ignore[arg-type]
+
+
+def test_many_aborted_after_some_results_leaves_no_object_under_a_key_nobody_received():
+    """`many` returns no result when progress raises, even those it had gathered.
+
+    Before the fix: the 19 results `many` had already collected were dropped with their
+    objects left stored (19 objects under keys nobody received).
+    """
+
+    class Stop(Exception):
+        pass
+
+    def progress(report: Progress) -> None:
+        if report.operations_done is not None and report.operations_done >= 20:
+            raise Stop
+
+    with LocalServer(storage="filesystem") as server, Client(server.url) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(Stop):
+            session.many([Put(b"x") for _ in range(300)], max_batches=1, progress=progress)
+        _wait_for_batch_workers()
+        stored = _stored_files(server)
+    print(f"objects stored: {stored}")
+    assert stored == 0
