@@ -309,7 +309,7 @@ class BatchVerbs(SessionBase):
             key
             for result in unclaimed
             if isinstance(result.operation, Put)
-            and result.operation.key is None
+            and not result.operation.key  # None or "": a key chosen here
             and (result.error is None or result.error.stored is not False)
             and (key := planned[result.index].key) is not None
         ]
