@@ -73,8 +73,8 @@ class _Outbox:
     def put(self, item: _Item) -> None:
         """Queues `item`, waiting while the queue is full, unless the caller has stopped.
 
-        Once it has, a group of results is kept in `unsent` instead (an exception is
-        dropped).
+        Once it has, the put results of a group are kept in `unsent` instead, for the
+        cleanup; the rest (objects still arriving) and an exception are dropped.
         """
         while not self._stop.is_set():
             try:
@@ -83,7 +83,7 @@ class _Outbox:
             except queue.Full:
                 continue
         if not isinstance(item, BaseException):
-            self._unsent.append(item)
+            self._unsent.append([entry for entry in item if isinstance(entry[0].operation, Put)])
 
     def add(self, result: OperationResult, size: int) -> None:
         """Adds one result (and its payload bytes); hands the group over once it is full."""

@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import time
+import tracemalloc
 from collections import Counter
 
 import pytest
@@ -224,3 +225,25 @@ def test_closing_iter_many_early_deletes_the_objects_of_puts_with_an_empty_key()
         stored = _stored_files(server)
     print(f"keys received: {len(received)}, objects stored: {stored}")
     assert stored <= len(received)
+
+
+def test_closing_iter_many_early_does_not_keep_the_objects_still_arriving():
+    """Closed early, the results of gets still arriving are dropped, not gathered.
+
+    `close()` waits for the batch in flight (for the cleanup of keyless puts): before the
+    fix every result it still read was kept until then, objects included (75 MiB here,
+    up to a whole batch answer per request in flight), beyond the bound of iteration.
+    """
+    with LocalServer(storage="memory") as server, Client(server.url) as client:
+        session = client.session(Usecase("u"), org=1)
+        session.put(os.urandom(256 * 1024), key="big", compression="none")
+        results = session.iter_many([Get("big")] * 300, max_batches=1)
+        next(results)
+        tracemalloc.start()
+        try:
+            results.close()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    print(f"peak while closing: {peak / 2**20:.1f} MiB")
+    assert peak < 16 * 2**20
