@@ -315,10 +315,17 @@ class BatchVerbs(SessionBase):
         ]
         if not keys:
             return
+        try:
+            outcomes = self.many([Delete(key) for key in keys])
+        except Exception:
+            # Not a reason to replace the caller's exception; at interpreter exit, thread
+            # pools refuse work (RuntimeError) when an unclosed iterator is finalized.
+            logger.warning("could not delete objects under keys no caller received", exc_info=True)
+            outcomes = None
         failed = [
             key
-            for key, result in zip(keys, self.many([Delete(key) for key in keys]), strict=True)
-            if result.error is not None
+            for index, key in enumerate(keys)
+            if outcomes is None or outcomes[index].error is not None
         ]
         for key in failed:
             logger.warning("may have left an object under key %r, which no caller received", key)
