@@ -88,7 +88,8 @@ class UploadFileVerbs(MultipartVerbs):
             origin: As for `put`.
             filename: As for `put`.
             progress: Called on this thread with the file bytes uploaded so far and the
-                file's size: as the file is read for a single request (a resumable upload
+                file's size (`None` when it reports 0: procfs and sysfs files are read to
+                their end): as the file is read for a single request (a resumable upload
                 that compresses reads it once more first, to measure), after each part
                 for multipart uploads. If it raises, the upload stops and nothing is stored.
 
@@ -115,8 +116,11 @@ class UploadFileVerbs(MultipartVerbs):
             # store what it got. It reports as it reads, so a callback that raises stops
             # the upload before the server has it all (as with `put`); reporting once
             # stored would leave the object stored all the same.
-            sized = cast(IO[bytes], _FileOfSize(file, size))
-            contents = sized if progress is None else ProgressReader(sized, progress, size)
+            # A size of 0 is no size at all for files of procfs or sysfs, which have content
+            # all the same: such a file is read to its end, as a stream (of unknown size).
+            sized = cast(IO[bytes], _FileOfSize(file, size)) if size else file
+            total = size or None
+            contents = sized if progress is None else ProgressReader(sized, progress, total)
             plan = objects.plan_put(
                 self._context.usecase,
                 contents,

@@ -206,3 +206,21 @@ def test_a_failed_download_holds_no_connection(objectstore_server, tmp_path, com
             errors.append(caught.value)  # a caller keeping the error (logging, a list)
         assert _connections_to(port) <= before
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux only")
+@pytest.mark.parametrize("compression", [None, "none"])
+def test_upload_file_of_a_file_that_reports_size_0_stores_its_content(session, compression):
+    # procfs and sysfs files report a size of 0 and have content. Cut at the size measured
+    # at the start, such a file was stored empty, and upload_file returned its key.
+    with open("/proc/self/status", "rb") as status:
+        expected = status.read()
+    reports = []
+    key = session.upload_file(
+        "/proc/self/status", "uf/proc", compression=compression, progress=reports.append
+    )
+    stored = session.get(key).payload.read()
+    assert b"Name:" in stored
+    assert len(stored) > len(expected) // 2
+    assert reports
+    assert reports[-1].bytes_done == len(stored)
