@@ -8,6 +8,7 @@ import os
 import pytest
 
 from objectstore_client import Client, InvalidArgument, InvalidArgumentType, ObjectNotFound, Usecase
+from objectstore_client.progress import Progress
 from objectstore_client.transfers import TransferConfig
 
 
@@ -215,7 +216,7 @@ def test_upload_file_of_a_file_that_reports_size_0_stores_its_content(session, c
     # at the start, such a file was stored empty, and upload_file returned its key.
     with open("/proc/self/status", "rb") as status:
         expected = status.read()
-    reports = []
+    reports: list[Progress] = []
     key = session.upload_file(
         "/proc/self/status", "uf/proc", compression=compression, progress=reports.append
     )
