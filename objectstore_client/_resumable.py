@@ -228,6 +228,9 @@ def _send(
     context: RequestContext, created: plans.Created, source: FramedSource, opened: datetime
 ) -> str:
     offset, failures, probe = 0, 0, False
+    # Whether the probe under way follows a write refused with a 409: if it shows no
+    # progress either, that write moved nothing.
+    conflicted = False
     # Whether a write carrying the last byte went out: its answer may be what was lost.
     sent_last_byte = False
     while True:
@@ -251,7 +254,8 @@ def _send(
                 # write that published the object was lost on the way back.
                 return created.key
             if status == 409 and not probe:
-                probe = True  # the server holds other bytes than assumed: ask where
+                # The server holds other bytes than assumed: ask where.
+                probe = conflicted = True
                 continue
             if status is not None and status not in _TRANSIENT:
                 _cancel(context, created, status)
@@ -277,12 +281,12 @@ def _send(
             raise InvalidArgument("contents", f"the server reported offset {result.offset}")
         if result.offset > offset:
             failures = 0
-        elif not probe:
+        elif not probe or conflicted:
             failures += 1  # a write that moved nothing
             if failures > context.transport.max_replays:
                 _cancel(context, created, None)
                 raise ProtocolError(f"{path}: the upload made no progress at offset {offset}")
-        offset, probe = result.offset, False
+        offset, probe, conflicted = result.offset, False, False
 
 
 def _published(

@@ -378,3 +378,26 @@ def test_a_gone_session_is_not_taken_for_another_object(scripted, head):
     with pytest.raises(ObjectNotFound):
         session.put(DATA, key="k")
     assert [r.method for r in server.requests] == ["PUT", "PUT", "PUT", "HEAD"]
+
+
+def test_conflicts_that_never_move_the_offset_give_up(scripted):
+    # Every write is refused with a 409 while the offset query keeps answering the offset
+    # the write was sent at: the loop wrote, probed and wrote again forever, without
+    # back-off and without counting a failure.
+    def script(request, index):
+        if index == 0:
+            return created(scripted)
+        if request.method == "DELETE":
+            return scripted.Reply(204)
+        if index > 60:  # a bound for the test: the client should long have given up
+            return scripted.json_reply(400, '{"detail": "test bound reached"}')
+        if request.headers.get("upload-offset") == "*":
+            return offset(scripted, 0)
+        return scripted.Reply(409, {"Upload-Offset": "0"})
+
+    server = scripted.start(script)
+    session, _ = session_on(server.url, retries=2)
+    with pytest.raises(ProtocolError, match="no progress"):
+        session.put(DATA, key="k")
+    assert len(server.requests) < 20
+    assert kinds(server)[-1] == "cancel"
