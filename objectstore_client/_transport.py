@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from types import GeneratorType
 from typing import IO, Any, cast
 
 import urllib3
@@ -228,14 +229,15 @@ class Transport:
                 if on_attempt is not None:
                     on_attempt(reason)
                 started = time.monotonic()
+                sent = None
                 try:
+                    # Inside: rewinding a stream can fail (a `SourceError`).
+                    sent = None if body is None else body.open()
                     response = self.pool.urlopen(
                         method,
                         path,
                         # urllib3 sends any buffer, and reads any object with read().
-                        body=cast(
-                            "bytes | IO[bytes] | None", None if body is None else body.open()
-                        ),
+                        body=cast("bytes | IO[bytes] | None", sent),
                         headers=headers,
                         preload_content=not stream,
                         decode_content=False,
@@ -263,6 +265,12 @@ class Transport:
                             f"{method} {path}: the deadline of {self.deadline} s passed", exc
                         ) from exc
                     raise error from exc
+                finally:
+                    if isinstance(sent, GeneratorType):
+                        # urllib3 drops an iterator it stopped sending from without
+                        # closing it: a segmented body's compression threads (and the
+                        # segments done ahead) would live on with the error's traceback.
+                        sent.close()
                 logger.debug(
                     "%s %s -> %s in %.3fs",
                     method,

@@ -7,7 +7,10 @@ sizes reach the metrics; no compression thread outlives the upload.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
+import struct
 import threading
 
 import pytest
@@ -126,3 +129,37 @@ def test_the_frame_scanner_sums_the_sizes_frames_declare(seed):
     assert scanned.declared == total
     unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"x" * 1000)
     assert declared_sizes([stream, unsized]).declared is None
+
+
+def test_an_upload_cut_midway_leaves_no_worker_behind_while_its_error_is_kept():
+    # The server takes the head and some of the body, then resets the connection. urllib3
+    # stops iterating the body but does not close it: the generator stayed suspended,
+    # with its 2 compression threads and the segments compressed ahead, for as long as
+    # the caller kept the error (its traceback holds the generator).
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            received = 0
+            while received < 256 * 1024:
+                data = connection.recv(65536)
+                if not data:
+                    break
+                received += len(data)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    kept = []
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with Client(url, retries=0) as client, pytest.raises(TransportError) as caught:
+            client.session(Usecase("u"), org=1).put(NOISE, key="k")
+        kept.append(caught.value)  # a caller keeping the error (logging, a list)
+        assert caught.value.stored is None
+        assert _no_workers()
+    finally:
+        listener.close()
+        server.join(5)
