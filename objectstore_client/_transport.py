@@ -209,8 +209,11 @@ class Transport:
         Raises:
             RequestError: The final answer has a status of 400 or more.
             DeadlineExceeded: The deadline passed before a response arrived.
-            TransportError: No usable response was received.
-            Exception: Whatever the caller's upload stream raised, unchanged.
+            TransportError: No usable response was received; or the caller's upload
+                stream failed while being sent again after an attempt the server may
+                have stored (`stored=None`, the stream's error as `__cause__`).
+            Exception: Whatever the caller's upload stream raised, unchanged, when no
+                attempt can have been stored.
         """
         if idempotent is None:
             idempotent = method in _retry.IDEMPOTENT_METHODS
@@ -246,8 +249,17 @@ class Transport:
                         timeout=self._timeout(deadline),
                     )
                 except SourceError as exc:
-                    # The body was cut short, so the server cannot have stored this attempt.
-                    raise exc.original from None
+                    # The body was cut short, so the server cannot have stored this attempt;
+                    # the caller's error is theirs to handle, unchanged.
+                    if not maybe_processed:
+                        raise exc.original from None
+                    # But an earlier attempt may have been stored, which the stream's error
+                    # cannot say: the caller gets that unknown (`stored=None`, and the key
+                    # from `upload_outcome`), with the stream's error as the cause.
+                    raise TransportError(
+                        f"{method} {path}: the upload stream failed when sent again"
+                        f" ({exc.original!r}); an earlier attempt may have been stored"
+                    ) from exc.original
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
                     maybe_processed = maybe_processed or not _retry.never_sent(exc)
                     error = translate_error(exc, method, path)

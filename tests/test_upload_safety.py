@@ -28,6 +28,7 @@ from objectstore_client import (
     RequestError,
     ServerError,
     Session,
+    TransportError,
     TransportTimeout,
     Usecase,
 )
@@ -289,27 +290,34 @@ class _FailsWhenReadAgain(io.BytesIO):
         return super().read(size)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pre-existing: a stream error on a replay propagates unchanged, without the "
-    "key or stored, after an attempt that the server may have stored",
-)
 def test_a_stream_failing_on_a_replay_still_names_the_key_it_may_have_stored(
     objectstore_server: LocalServer,
 ):
     # The first attempt reached the server, which stored the object; its answer was lost
     # (reset). The replay rewinds the stream, which fails. The object is stored under the
-    # key the client chose, and the caller got an OSError that names no key.
+    # key the client chose: the error must name it, and say the outcome is unknown.
     reset = next(f for f in FAULTS if f.name == "reset_after_request")
     port = int(objectstore_server.url.rsplit(":", 1)[1])
     with FaultProxy(("127.0.0.1", port), reset) as proxy:
-        with Client(proxy.url) as client, pytest.raises(OSError, match="went away") as caught:
+        with Client(proxy.url) as client, pytest.raises(TransportError) as caught:
             client.session(Usecase("u"), org=1).put(
                 _FailsWhenReadAgain(b"payload"), compression="none"
             )
         assert proxy.applied == ["applied"]
         key = proxy.exchanges[0].target.rsplit("/", 1)[1]
     stored = Client(objectstore_server.url).session(Usecase("u"), org=1).get(key)
-    assert stored.payload.read() == b"payload"  # stored under a key the caller never got
-    assert getattr(caught.value, "key", None) == key
-    assert getattr(caught.value, "stored", False) is None
+    assert stored.payload.read() == b"payload"
+    assert (caught.value.key, caught.value.stored) == (key, None)
+    assert isinstance(caught.value.__cause__, OSError)
+    assert "went away" in str(caught.value.__cause__)
+
+
+def test_a_stream_failing_on_its_first_pass_propagates_unchanged(session):
+    # No attempt can have been stored: the caller's own error, as it was raised.
+    class Fails(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise OSError("the file went away")
+
+    with pytest.raises(OSError, match="went away") as caught:
+        session.put(Fails(b"payload"), compression="none")
+    assert not isinstance(caught.value, TransportError)
