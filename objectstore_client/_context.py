@@ -143,8 +143,10 @@ class RequestContext:
 
         Raises:
             RequestError: The final answer has a status of 400 or more.
-            TransportError: No usable response was received.
-            Exception: Whatever the caller's upload stream raised, unchanged.
+            TransportError: No usable response was received, or the upload stream
+                failed when sent again (see `Transport.request`).
+            Exception: Whatever the caller's upload stream raised, unchanged, when no
+                attempt can have been stored.
         """
         body = plan.body.prepare() if plan.body is not None else None
         headers = self.headers()

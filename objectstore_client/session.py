@@ -157,9 +157,13 @@ class Session(
                 or the usecase is wrong (an upload never misses its object).
             RequestError: The server rejected the upload.
             TransportError: The upload failed on the network (a timeout, a dropped
-                connection). Sending the same `put` again with `key=error.key` is safe;
-                it replaces the object if it was stored.
+                connection), or a stream failed when sent again after an attempt that
+                may have been stored (the stream's error is the `__cause__`). Sending the
+                same `put` again with `key=error.key` is safe; it replaces the object if
+                it was stored.
             IntegrityError: The server's answer named another key than the one sent.
+            Exception: Whatever `contents` (a stream or iterator) raised while being
+                read, unchanged, when no attempt can have been stored.
         """
         with upload_source(contents, progress) as source:
             plan = objects.plan_put(
