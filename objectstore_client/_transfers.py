@@ -62,6 +62,7 @@ class TransferVerbs(SessionBase):
             RangeNotSatisfiable: A range starts past the end (the message names it); the
                 other requests are abandoned.
             ObjectNotFound: The object does not exist.
+            ProtocolError: An answer carries other bytes than its range asked for.
         """
         checked = _validation.check_ranges(ranges)
         plans = [objects.plan_get(key, True, None, byte_range) for byte_range in checked]

@@ -266,6 +266,8 @@ class Session(
             InvalidArgument: The key breaks a rule, or the range is reversed or empty.
             RequestError: Another error status.
             TransportError: The request failed on the network.
+            ProtocolError: The answer to a `range` carries other bytes than those asked
+                for (a proxy that dropped or changed the `Range` header).
         """
         try:
             return self._get(key, decompress, accept_encoding, range, progress)

@@ -162,3 +162,51 @@ def test_an_impossible_content_range_is_a_protocol_error(scripted, content_range
         session = client.session(Usecase("u"), org=1)
         with pytest.raises(ProtocolError, match="impossible content-range"):
             session.get("k", range=(0, 5))
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        # A second range makes the server ignore the header: a 200 with the whole object.
+        pytest.param(lambda range_header: range_header + ",0-1", id="ignored"),
+        pytest.param(lambda range_header: range_header.rsplit("-", 1)[0] + "-", id="widened"),
+        pytest.param(lambda range_header: "bytes=0-9", id="other-bytes"),
+    ],
+)
+def test_get_with_a_range_refuses_an_answer_for_other_bytes(
+    objectstore_server, objectstore_usecase, through_proxy, rewrite
+):
+    # get(range=...) and get_ranges returned whatever the answer carried: the whole
+    # object, or other bytes than those asked for, as if they were the range.
+    data = bytes(range(256)) * 40
+    with Client(objectstore_server.url) as direct:
+        direct.session(Usecase(objectstore_usecase), org=3).put(
+            data, key="ranged", compression="none"
+        )
+    client, proxy = through_proxy(rewrite)
+    session = client.session(Usecase(objectstore_usecase), org=3)
+    with pytest.raises(ProtocolError, match=r"\(bytes=10-19\)"):
+        session.get("ranged", range=(10, 20))
+    with pytest.raises(ProtocolError, match=r"\(bytes=(10-19|30-39)\)"):
+        session.get_ranges("ranged", [(10, 20), (30, 40)])
+    assert proxy.asked[0] == "bytes=10-19"
+
+
+def test_get_with_a_range_accepts_the_answers_the_server_gives(
+    objectstore_server, objectstore_usecase, through_proxy
+):
+    # Clipped ends, suffixes longer than the object and whole-object ranges all pass.
+    data = bytes(range(256)) * 40
+    with Client(objectstore_server.url) as direct:
+        direct_session = direct.session(Usecase(objectstore_usecase), org=3)
+        direct_session.put(data, key="ranged-ok", compression="none")
+        direct_session.put(data, key="ranged-z", compression="zstd")
+    client, _ = through_proxy(lambda range_header: range_header)
+    session = client.session(Usecase(objectstore_usecase), org=3)
+    cases = [(0, 10), (10_000, 99_999), (10_000, None), (-17, None), (-99_999, None), (0, None)]
+    for byte_range in cases:
+        start, end = byte_range
+        expected = data[start:end]
+        assert session.get("ranged-ok", range=byte_range).payload.read() == expected
+    assert session.get_ranges("ranged-ok", [(0, 10), (-17, None)]) == [data[:10], data[-17:]]
+    assert session.get("ranged-z", range=(-99_999, None)).payload.read() == data

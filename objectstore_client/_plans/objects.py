@@ -11,7 +11,7 @@ import urllib3
 
 from objectstore_client import _protocol, _validation
 from objectstore_client._download import GetResponse, Payload, Reopen, Translate
-from objectstore_client._plans.ranges import parse_content_range
+from objectstore_client._plans.ranges import check_answered, parse_content_range
 from objectstore_client._plans.request import BodyPlan, RequestPlan
 from objectstore_client._plans.upload_headers import plan_upload_headers
 from objectstore_client.errors import (
@@ -215,6 +215,8 @@ def read_get(
     `reopen` (see `plan_resume_get`) lets the payload resume after a broken connection.
 
     Raises:
+        ProtocolError: A ranged GET was answered with other bytes than those asked for
+            (or a 200); the connection is closed.
         UnsupportedCompression: The payload uses an encoding other than zstd and is to be
             decoded; the connection is closed.
     """
@@ -224,6 +226,8 @@ def read_get(
     decompressing = plan.decompress and metadata.compression is not None and not passthrough
     try:
         content_range = parse_content_range(response.status, response.headers)
+        if plan.range is not None:
+            check_answered(plan.range, content_range, path)
     except ProtocolError:
         # Unread bytes would corrupt the next request on this connection: drop it.
         response.close()

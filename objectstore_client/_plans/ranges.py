@@ -12,7 +12,13 @@ from objectstore_client._protocol import U64_LIMIT, header_number
 from objectstore_client.errors import ProtocolError, RangeNotSatisfiable, RequestError
 from objectstore_client.ranges import ByteRange
 
-__all__ = ["ContentRange", "download_total", "parse_content_range", "unsatisfiable"]
+__all__ = [
+    "ContentRange",
+    "check_answered",
+    "download_total",
+    "parse_content_range",
+    "unsatisfiable",
+]
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
@@ -49,6 +55,34 @@ def parse_content_range(status: int, headers: Mapping[str, str]) -> ContentRange
     if not first <= last < total < U64_LIMIT:
         raise ProtocolError(f"206 answer with an impossible content-range: {value!r}")
     return ContentRange(first, last, total)
+
+
+def check_answered(byte_range: ByteRange, answered: ContentRange | None, path: str) -> None:
+    """Checks that a ranged GET's answer carries exactly the stored bytes asked for.
+
+    A satisfiable range is always answered with a 206 for the bytes it selects, the end
+    clipped to the object's and a suffix longer than the object covering all of it
+    (protocol §7). A 200 (a proxy that dropped the header, or made the server ignore it)
+    or another range would otherwise be returned as the range.
+
+    Raises:
+        ProtocolError: The answer is a 200, or covers other bytes.
+    """
+    if answered is None:
+        raise ProtocolError(
+            f"GET {path}: the server ignored the Range header ({byte_range.header}): a 200"
+        )
+    total = answered.total
+    if byte_range.start < 0:
+        first, end = max(0, total + byte_range.start), total
+    else:
+        first = byte_range.start
+        end = total if byte_range.end is None else min(byte_range.end, total)
+    if (answered.first, answered.last) != (first, end - 1):
+        raise ProtocolError(
+            f"GET {path}: asked for bytes {first}-{end - 1} ({byte_range.header}) of "
+            f"{total}, got bytes {answered.first}-{answered.last}"
+        )
 
 
 def unsatisfiable(error: RequestError, byte_range: ByteRange, path: str) -> RangeNotSatisfiable:
