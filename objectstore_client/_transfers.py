@@ -12,7 +12,7 @@ import queue
 import secrets
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import IO, cast
 
 import zstandard
@@ -59,8 +59,8 @@ class TransferVerbs(SessionBase):
         Raises:
             InvalidArgument: No ranges, a reversed or empty range, or overlapping ranges;
                 raised before any request.
-            RangeNotSatisfiable: A range starts past the end (the message names it); the
-                other requests are abandoned.
+            RangeNotSatisfiable: A range starts past the end (the message names it). After
+                a failure no further request is sent; those in flight are finished first.
             ObjectNotFound: The object does not exist.
             ProtocolError: An answer carries other bytes than its range asked for.
         """
@@ -88,6 +88,12 @@ class TransferVerbs(SessionBase):
         with ThreadPoolExecutor(min(workers, len(plans))) as pool:
             futures = [pool.submit(fetch, plan) for plan in plans]
             try:
+                # Woken by the first failure, whichever range it is: the ranges not yet
+                # sent are cancelled now, not once the ranges before it have finished.
+                wait(futures, return_when=FIRST_EXCEPTION)
+                for future in futures:
+                    if future.done() and (error := future.exception()) is not None:
+                        raise error
                 return [future.result() for future in futures]
             finally:
                 for future in futures:

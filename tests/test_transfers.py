@@ -161,6 +161,28 @@ def test_get_ranges(session, random_12m):
         session.get_ranges("r/raw", [(0, 1), (200_000, None)])
 
 
+def test_get_ranges_sends_no_more_requests_after_a_failure(scripted):
+    # The results were collected in the order of the ranges, so a failed range was only
+    # seen once every range before it had finished: meanwhile the workers went on sending
+    # the ranges after it (here all 20, while the first range was slow).
+    def script(request, index):
+        if request.headers["range"] == "bytes=0-0":
+            return scripted.Reply(206, {"content-range": "bytes 0-0/100"}, b"x", read_delay=1.0)
+        if request.headers["range"] == "bytes=200-":
+            return scripted.Reply(416, {"content-range": "bytes */100"})
+        first = request.headers["range"].removeprefix("bytes=").split("-")[0]
+        headers = {"content-range": f"bytes {first}-{first}/100"}
+        return scripted.Reply(206, headers, b"y", read_delay=0.1)
+
+    server = scripted.start(script)
+    ranges = [(0, 1), (200, None)] + [(10 + n, 11 + n) for n in range(20)]
+    with Client(server.url, retries=0) as client:
+        session = client.session(Usecase("u"), org=1)
+        with pytest.raises(RangeNotSatisfiable, match=r"\[200:\]"):
+            session.get_ranges("k", ranges, max_concurrency=2)
+    assert len(server.requests) <= 4
+
+
 @pytest.mark.parametrize(
     ("ranges", "message"),
     [
