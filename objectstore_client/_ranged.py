@@ -23,7 +23,7 @@ from objectstore_client._download import Payload
 from objectstore_client._plans.ranges import ContentRange, parse_content_range
 from objectstore_client._plans.request import RequestPlan
 from objectstore_client._progress import WorkerCancelled
-from objectstore_client.errors import ProtocolError, TransportTimeout
+from objectstore_client.errors import ProtocolError, RangeNotSatisfiable, TransportTimeout
 from objectstore_client.metadata import Metadata
 from objectstore_client.ranges import ByteRange
 
@@ -93,7 +93,15 @@ class RangeReader:
         plan = RequestPlan("get", "GET", self._key, {"Range": wanted.header}, stream=True)
         path = self._context.target(plan)
         with self._context.measure("get", self._key):
-            response, _ = self._context.send(plan, path)
+            try:
+                response, _ = self._context.send(plan, path)
+            except RangeNotSatisfiable as exc:
+                if self.identity is None:
+                    raise  # the first answer: an empty object has no byte 0
+                # Bytes an earlier answer announced are gone: the object shrank.
+                raise ProtocolError(
+                    f"GET {path}: the object changed during the download (it is shorter now)"
+                ) from exc
         payload = Payload(
             response, decompress=False, translate=self._context.translator("GET", path)
         )

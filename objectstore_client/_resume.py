@@ -25,7 +25,7 @@ import urllib3
 from objectstore_client import _retry
 from objectstore_client._plans.ranges import parse_content_range
 from objectstore_client._protocol import header_number
-from objectstore_client.errors import ObjectstoreError, ProtocolError
+from objectstore_client.errors import ObjectstoreError, ProtocolError, RangeNotSatisfiable
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,8 @@ class StoredBytes:
 
         Raises:
             Exception: `failure` again, if the server does not resume where asked.
-            ProtocolError: The object changed since the first answer.
+            ProtocolError: The object changed since the first answer (also a 416: it
+                became shorter).
         """
         assert self._reopen is not None
         self._resumes_left -= 1
@@ -179,7 +180,15 @@ class StoredBytes:
         previous = self.response
         previous.close()
         previous.release_conn()
-        response = self._reopen(self._start + self.received, self._last)
+        first = self._start + self.received
+        try:
+            response = self._reopen(first, self._last)
+        except RangeNotSatisfiable as exc:
+            # Byte `first` existed when the download started.
+            raise ProtocolError(
+                f"cannot resume the download at byte {first}: the object changed since the "
+                "download started (it is shorter now)"
+            ) from exc
         self.response = response
         try:
             self._check_resumed(response, failure)
