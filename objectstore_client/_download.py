@@ -21,7 +21,7 @@ from objectstore_client._zstd import (
     first_frame_size,
 )
 from objectstore_client._zstd_frames import declared_sizes
-from objectstore_client.errors import DecodeError, ObjectstoreError
+from objectstore_client.errors import DecodeError, InvalidArgument, ObjectstoreError
 from objectstore_client.metadata import Metadata
 
 __all__ = ["GetResponse", "Payload", "Reopen", "Translate"]
@@ -226,7 +226,12 @@ class Payload(io.BufferedIOBase):
         return self._buffer[self._offset :] if self._offset else self._buffer
 
     def iter_chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-        """Yields the payload in chunks of at most `chunk_size` bytes until the end."""
+        """Yields the payload in chunks of at most `chunk_size` bytes until the end.
+
+        Raises:
+            InvalidArgument: `chunk_size` is below 1 (no chunk could hold a byte).
+        """
+        _check_chunk_size(chunk_size)
         while chunk := self.read1(chunk_size):
             yield chunk
 
@@ -261,6 +266,13 @@ class Payload(io.BufferedIOBase):
                 logger.debug("error releasing a download connection", exc_info=True)
             self._buffer, self._offset = b"", 0
         super().close()
+
+
+def _check_chunk_size(chunk_size: int) -> None:
+    # 0 would end the iteration at once, as for an empty payload; a negative size is no
+    # bound on a chunk.
+    if chunk_size < 1:
+        raise InvalidArgument("chunk_size", f"must be at least 1, got {chunk_size}")
 
 
 def _read_up_to(body: StoredBytes, size: int) -> bytes:
@@ -348,6 +360,11 @@ class GetResponse(NamedTuple):
         self.close()
 
     def iter_chunks(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-        """Yields the payload in chunks of at most `chunk_size` bytes, until the end."""
+        """Yields the payload in chunks of at most `chunk_size` bytes, until the end.
+
+        Raises:
+            InvalidArgument: `chunk_size` is below 1 (no chunk could hold a byte).
+        """
+        _check_chunk_size(chunk_size)
         while chunk := self.payload.read(chunk_size):
             yield chunk

@@ -9,7 +9,7 @@ import urllib3
 import zstandard
 
 from objectstore_client._download import Payload
-from objectstore_client.errors import DecodeError, ProtocolError, TransportError
+from objectstore_client.errors import DecodeError, InvalidArgument, ProtocolError, TransportError
 
 TEXT = b"line one\nline two\n" + b"x" * 200_000 + b"\nlast"
 
@@ -252,3 +252,16 @@ def test_complete_frames_with_checksums_and_skippable_frames_still_decode(whole)
         assert stream.read() == b"x" + b"y" * 300_000
     else:
         assert b"".join(iter(lambda: stream.read(777), b"")) == b"x" + b"y" * 300_000
+
+
+@pytest.mark.parametrize("chunk_size", [0, -1])
+def test_iter_chunks_of_no_bytes_is_refused(session, chunk_size):
+    # iter_chunks(0) yielded nothing for a non-empty object, without an error: a caller
+    # joining the chunks got b"" as the whole payload (and -1 chunks of 64 KiB, not -1).
+    session.put(b"abc" * 1000, key="chunks", compression="none")
+    with session.get("chunks") as got:
+        with pytest.raises(InvalidArgument, match="chunk_size"):
+            list(got.iter_chunks(chunk_size))
+        with pytest.raises(InvalidArgument, match="chunk_size"):
+            list(got.payload.iter_chunks(chunk_size))
+        assert got.payload.read() == b"abc" * 1000
