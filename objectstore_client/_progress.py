@@ -64,6 +64,18 @@ class ProgressReader(io.BufferedIOBase):
         view[: len(data)] = data
         return len(data)
 
+    def readline(self, size: int | None = -1) -> bytes:
+        # The source's own: the base class reads a byte at a time (a report per byte).
+        return self._count(self._source.readline(-1 if size is None else size))
+
+    def peek(self, size: int = 0) -> bytes:
+        """The source's `peek` (nothing is consumed, so nothing is reported)."""
+        peek = getattr(self._source, "peek", None)
+        if peek is None:
+            raise io.UnsupportedOperation("peek")
+        data: bytes = peek(size)
+        return data
+
     def seekable(self) -> bool:
         try:
             return bool(self._source.seekable())

@@ -155,6 +155,21 @@ def test_get_progress_reports_while_reading(session):
     assert reports[-1] == Progress(len(DATA) * 10, None)
 
 
+def test_get_progress_payload_reads_lines_and_peeks(session):
+    session.put(b"one\ntwo\nthree\n" * 1000, key="prog/lines", compression="zstd")
+    reports: list[Progress] = []
+    with session.get("prog/lines", progress=reports.append) as got:
+        assert got.payload.peek(3)[:3] == b"one"
+        assert reports == []
+        assert got.payload.readline() == b"one\n"
+        assert [line for _, line in zip(range(2), got.payload, strict=False)] == [
+            b"two\n",
+            b"three\n",
+        ]
+        # A report per line, not per byte.
+        assert [report.bytes_done for report in reports] == [4, 8, 14]
+
+
 def test_put_progress_counts_back_on_retry(scripted):
     answers = iter([scripted.Reply(503), scripted.json_reply(200, '{"key": "k"}')])
     server = scripted.start(lambda request, index: next(answers))
