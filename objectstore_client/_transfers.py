@@ -50,15 +50,17 @@ class TransferVerbs(SessionBase):
 
         Args:
             key: The object's key.
-            ranges: The ranges; they must not overlap.
+            ranges: The ranges; they must not overlap. At most one may be a suffix
+                (`(-n, None)`), which is not checked against the others: where it
+                starts depends on the object's size, unknown before the answers.
             max_concurrency: Requests in flight at once; default `TransferConfig`'s.
 
         Returns:
             The bytes of each range, in the order of `ranges`.
 
         Raises:
-            InvalidArgument: No ranges, a reversed or empty range, or overlapping ranges;
-                raised before any request.
+            InvalidArgument: No ranges, a reversed or empty range, or ranges seen to
+                overlap (see `ranges`); raised before any request.
             RangeNotSatisfiable: A range starts past the end (the message names it). After
                 a failure no further request is sent; those in flight are finished first.
             ObjectNotFound: The object does not exist.
