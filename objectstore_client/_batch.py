@@ -2,11 +2,10 @@
 
 The operations are planned (`_plans.batch`), grouped into batch requests of at most 1,000
 operations, and sent by two bounded pools of worker threads: one for batch requests, one
-for uploads too big for a batch. Workers hand results to the caller's thread through a
-bounded queue, so results are consumed (and progress reported) on the caller's thread and
-at most a few dozen unconsumed results are held at a time. Results travel in small groups:
-a worker passes on what it has read before it waits for the network again, so the
-caller's thread wakes once per group rather than once per result.
+for uploads too big for a batch. Workers hand results to the caller's thread in small
+groups through a bounded queue (`_batch_outbox`), so results are consumed (and progress
+reported) on the caller's thread. When the caller stops early, the requests in flight are
+waited for and the objects of keyless puts it never received are deleted.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from functools import partial
 from typing import IO, cast
 
 from objectstore_client import _validation, _zstd
+from objectstore_client._batch_outbox import QUEUE_SIZE, FlushingReader, Group, Item, Outbox
 from objectstore_client._download import Payload
 from objectstore_client._outcome import upload_error
 from objectstore_client._plans import batch as plans
@@ -48,69 +48,6 @@ DEFAULT_MAX_BATCHES = 3
 
 DEFAULT_MAX_REQUESTS = 5
 """Individual upload requests in flight at once (the Rust client's default)."""
-
-# Groups of results waiting for the caller's thread (workers wait when it is full), and
-# the most results in one group: at most 64 unconsumed results queued, as one per item did,
-# plus fewer than 16 that each batch worker is gathering.
-_QUEUE_SIZE = 4
-_GROUP_SIZE = 16
-
-_Group = list[tuple[OperationResult, int]]
-_Item = _Group | BaseException
-
-
-class _Outbox:
-    """One worker's results on their way to the caller's thread, handed over in groups."""
-
-    def __init__(
-        self, results: queue.Queue[_Item], stop: threading.Event, unsent: list[_Group]
-    ) -> None:
-        self._results = results
-        self._stop = stop
-        self._unsent = unsent
-        self._group: _Group = []
-
-    def put(self, item: _Item) -> None:
-        """Queues `item`, waiting while the queue is full, unless the caller has stopped.
-
-        Once it has, the put results of a group are kept in `unsent` instead, for the
-        cleanup; the rest (objects still arriving) and an exception are dropped.
-        """
-        while not self._stop.is_set():
-            try:
-                self._results.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-        if not isinstance(item, BaseException):
-            self._unsent.append([entry for entry in item if isinstance(entry[0].operation, Put)])
-
-    def add(self, result: OperationResult, size: int) -> None:
-        """Adds one result (and its payload bytes); hands the group over once it is full."""
-        self._group.append((result, size))
-        if len(self._group) >= _GROUP_SIZE:
-            self.flush()
-
-    def flush(self) -> None:
-        """Hands the results gathered so far to the caller's thread."""
-        if self._group:
-            group, self._group = self._group, []
-            self.put(group)
-
-
-class _FlushingReader:
-    """A batch answer's stream that hands gathered results over before each read.
-
-    A read may wait for the network, so no result waits behind it.
-    """
-
-    def __init__(self, source: IO[bytes], outbox: _Outbox) -> None:
-        self._source = source
-        self._outbox = outbox
-
-    def read(self, size: int = -1) -> bytes:
-        self._outbox.flush()
-        return self._source.read(size)
 
 
 class BatchVerbs(SessionBase):
@@ -225,15 +162,15 @@ class BatchVerbs(SessionBase):
         progress: ProgressCallback | None,
     ) -> Generator[OperationResult, None, None]:
         batches, alone = plans.group(planned)
-        results: queue.Queue[_Item] = queue.Queue(_QUEUE_SIZE)
+        results: queue.Queue[Item] = queue.Queue(QUEUE_SIZE)
         stop = threading.Event()
         # Results that never reached the caller: taken from the queue but not yet yielded,
         # and those workers produced after the caller stopped.
         unclaimed: collections.deque[OperationResult] = collections.deque()
-        unsent: list[_Group] = []
+        unsent: list[Group] = []
 
-        def guarded(work: Callable[[_Outbox], None]) -> None:
-            outbox = _Outbox(results, stop, unsent)
+        def guarded(work: Callable[[Outbox], None]) -> None:
+            outbox = Outbox(results, stop, unsent)
             try:
                 work(outbox)
                 outbox.flush()
@@ -331,7 +268,7 @@ class BatchVerbs(SessionBase):
             logger.warning("may have left an object under key %r, which no caller received", key)
 
     def _send_batch(
-        self, operations: list[Operation], batch: list[plans.PlannedOperation], outbox: _Outbox
+        self, operations: list[Operation], batch: list[plans.PlannedOperation], outbox: Outbox
     ) -> None:
         context = self._context
         request, _ = plans.plan_batch(batch)
@@ -345,7 +282,7 @@ class BatchVerbs(SessionBase):
             ) as payload:
                 # Inside: an answer refused here closes its connection like any other.
                 boundary = answers.response_boundary(response.headers.get("content-type", ""))
-                source = cast(IO[bytes], _FlushingReader(cast(IO[bytes], payload), outbox))
+                source = cast(IO[bytes], FlushingReader(cast(IO[bytes], payload), outbox))
                 for part in answers.iter_parts(source, boundary):
                     position = answers.part_index(part)
                     if not 0 <= position < len(batch) or position in answered:
@@ -368,7 +305,7 @@ class BatchVerbs(SessionBase):
                 outbox.add(_result(operations, operation, None, failure), 0)
 
     def _send_alone(
-        self, operations: list[Operation], operation: plans.PlannedOperation, outbox: _Outbox
+        self, operations: list[Operation], operation: plans.PlannedOperation, outbox: Outbox
     ) -> None:
         put = operation.put
         assert put is not None

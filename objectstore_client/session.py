@@ -110,15 +110,13 @@ class Session(
         where it started). A POST (`server_key=True`) is never sent twice.
 
         Every error raised after the arguments were accepted carries `key` and `stored`
-        (see `objectstore_client.errors`): `stored=False` means the object was provably
-        not stored, `None` that it may have been, under `key`.
+        (`objectstore_client.errors`): `False` if provably not stored, `None` if it may be.
 
         Contents of known size (bytes-like, seekable streams) of at least
         `resumable_threshold_bytes` (default: the usecase's, 256 MiB) go over the resumable
-        protocol (`_resumable`): after failures it continues where the server stopped. If
-        the server declines, they go as a plain upload. To learn the compressed size the
-        protocol needs first, compression runs twice instead of spooling to disk as 0.2.x
-        does (so `spool_dir` is not needed).
+        protocol (`_resumable`), continuing where the server stopped after failures (a
+        plain upload if the server declines). Compression runs twice to learn the size
+        first, instead of spooling to disk as 0.2.x does (`spool_dir` is not needed).
 
         Args:
             contents: The object's bytes.
@@ -139,9 +137,8 @@ class Session(
                 as is and recorded as zstd, so `get` decompresses it. Excludes
                 `compression`/`compress`. Bytes-like contents must start with a zstd frame.
             resumable_threshold_bytes: Overrides the usecase's threshold for this upload.
-            progress: Called with a `Progress` as the contents are read (uncompressed
-                bytes; the total when the size is known), on this thread. Bytes-like
-                contents report once, when sent.
+            progress: Called on this thread with a `Progress` as the contents are read
+                (uncompressed bytes; the total if known). Bytes-like: once, when sent.
             server_key: Let the server choose the key (a POST, as 0.0.19 did without a
                 key); excludes `key`. Risk: a POST cannot be retried, and if the
                 connection breaks after the server stored the object, the error cannot
@@ -156,14 +153,11 @@ class Session(
             EndpointNotFound: 404: no Objectstore route at the URL; the client's base URL
                 or the usecase is wrong (an upload never misses its object).
             RequestError: The server rejected the upload.
-            TransportError: The upload failed on the network (a timeout, a dropped
-                connection), or a stream failed when sent again after an attempt that
-                may have been stored (the stream's error is the `__cause__`). Sending the
-                same `put` again with `key=error.key` is safe; it replaces the object if
-                it was stored.
+            TransportError: The upload failed on the network, or a stream failed when
+                sent again after an attempt that may have been stored (its error is the
+                `__cause__`). A `put` again with `key=error.key` is safe.
             IntegrityError: The server's answer named another key than the one sent.
-            Exception: Whatever `contents` (a stream or iterator) raised while being
-                read, unchanged, when no attempt can have been stored.
+            Exception: What `contents` raised while read, if no attempt can be stored.
         """
         with upload_source(contents, progress) as source:
             plan = objects.plan_put(
