@@ -27,6 +27,7 @@ from objectstore_client._plans import batch_answer as answers
 from objectstore_client.batch import Delete, Get, Head, ObjectData, Operation, Put
 from objectstore_client.metadata import Metadata, TimeToLive
 from objectstore_client.progress import Progress
+from tests._batch_helpers import receive_chunked_request
 
 
 def test_mixed_operations_map_back_in_order(session):
@@ -211,12 +212,8 @@ def test_a_result_reaches_the_caller_before_its_worker_waits_for_more_answer():
     def serve(listener: socket.socket) -> None:
         conn, _ = listener.accept()
         with conn:
-            received = b""
-            while not received.endswith(b"0\r\n\r\n"):  # the end of the chunked request
-                data = conn.recv(65536)
-                if not data:
-                    return
-                received += data
+            if receive_chunked_request(conn) is None:
+                return
             conn.sendall(
                 b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n"
                 + f'content-type: multipart/form-data; boundary="{boundary}"\r\n\r\n'.encode()

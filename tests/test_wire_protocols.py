@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
@@ -23,6 +21,7 @@ from objectstore_client import Client, ObjectNotFound, Session, Usecase
 from objectstore_client.batch import Head, Put
 from objectstore_client.testing import LocalServer
 from objectstore_client.transfers import MIN_PART_SIZE, TransferConfig
+from tests._batch_helpers import wait_for_batch_workers
 from tests.faults.proxy import Exchange, FaultProxy
 
 MIB = 1024 * 1024
@@ -269,17 +268,6 @@ def test_download_file_of_a_compressed_object_is_one_stream(wire, tmp_path, rand
 # --- iter_many closed early --------------------------------------------------------------
 
 
-def _wait_for_batch_workers() -> None:
-    """Waits until the batch worker threads have ended: after that nothing more is sent."""
-    deadline = time.monotonic() + 10
-    while any(
-        thread.name.startswith(("objectstore-batch", "objectstore-put"))
-        for thread in threading.enumerate()
-    ):
-        assert time.monotonic() < deadline, "batch workers still running"
-        time.sleep(0.01)
-
-
 def test_closing_iter_many_early_sends_no_further_batch(wire):
     # 2,500 inserts make several batch requests (at most 1,000 operations each, fewer for
     # the bound on their answers), one at a time. The first is in flight when the iterator
@@ -289,7 +277,7 @@ def test_closing_iter_many_early_sends_no_further_batch(wire):
     first = next(results)
     assert first.ok
     results.close()
-    _wait_for_batch_workers()
+    wait_for_batch_workers(10)
     batches = [r for r in wire.requests() if r.endpoint == "objects:batch"]
     assert len(batches) == 1
     sent = batches[0].body.count(b"x-sn-batch-operation-key: early%2F")
@@ -306,7 +294,7 @@ def test_closing_iter_many_early_sends_no_further_upload(wire):
     results = wire.session.iter_many(operations, max_requests=1)
     assert next(results).ok
     results.close()
-    _wait_for_batch_workers()
+    wait_for_batch_workers(10)
     puts = [r for r in wire.requests() if r.kind == ("PUT", "objects")]
     assert 1 <= len(puts) <= 2
 
@@ -314,5 +302,5 @@ def test_closing_iter_many_early_sends_no_further_upload(wire):
 def test_an_iter_many_never_iterated_sends_nothing(wire):
     results = wire.session.iter_many([Put(b"x", key="never")])
     results.close()
-    _wait_for_batch_workers()
+    wait_for_batch_workers(10)
     assert wire.requests() == []
