@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 
 Chunk = bytes | bytearray | memoryview
 """A piece of a payload: request bodies yield bytearrays, objects in memory views."""
@@ -52,9 +53,15 @@ class MemoryBackend:
         self._blobs: dict[str, tuple[dict[str, object], Segments]] = {}
         self._lock = threading.Lock()
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
+    def write(
+        self,
+        name: str,
+        header: dict[str, object],
+        chunks: Iterable[Chunk],
+        lock: AbstractContextManager[object] | None = None,
+    ) -> int:
         segments: Segments = tuple(chunk for chunk in chunks if len(chunk))
-        with self._lock:
+        with lock or nullcontext(), self._lock:
             self._blobs[name] = (dict(header), segments)
         return sum(len(segment) for segment in segments)
 

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -67,10 +68,17 @@ class Blob(Protocol):
 class Backend(Protocol):
     """Where blobs live. Names are `/`-separated, each component path-safe (we make them)."""
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
+    def write(
+        self,
+        name: str,
+        header: dict[str, object],
+        chunks: Iterable[Chunk],
+        lock: AbstractContextManager[object] | None = None,
+    ) -> int:
         """Atomically creates or replaces blob `name`; returns the payload size.
 
-        The chunks are handed over: the caller never modifies them afterwards.
+        The chunks are handed over: the caller never modifies them afterwards. With `lock`,
+        only the final swap (not the consumption of the chunks) is done holding it.
         """
         ...
 
@@ -120,7 +128,13 @@ class DirectoryBackend:
     def _path(self, name: str) -> Path:
         return self.root.joinpath(*name.split("/"))
 
-    def write(self, name: str, header: dict[str, object], chunks: Iterable[Chunk]) -> int:
+    def write(
+        self,
+        name: str,
+        header: dict[str, object],
+        chunks: Iterable[Chunk],
+        lock: AbstractContextManager[object] | None = None,
+    ) -> int:
         path = self._path(name)
         temp = self.root / "tmp" / f"{uuid.uuid4().hex}.tmp"
         size = 0
@@ -131,7 +145,8 @@ class DirectoryBackend:
                     file.write(chunk)
                     size += len(chunk)
             path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, path)
+            with lock or nullcontext():
+                os.replace(temp, path)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -204,7 +219,9 @@ class Storage:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         # Striped locks order a metadata rewrite (TTI bump, expiry extension) against a
-        # concurrent replace of the same object, so neither loses the other's write.
+        # concurrent replace of the same object, so neither loses the other's write: a
+        # replace swaps its new version in holding the lock, and a rewrite holds it from
+        # reading the version to swapping in the rewritten copy.
         self._locks = [threading.Lock() for _ in range(64)]
 
     def _lock(self, digest: str) -> threading.Lock:
@@ -221,7 +238,9 @@ class Storage:
             "version": uuid.uuid4().hex,
             "meta": meta.to_json(),
         }
-        self._backend.write(self._object_name(oid), header, chunks)
+        self._backend.write(
+            self._object_name(oid), header, chunks, lock=self._lock(oid.digest())
+        )
 
     def open(self, oid: ObjectId) -> StoredObject | None:
         """Opens the current version of an object; the caller must close `.blob`."""
