@@ -58,3 +58,29 @@ def test_put_during_a_tti_bump_is_not_lost(tmp_path: Path, storage: str) -> None
 
         final = pool.urlopen("GET", path)
         assert (final.status, final.data) == (200, b"new")
+
+
+def test_a_relative_data_dir_survives_a_change_of_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Objects stay where they were stored when the process's working directory changes."""
+    monkeypatch.chdir(tmp_path)
+    with LocalServer(data_dir="data") as server:
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", server.port, retries=False)
+        path = "/v1/objects/u/_/k"
+        assert pool.urlopen("PUT", path, body=b"kept").status == 200
+        session = pool.urlopen(
+            "PUT", "/v1/objects/u/_/r?upload_type=resumable", headers={"upload-length": "4"}
+        )
+        assert session.status == 200, session.data
+        token = session.json()["session"]
+        monkeypatch.chdir(tmp_path / "data")  # e.g. a test using monkeypatch.chdir
+        got = pool.urlopen("GET", path)
+        assert (got.status, got.data) == (200, b"kept")
+        assert pool.urlopen("PUT", "/v1/objects/u/_/k2", body=b"x").status == 200
+        chunk = pool.urlopen(
+            "PUT", f"/v1/objects/u/_/r?session={token}", body=b"done",
+            headers={"upload-offset": "0"},
+        )
+        assert chunk.status == 201, chunk.data
+        assert not (tmp_path / "data" / "data").exists()
