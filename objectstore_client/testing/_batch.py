@@ -222,13 +222,11 @@ def _execute(
     oid = context.oid(key, access)
     if kind == "insert":
         assert meta is not None
-        services.storage.put(oid, stamp(context, meta), [payload])
-        context.wrote(oid)
+        services.storage.put(oid, stamp(context, meta), [payload], context.write_guard(oid))
         services.count_bytes(len(payload))
         return _ok_part(context, index, 201, kind, key), b""
     if kind == "delete":
-        existed = services.storage.delete(oid)
-        context.deleted(oid)
+        existed = services.storage.delete(oid, context.delete_guard(oid))
         if not existed and legacy_filesystem(context):
             return _response_part(index, missing_file_error())
         return _ok_part(context, index, 204, kind, key), b""

@@ -6,7 +6,7 @@ Handlers (`_objects`, `_batch`, `_multipart`, ...) depend on this module only, n
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -115,15 +115,21 @@ class Context:
         """The object id of `key` without any filesystem normalisation."""
         return ObjectId(self.usecase, self.scopes, self.key if key is None else key)
 
-    def wrote(self, oid: ObjectId) -> None:
-        """Records a completed write (for the filesystem semantics' path index)."""
-        if self.services.fs_keys is not None:
-            self.services.fs_keys.written((oid.usecase, oid.scopes), oid.key)
+    def write_guard(self, oid: ObjectId) -> AbstractContextManager[object]:
+        """Held around the swap of a write of `oid`.
 
-    def deleted(self, oid: ObjectId) -> None:
-        """Records a delete (for the filesystem semantics' path index)."""
-        if self.services.fs_keys is not None:
-            self.services.fs_keys.removed((oid.usecase, oid.scopes), oid.key)
+        The filesystem semantics' path index re-checks its conflicts and records the file
+        atomically with the swap.
+        """
+        if self.services.fs_keys is None:
+            return nullcontext()
+        return self.services.fs_keys.writing((oid.usecase, oid.scopes), oid.key)
+
+    def delete_guard(self, oid: ObjectId) -> AbstractContextManager[object]:
+        """Held around the removal of `oid`: the path index records it atomically."""
+        if self.services.fs_keys is None:
+            return nullcontext()
+        return self.services.fs_keys.deleting((oid.usecase, oid.scopes), oid.key)
 
     def authorize(self, permission: str) -> None:
         """Stage 8's permission check; raises `AuthFailure` (403)."""

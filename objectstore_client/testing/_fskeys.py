@@ -15,6 +15,8 @@ the earlier objects' paths for conflict checks (objects themselves are still ser
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from objectstore_client.testing._responses import HTTPFailure, json_error
@@ -58,38 +60,59 @@ class FilesystemKeys:
         path = tuple(parts)
         trailing = key.endswith("/")
         with self._lock:
-            files = self._files.get(scope, set())
-            directories = self._directories.get(scope, {})
-            if any(path[:i] in files for i in range(1, len(path))):
-                raise _io_error(_NOT_A_DIRECTORY)
-            if path in directories or (not path and access == "write"):
-                raise _io_error(_IS_A_DIRECTORY)
-            if trailing and (access == "write" or path in files):
+            self._check(scope, path, access)
+            if trailing and (access == "write" or path in self._files.get(scope, set())):
+                files = self._files.get(scope, set())
                 raise _io_error(_NOT_A_DIRECTORY if path in files else _IS_A_DIRECTORY)
         return "/".join(path)
 
-    def written(self, scope: _Scope, key: str) -> None:
-        """Records that `key` (as returned by `resolve`) is now a file."""
-        path = tuple(key.split("/"))
-        with self._lock:
-            files = self._files.setdefault(scope, set())
-            if path in files:
-                return
-            files.add(path)
-            directories = self._directories.setdefault(scope, {})
-            for i in range(1, len(path)):
-                directories[path[:i]] = directories.get(path[:i], 0) + 1
+    def _check(self, scope: _Scope, path: tuple[str, ...], access: Access) -> None:
+        """Raises the backend's 500 if `path` is under a file or is a directory."""
+        files = self._files.get(scope, set())
+        directories = self._directories.get(scope, {})
+        if any(path[:i] in files for i in range(1, len(path))):
+            raise _io_error(_NOT_A_DIRECTORY)
+        if path in directories or (not path and access == "write"):
+            raise _io_error(_IS_A_DIRECTORY)
 
-    def removed(self, scope: _Scope, key: str) -> None:
-        """Records that file `key` was deleted."""
+    @contextmanager
+    def writing(self, scope: _Scope, key: str) -> Iterator[None]:
+        """Held around the swap of a write of `key` (as returned by `resolve`).
+
+        The conflicts are checked again, and the file recorded, atomically with the swap:
+        `resolve` runs before the body arrives, and a conflicting key (`a` against `a/b`)
+        may have been written meanwhile; on a real filesystem only one of them can exist.
+        """
         path = tuple(key.split("/"))
         with self._lock:
-            files = self._files.get(scope, set())
-            if path not in files:
-                return
-            files.discard(path)
-            directories = self._directories[scope]
-            for i in range(1, len(path)):
-                directories[path[:i]] -= 1
-                if not directories[path[:i]]:
-                    del directories[path[:i]]
+            self._check(scope, path, "write")
+            yield
+            self._add(scope, path)
+
+    @contextmanager
+    def deleting(self, scope: _Scope, key: str) -> Iterator[None]:
+        """Held around the removal of file `key`, recorded atomically with it."""
+        path = tuple(key.split("/"))
+        with self._lock:
+            yield
+            self._remove(scope, path)
+
+    def _add(self, scope: _Scope, path: tuple[str, ...]) -> None:
+        files = self._files.setdefault(scope, set())
+        if path in files:
+            return
+        files.add(path)
+        directories = self._directories.setdefault(scope, {})
+        for i in range(1, len(path)):
+            directories[path[:i]] = directories.get(path[:i], 0) + 1
+
+    def _remove(self, scope: _Scope, path: tuple[str, ...]) -> None:
+        files = self._files.get(scope, set())
+        if path not in files:
+            return
+        files.discard(path)
+        directories = self._directories[scope]
+        for i in range(1, len(path)):
+            directories[path[:i]] -= 1
+            if not directories[path[:i]]:
+                del directories[path[:i]]

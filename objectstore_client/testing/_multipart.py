@@ -194,8 +194,13 @@ def complete(context: Context) -> Response:
             context.authorize(WRITE)
             with services.backend_slot():
                 target = context.oid(access="write")
-                services.storage.complete(context.raw_oid(), values["upload_id"], parts, target)
-                context.wrote(target)
+                services.storage.complete(
+                    context.raw_oid(),
+                    values["upload_id"],
+                    parts,
+                    target,
+                    context.write_guard(target),
+                )
             outcome["doc"] = {"key": context.key}
         except InvalidPart as exc:
             outcome["doc"] = {"error": {"code": "InvalidPart", "message": str(exc)}}

@@ -87,8 +87,7 @@ def _store(context: Context, key: str, status: int) -> Response:
         oid = context.oid(key, "write")
         stamped = stamp(context, meta)
         body = context.request.body
-        context.services.storage.put(oid, stamped, iter(body))
-        context.wrote(oid)
+        context.services.storage.put(oid, stamped, iter(body), context.write_guard(oid))
         context.services.count_bytes(body.bytes_read)
     return json_ok(status, {"key": key})
 
@@ -236,8 +235,7 @@ def delete(context: Context) -> Response:
     context.authorize(DELETE)
     with context.services.backend_slot():
         oid = context.oid(access="delete")
-        existed = context.services.storage.delete(oid)
-        context.deleted(oid)
+        existed = context.services.storage.delete(oid, context.delete_guard(oid))
     if not existed and legacy_filesystem(context):
         return missing_file_error()
     return empty(204)

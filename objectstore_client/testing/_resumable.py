@@ -208,8 +208,8 @@ def _progress(context: Context, session_id: bytes, session: Session) -> Response
     # One atomic write with the metadata fixed at creation: readers see the old object (or
     # none) until the whole new one is in place. If it fails the session stays, and a later
     # offset query retries the publication.
-    context.services.storage.put(oid, session.info.meta, session.chunks())
-    context.wrote(oid)
+    storage = context.services.storage
+    storage.put(oid, session.info.meta, session.chunks(), context.write_guard(oid))
     _sessions(context).remove(session_id, session)
     return json_ok(201, {"key": session.info.target.key})
 

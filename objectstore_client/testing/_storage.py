@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -232,16 +232,32 @@ class Storage:
     def _object_name(oid: ObjectId) -> str:
         return f"objects/{oid.digest()}"
 
-    def put(self, oid: ObjectId, meta: ObjectMeta, chunks: Iterable[Chunk]) -> None:
-        """Stores an object atomically (the chunks are consumed first, then swapped in)."""
+    @contextmanager
+    def _swapping(
+        self, oid: ObjectId, guard: AbstractContextManager[object] | None
+    ) -> Iterator[None]:
+        """Holds the object's lock, then `guard`, around a swap (or removal) of its blob."""
+        with self._lock(oid.digest()), guard or nullcontext():
+            yield
+
+    def put(
+        self,
+        oid: ObjectId,
+        meta: ObjectMeta,
+        chunks: Iterable[Chunk],
+        guard: AbstractContextManager[object] | None = None,
+    ) -> None:
+        """Stores an object atomically (the chunks are consumed first, then swapped in).
+
+        `guard` is held (inside the object's lock) around the swap only; if entering it
+        raises, nothing is stored.
+        """
         header: dict[str, object] = {
             "id": [oid.usecase, oid.scopes, oid.key],
             "version": uuid.uuid4().hex,
             "meta": meta.to_json(),
         }
-        self._backend.write(
-            self._object_name(oid), header, chunks, lock=self._lock(oid.digest())
-        )
+        self._backend.write(self._object_name(oid), header, chunks, self._swapping(oid, guard))
 
     def open(self, oid: ObjectId) -> StoredObject | None:
         """Opens the current version of an object; the caller must close `.blob`."""
@@ -251,10 +267,10 @@ class Storage:
         meta = ObjectMeta.from_json(blob.header["meta"])  # type: ignore[arg-type]
         return StoredObject(meta, blob.size, str(blob.header["version"]), blob)
 
-    def delete(self, oid: ObjectId) -> bool:
-        """Deletes an object; whether it existed."""
+    def delete(self, oid: ObjectId, guard: AbstractContextManager[object] | None = None) -> bool:
+        """Deletes an object (holding `guard` around the removal); whether it existed."""
         name = self._object_name(oid)
-        with self._lock(oid.digest()):
+        with self._swapping(oid, guard):
             return self._backend.delete(name)
 
     def update_meta(self, oid: ObjectId, version: str, meta: ObjectMeta) -> bool:
@@ -330,11 +346,17 @@ class Storage:
         return sorted(records, key=lambda r: r.part_number)
 
     def complete(
-        self, oid: ObjectId, upload_id: str, parts: list[tuple[int, str]], target: ObjectId
+        self,
+        oid: ObjectId,
+        upload_id: str,
+        parts: list[tuple[int, str]],
+        target: ObjectId,
+        guard: AbstractContextManager[object] | None = None,
     ) -> None:
         """Concatenates the listed parts, in the order listed, into `target` (§11.4).
 
-        `oid` is the object the upload was initiated for (checked against the upload).
+        `oid` is the object the upload was initiated for (checked against the upload);
+        `guard` is held around the swap of `target`, as by `put`.
         """
         meta = self._upload_meta(oid, upload_id)
         directory = self._upload_dir(upload_id)
@@ -350,7 +372,8 @@ class Storage:
                         f"etag mismatch for part {number}: expected {blob.header['etag']}, "
                         f"got {etag}"
                     )
-            self.put(target, meta, (c for b in blobs for c in b.iter_range(0, b.size)))
+            chunks = (c for b in blobs for c in b.iter_range(0, b.size))
+            self.put(target, meta, chunks, guard)
         finally:
             for blob in blobs:
                 blob.close()

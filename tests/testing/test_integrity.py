@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -79,8 +80,38 @@ def test_a_relative_data_dir_survives_a_change_of_directory(
         assert (got.status, got.data) == (200, b"kept")
         assert pool.urlopen("PUT", "/v1/objects/u/_/k2", body=b"x").status == 200
         chunk = pool.urlopen(
-            "PUT", f"/v1/objects/u/_/r?session={token}", body=b"done",
+            "PUT",
+            f"/v1/objects/u/_/r?session={token}",
+            body=b"done",
             headers={"upload-offset": "0"},
         )
         assert chunk.status == 201, chunk.data
         assert not (tmp_path / "data" / "data").exists()
+
+
+def test_filesystem_semantics_refuse_a_conflicting_write_that_raced_the_check(
+    tmp_path: Path,
+) -> None:
+    """`a` and `a/b` cannot both be written (§2.5), even when their PUTs overlap.
+
+    The PUT of `a` is checked for path conflicts before its body arrives; `a/b` is written
+    meanwhile. Both used to be acknowledged, after which neither could be read.
+    """
+    with LocalServer(data_dir=tmp_path / "data", semantics="filesystem") as server:
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", server.port, retries=False)
+        with socket.create_connection(("127.0.0.1", server.port)) as slow:
+            slow.sendall(
+                b"PUT /v1/objects/u/_/a HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nfi"
+            )
+            time.sleep(0.3)  # the server has checked `a` and waits for the rest of the body
+            inner = pool.urlopen("PUT", "/v1/objects/u/_/a/b", body=b"dir")
+            slow.sendall(b"le")
+            status = int(slow.recv(65536).split(b" ", 2)[1])
+        acknowledged = {
+            key for key, ok in (("a", status == 200), ("a/b", inner.status == 200)) if ok
+        }
+        assert len(acknowledged) == 1, (status, inner.status)
+        for key, body in (("a", b"file"), ("a/b", b"dir")):
+            got = pool.urlopen("GET", f"/v1/objects/u/_/{key}")
+            if key in acknowledged:
+                assert (got.status, got.data) == (200, body)
