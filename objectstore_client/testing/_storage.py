@@ -6,8 +6,7 @@ and keys that alias or conflict on the real filesystem backend (`a` vs `a/b`, `x
 trailing slashes) are distinct objects here, as on the production backends.
 
 Every write goes to a temporary file (or buffer) first and is then swapped in with one
-atomic rename: a reader holds an open file and sees one complete version of an object, and
-of two concurrent writers the later rename wins whole.
+atomic rename: a reader sees one complete version, and of two writers the later wins whole.
 """
 
 from __future__ import annotations
@@ -249,8 +248,7 @@ class Storage:
     ) -> None:
         """Stores an object atomically (the chunks are consumed first, then swapped in).
 
-        `guard` is held (inside the object's lock) around the swap only; if entering it
-        raises, nothing is stored.
+        `guard` is held (in the object's lock) around the swap; if it raises, nothing is stored.
         """
         header: dict[str, object] = {
             "id": [oid.usecase, oid.scopes, oid.key],

@@ -33,7 +33,7 @@ def test_put_during_a_tti_bump_is_not_lost(tmp_path: Path, storage: str) -> None
         seen: set[object] = set()
         rewriting = threading.Event()
 
-        def write(name, header, chunks, *rest, **kw):  # type: ignore[no-untyped-def]
+        def write(name, header, chunks, *rest, **kw):
             # A rewrite of a version already stored is the bump's metadata update: slow it
             # down so that the PUT below lands between its read and its write.
             if name.startswith("objects/") and header.get("version") in seen:
@@ -42,7 +42,7 @@ def test_put_during_a_tti_bump_is_not_lost(tmp_path: Path, storage: str) -> None
             seen.add(header.get("version"))
             return real_write(name, header, chunks, *rest, **kw)
 
-        backend.write = write
+        backend.write = write  # type: ignore[method-assign]
         pool = urllib3.HTTPConnectionPool("127.0.0.1", server.port, retries=False, maxsize=4)
         path = "/v1/objects/u/_/k"
         put = pool.urlopen("PUT", path, body=b"old", headers={"x-sn-expiration": "tti:1h"})
