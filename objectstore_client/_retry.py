@@ -24,6 +24,7 @@ going for hours (or forever, as urllib3 never exhausts a `Retry` without counts)
 
 from __future__ import annotations
 
+import math
 import random
 
 import urllib3
@@ -159,9 +160,13 @@ def retry_after(response: urllib3.BaseHTTPResponse) -> float | None:
     """The response's `Retry-After` in seconds (delta form), capped; `None` if absent."""
     value = response.headers.get("Retry-After", "")
     try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+        seconds = float(value)
     except ValueError:
         return None
+    if math.isnan(seconds):
+        # `Retry-After: nan` parses, and `time.sleep(nan)` raises ValueError.
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def backoff_delay(attempt: int, retry_after_seconds: float | None) -> float:

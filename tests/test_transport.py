@@ -391,3 +391,12 @@ def test_translate_error(exception, expected):
     assert type(translated).__name__ == expected.__name__
     assert isinstance(translated, type(exception))
     assert str(translated).startswith("GET /v1/x: ")
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "-nan", "-1", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_malformed_retry_after_falls_back_to_backoff(scripted, session_for, value):
+    # `Retry-After: nan` parsed as a float and went to `time.sleep`, which raised a bare
+    # ValueError out of `head`.
+    server = scripted.start(fail_first(scripted, 1, scripted.Reply(503, {"Retry-After": value})))
+    session_for(server.url, deadline=15).head("k")
+    assert len(server.requests) == 2
