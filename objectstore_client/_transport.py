@@ -26,6 +26,7 @@ from urllib3.exceptions import (
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 from objectstore_client import _retry
+from objectstore_client._error_body import body_text
 from objectstore_client._upload import SourceError, UploadBody
 from objectstore_client._version import __version__
 from objectstore_client.errors import (
@@ -35,6 +36,7 @@ from objectstore_client.errors import (
     IntegrityError,
     ObjectstoreError,
     ProtocolError,
+    RequestError,
     TransportError,
     TransportTimeout,
     raise_for_status,
@@ -311,9 +313,20 @@ class Transport:
                 ):
                     attempt += 1
                     continue
-                if status >= 400:
+                if status >= 300:
                     try:
                         raise_for_status(response, method)
+                        # Objectstore never redirects; a 3xx comes from something in
+                        # between (say a proxy sending http:// to https://) and means the
+                        # request was not carried out: not a success to return.
+                        location = response.headers.get("Location")
+                        raise RequestError(
+                            f"{method} {path} failed with status {status}: redirected"
+                            + (f" to {location}" if location else "")
+                            + " (Objectstore never redirects: check the base URL)",
+                            status,
+                            body_text(response),
+                        )
                     finally:
                         response.release_conn()
                 if validate is not None and not stream:

@@ -25,6 +25,7 @@ from objectstore_client import (
     ObjectNotFound,
     ProtocolError,
     RateLimited,
+    RequestError,
     ServerError,
     TransportError,
     TransportTimeout,
@@ -400,3 +401,31 @@ def test_a_malformed_retry_after_falls_back_to_backoff(scripted, session_for, va
     server = scripted.start(fail_first(scripted, 1, scripted.Reply(503, {"Retry-After": value})))
     session_for(server.url, deadline=15).head("k")
     assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param(lambda s: s.delete("k"), id="delete"),
+        pytest.param(lambda s: s.put(b"x", key="k"), id="put"),
+        pytest.param(lambda s: s.get("k").payload.read(), id="get"),
+        pytest.param(lambda s: s.head("k"), id="head"),
+    ],
+)
+def test_a_redirect_is_not_taken_for_success(scripted, session_for, status, operation):
+    # Objectstore never redirects; a proxy's 3xx was returned as the answer: a DELETE
+    # "succeeded", a PUT returned its key as stored, a GET returned the redirect's body.
+    server = scripted.start(
+        lambda request, index: scripted.Reply(
+            status,
+            {"Location": "https://elsewhere/", "Content-Type": "application/json"},
+            b'{"key":"k"}',
+        )
+    )
+    with pytest.raises(
+        RequestError, match=f"status {status}: redirected to https://elsewhere/"
+    ) as info:
+        operation(session_for(server.url, retries=0))
+    assert info.value.status == status
+    assert len(server.requests) == 1
