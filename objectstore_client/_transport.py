@@ -249,6 +249,14 @@ class Transport:
                         assert_same_host=False,
                         retries=self.retries,
                         timeout=self._timeout(deadline),
+                        # A pool with `block=True` waits for a free connection: not
+                        # past the deadline either.
+                        pool_timeout=(
+                            None
+                            if deadline is None
+                            # urllib3 annotates an int; a float is what queue.get takes.
+                            else cast("int", max(deadline - time.monotonic(), 0.001))
+                        ),
                     )
                 except SourceError as exc:
                     # The body was cut short, so the server cannot have stored this attempt;

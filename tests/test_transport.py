@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import socket
+import threading
 import time
 
 import pytest
@@ -22,6 +23,7 @@ from objectstore_client import (
     Client,
     ConnectError,
     ConnectTimeout,
+    DeadlineExceeded,
     ObjectNotFound,
     ProtocolError,
     RateLimited,
@@ -429,3 +431,31 @@ def test_a_redirect_is_not_taken_for_success(scripted, session_for, status, oper
         operation(session_for(server.url, retries=0))
     assert info.value.status == status
     assert len(server.requests) == 1
+
+
+def test_the_deadline_bounds_waiting_for_a_pooled_connection(scripted):
+    # With `block=True`, a request waited for a free connection forever, deadline or not.
+    server = scripted.start(fail_first(scripted, 0, scripted.Reply()))
+    client = Client(server.url, deadline=0.5, connection_kwargs={"block": True, "maxsize": 1})
+    session = client.session(Usecase("u"), org=1)
+    held = session.get("k")  # Its connection stays out of the pool until read.
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            session.head("k")
+            outcome.append("returned")
+        except Exception as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=second, daemon=True)
+    thread.start()
+    thread.join(5)
+    try:
+        assert outcome, "still waiting for a connection 5 s after a 0.5 s deadline"
+        assert isinstance(outcome[0], DeadlineExceeded)
+        assert time.monotonic() - started < 2
+    finally:
+        held.payload.read()
+        client.close()
