@@ -151,6 +151,28 @@ def translate_error(exc: Exception, method: str, path: str) -> TransportError:
     return error_type.from_urllib3(f"{method} {path}: {what}: {detail}", original)
 
 
+class _DeadlineTimeout(urllib3.Timeout):
+    """Timeouts capped at the time left until `deadline`, worked out for each attempt.
+
+    urllib3 clones the timeout for every connection attempt, the ones it retries itself
+    included: each clone is capped anew, so a retried connection does not wait the time
+    left at the start of the request all over again.
+    """
+
+    def __init__(self, connect: float | None, read: float | None, deadline: float) -> None:
+        super().__init__(connect=connect, read=read)
+        self._uncapped = (connect, read)
+        self._deadline = deadline
+
+    def clone(self) -> urllib3.Timeout:
+        left = max(self._deadline - time.monotonic(), 0.001)
+        connect, read = self._uncapped
+        return urllib3.Timeout(
+            connect=left if connect is None else min(connect, left),
+            read=left if read is None else min(read, left),
+        )
+
+
 class Transport:
     """Sends requests through one urllib3 pool; thread-safe.
 
@@ -247,7 +269,11 @@ class Transport:
                         preload_content=not stream,
                         decode_content=False,
                         assert_same_host=False,
-                        retries=self.retries,
+                        retries=(
+                            self.retries
+                            if deadline is None
+                            else _retry.DeadlineRetry.bounded(self.retries, deadline)
+                        ),
                         timeout=self._timeout(deadline),
                         # A pool with `block=True` waits for a free connection: not
                         # past the deadline either.
@@ -360,15 +386,11 @@ class Transport:
         """The pool's timeouts, each capped at the time left until `deadline`."""
         if deadline is None:
             return self.pool.timeout
-        left = max(deadline - time.monotonic(), 0.001)
         timeout = self.pool.timeout.clone()
         timeout.start_connect()
         connect = urllib3.Timeout.resolve_default_timeout(timeout.connect_timeout)
         read = urllib3.Timeout.resolve_default_timeout(timeout.read_timeout)
-        return urllib3.Timeout(
-            connect=left if connect is None else min(connect, left),
-            read=left if read is None else min(read, left),
-        )
+        return _DeadlineTimeout(connect, read, deadline)
 
     def _pause(
         self,
