@@ -34,6 +34,8 @@ from objectstore_client.errors import (
     ConnectTimeout,
     DeadlineExceeded,
     IntegrityError,
+    InvalidArgument,
+    InvalidArgumentType,
     ObjectstoreError,
     ProtocolError,
     RequestError,
@@ -97,11 +99,19 @@ def build_pool(
 
     Its headers carry `USER_AGENT` unless `pool_kwargs["headers"]` names another.
     """
-    headers = urllib3.HTTPHeaderDict({"User-Agent": USER_AGENT})
-    headers.update(pool_kwargs.get("headers") or {})
-    pool = urllib3.connectionpool.connection_from_url(
-        base_url, **{**pool_kwargs, "headers": headers}
-    )
+    try:
+        headers = urllib3.HTTPHeaderDict({"User-Agent": USER_AGENT})
+        headers.update(pool_kwargs.get("headers") or {})
+        pool = urllib3.connectionpool.connection_from_url(
+            base_url, **{**pool_kwargs, "headers": headers}
+        )
+        # urllib3 hands the arguments it does not know to every connection it opens: a
+        # misspelt one would only fail (a bare TypeError) on the first request.
+        pool.ConnectionCls(host=pool.host, port=pool.port, **pool.conn_kw)
+    except TypeError as exc:
+        raise InvalidArgumentType("connection_kwargs", str(exc)) from exc
+    except ValueError as exc:
+        raise InvalidArgument("connection_kwargs", str(exc)) from exc
     timeout = pool.timeout.clone()
     timeout.start_connect()
     pool.conn_kw["write_timeout"] = urllib3.Timeout.resolve_default_timeout(timeout.read_timeout)

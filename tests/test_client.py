@@ -9,7 +9,7 @@ import threading
 import pytest
 import urllib3
 
-from objectstore_client import Client, InvalidArgument, Usecase
+from objectstore_client import Client, InvalidArgument, InvalidArgumentType, Usecase
 from objectstore_client.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -216,3 +216,18 @@ def test_an_empty_token_means_no_token(scripted):
             session.mint_token(expiry_seconds=10)
     assert "authorization" not in server.requests[0].headers
     assert "x-os-auth" not in server.requests[0].headers
+
+
+@pytest.mark.parametrize(
+    ("connection_kwargs", "error"),
+    [
+        pytest.param({"bogus": 1}, InvalidArgumentType, id="unknown"),
+        pytest.param({"timeout": "abc"}, InvalidArgument, id="timeout"),
+        pytest.param({"headers": 5}, InvalidArgumentType, id="headers"),
+    ],
+)
+def test_bad_connection_kwargs_are_refused_by_the_constructor(connection_kwargs, error):
+    # An unknown key went to urllib3's connections unchecked: the client was built, and
+    # its first request raised a bare TypeError from inside urllib3.
+    with pytest.raises(error, match="connection_kwargs"):
+        Client("http://127.0.0.1:1", connection_kwargs=connection_kwargs)
