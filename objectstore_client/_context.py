@@ -106,14 +106,21 @@ class RequestContext:
         headers = dict(self.transport.headers)
         if self.propagate_traces:
             headers.update(trace_propagation_headers())
+        headers.update(self.token_header())
+        return headers
+
+    def token_header(self) -> dict[str, str]:
+        """The header with the token, if any: a signed one is fresh at every call."""
         token = self.token
         if isinstance(token, TokenGenerator):
-            headers[self._auth_header] = (
-                f"Bearer {token.token_for_request(self.usecase.name, self.scope)}"
-            )
-        elif token:
-            headers[self._auth_header] = f"Bearer {token}"
-        return headers
+            return {
+                self._auth_header: (
+                    f"Bearer {token.token_for_request(self.usecase.name, self.scope)}"
+                )
+            }
+        if token:
+            return {self._auth_header: f"Bearer {token}"}
+        return {}
 
     def measure(
         self, operation: str, key: str | None
@@ -153,6 +160,11 @@ class RequestContext:
         if plan.headers:
             headers.update(plan.headers)
         emitter = current_emitter()
+        # A replay may go out long after the first attempt (timeouts, back-off): it gets
+        # a token signed for then, not the first attempt's, which may have expired.
+        refresh = isinstance(self.token, TokenGenerator) and not (
+            plan.headers and self._auth_header in plan.headers
+        )
         try:
             response = self.transport.request(
                 plan.method,
@@ -163,6 +175,7 @@ class RequestContext:
                 idempotent=plan.idempotent,
                 on_attempt=None if emitter is None else emitter.record_attempt,
                 validate=validate,
+                replay_headers=self.token_header if refresh else None,
             )
         except ObjectNotFound as exc:
             if plan.operation not in CREATING_OPERATIONS:

@@ -224,6 +224,7 @@ class Transport:
         idempotent: bool | None = None,
         on_attempt: Callable[[str | None], None] | None = None,
         validate: Callable[[urllib3.BaseHTTPResponse], object] | None = None,
+        replay_headers: Callable[[], Mapping[str, str]] | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """Sends a request and returns its successful (< 400) response.
 
@@ -234,7 +235,9 @@ class Transport:
         attempt with the reason for sending again (`None` before the first). `validate`
         reads a successful answer (not streamed); if it raises `ProtocolError` or
         `IntegrityError` (an answer cut or garbled on the way), the request is replayed
-        like after a dropped connection, and the last such error raised.
+        like after a dropped connection, and the last such error raised. `replay_headers`
+        is called before every replay for headers that replace those given (a token
+        signed anew, as the first attempt's may have expired by then).
 
         An error raised for a request with a body carries `stored`: `False` if no attempt
         can have been processed (none reached the server, each was refused with a 4xx, or
@@ -265,6 +268,8 @@ class Transport:
             while True:
                 if on_attempt is not None:
                     on_attempt(reason)
+                if attempt and replay_headers is not None:
+                    headers = {**headers, **replay_headers()}
                 started = time.monotonic()
                 sent = None
                 try:

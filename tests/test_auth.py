@@ -406,3 +406,26 @@ def test_generators_can_be_pickled_and_copied(keypair, duplicate):
     assert decode(duplicated.token_for_scope("u", Scope(org=1)), keypair)[0]["kid"] == "other"
     assert original.token_for_scope("u", Scope(org=1)) == token
     assert duplicated.permissions is not original.permissions
+
+
+def test_a_replay_carries_a_token_fresh_at_its_sending(scripted, keypair, monkeypatch):
+    # The token was put into the headers once per call: a replay after a 503 (or a
+    # timeout) sent the first attempt's token, expired by then.
+    clock = [1_000_000.0]
+    monkeypatch.setattr("objectstore_client.auth.time.time", lambda: clock[0])
+    sent_at: list[float] = []
+
+    def script(request, index):
+        sent_at.append(clock[0])
+        clock[0] += 100  # The first attempt took longer than the token's lifetime.
+        if index == 0:
+            return scripted.Reply(503, {"Retry-After": "0"})
+        return scripted.Reply(204)
+
+    server = scripted.start(script)
+    with Client(server.url, token=TokenGenerator("k", keypair.private_pem)) as client:
+        client.session(Usecase("u"), org=1).head("k")
+    assert len(server.requests) == 2
+    for request, when in zip(server.requests, sent_at, strict=True):
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        assert decode_exp(token) > when
