@@ -1,4 +1,4 @@
-"""Sending requests: the connection pool, the user agent, replays and error translation.
+"""Sending requests: the user agent, replays and error translation (the pool: `_pool`).
 
 This is the only module that calls urllib3 to send requests and the only place where
 urllib3's exceptions become ours (`translate_error`). What is sent again, and when, is
@@ -12,10 +12,9 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from types import GeneratorType
-from typing import IO, Any, cast
+from typing import IO, cast
 
 import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
     EmptyPoolError,
@@ -27,15 +26,13 @@ from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 from objectstore_client import _retry
 from objectstore_client._error_body import body_text
+from objectstore_client._pool import USER_AGENT
 from objectstore_client._upload import SourceError, UploadBody
-from objectstore_client._version import __version__
 from objectstore_client.errors import (
     ConnectError,
     ConnectTimeout,
     DeadlineExceeded,
     IntegrityError,
-    InvalidArgument,
-    InvalidArgumentType,
     ObjectstoreError,
     ProtocolError,
     RequestError,
@@ -45,81 +42,6 @@ from objectstore_client.errors import (
 )
 
 logger = logging.getLogger(__name__)
-
-USER_AGENT = f"objectstore-client/{__version__}"
-"""The `User-Agent` header sent by default."""
-
-
-class _WriteTimeoutMixin:
-    """Bounds writes by the write timeout instead of the connect timeout.
-
-    urllib3 leaves the connect timeout on the socket while the request is sent, so with
-    a 100 ms connect timeout any short stall of the server aborts a large upload. Here
-    the socket switches to `write_timeout` as soon as it is connected (and for reused
-    connections, for the whole send); urllib3 still applies the read timeout to the
-    response.
-    """
-
-    sock: Any
-    timeout: Any
-
-    def __init__(self, *args: Any, write_timeout: float | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._write_timeout = write_timeout
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        if self.sock is not None:
-            self.sock.settimeout(self._write_timeout)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        if self.sock is None:
-            # A new connection: connect() runs inside with the connect timeout.
-            super().request(*args, **kwargs)  # type: ignore[misc]
-            return
-        connect_timeout, self.timeout = self.timeout, self._write_timeout
-        try:
-            super().request(*args, **kwargs)  # type: ignore[misc]
-        finally:
-            self.timeout = connect_timeout
-
-
-class WriteTimeoutHTTPConnection(_WriteTimeoutMixin, HTTPConnection):
-    """An `HTTPConnection` whose request body writes use the write timeout."""
-
-
-class WriteTimeoutHTTPSConnection(_WriteTimeoutMixin, HTTPSConnection):
-    """An `HTTPSConnection` whose request body writes use the write timeout."""
-
-
-def build_pool(
-    base_url: str, pool_kwargs: Mapping[str, Any]
-) -> urllib3.connectionpool.HTTPConnectionPool:
-    """Creates the pool for `base_url` with body writes bounded by the read timeout.
-
-    Its headers carry `USER_AGENT` unless `pool_kwargs["headers"]` names another.
-    """
-    try:
-        headers = urllib3.HTTPHeaderDict({"User-Agent": USER_AGENT})
-        headers.update(pool_kwargs.get("headers") or {})
-        pool = urllib3.connectionpool.connection_from_url(
-            base_url, **{**pool_kwargs, "headers": headers}
-        )
-        # urllib3 hands the arguments it does not know to every connection it opens: a
-        # misspelt one would only fail (a bare TypeError) on the first request.
-        pool.ConnectionCls(host=pool.host, port=pool.port, **pool.conn_kw)
-    except TypeError as exc:
-        raise InvalidArgumentType("connection_kwargs", str(exc)) from exc
-    except ValueError as exc:
-        raise InvalidArgument("connection_kwargs", str(exc)) from exc
-    timeout = pool.timeout.clone()
-    timeout.start_connect()
-    pool.conn_kw["write_timeout"] = urllib3.Timeout.resolve_default_timeout(timeout.read_timeout)
-    pool.ConnectionCls = (
-        WriteTimeoutHTTPSConnection if pool.scheme == "https" else WriteTimeoutHTTPConnection
-    )
-    return pool
-
 
 # urllib3 names the connection by its repr, e.g. `WriteTimeoutHTTPConnection(host='h',
 # port=1)`: a class internal to this SDK, meaningless to the reader of an error.

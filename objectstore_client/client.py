@@ -19,8 +19,9 @@ from urllib3.connectionpool import HTTPConnectionPool
 from objectstore_client import _retry, _validation
 from objectstore_client._context import AuthHeader, RequestContext
 from objectstore_client._missing import MissingT
+from objectstore_client._pool import USER_AGENT, build_pool
 from objectstore_client._retry import DEFAULT_RETRIES
-from objectstore_client._transport import USER_AGENT, Transport, build_pool
+from objectstore_client._transport import Transport
 from objectstore_client.auth import Permission, SecretKey, TokenProvider
 from objectstore_client.errors import (
     ExpiryExtensionRejected,
