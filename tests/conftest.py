@@ -8,6 +8,7 @@ demand (a stalled upload, a dropped connection, title-cased headers, a 200 HEAD)
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import threading
@@ -193,3 +194,23 @@ def scripted() -> Iterator[ScriptedServers]:
     servers = ScriptedServers()
     yield servers
     servers.close()
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[str]:
+    """A port whose accept queue is full: new connections time out while connecting."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    waiting = []
+    for _ in range(3):
+        client = socket.socket()
+        client.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            client.connect(("127.0.0.1", port))
+        waiting.append(client)
+    yield f"http://127.0.0.1:{port}"
+    for client in waiting:
+        client.close()
+    listener.close()

@@ -17,7 +17,6 @@ each of those urllib3 classes, with `reason` set, and that it survives pickling.
 
 from __future__ import annotations
 
-import contextlib
 import pickle
 import socket
 import sys
@@ -234,26 +233,6 @@ def test_errors_built_directly_stay_plain():
     error = ConnectError("x")
     assert not isinstance(error, HTTPError)
     assert type(error) is ConnectError
-
-
-@pytest.fixture
-def full_backlog() -> Iterator[str]:
-    """A port whose accept queue is full: new connections time out while connecting."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    waiting = []
-    for _ in range(3):
-        client = socket.socket()
-        client.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            client.connect(("127.0.0.1", port))
-        waiting.append(client)
-    yield f"http://127.0.0.1:{port}"
-    for client in waiting:
-        client.close()
-    listener.close()
 
 
 @pytest.mark.skipif(
