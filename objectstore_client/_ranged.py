@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from objectstore_client._context import RequestContext
 from objectstore_client._download import Payload
-from objectstore_client._plans.ranges import ContentRange, parse_content_range
+from objectstore_client._plans.ranges import ContentRange, check_answered, parse_content_range
 from objectstore_client._plans.request import RequestPlan
 from objectstore_client._progress import WorkerCancelled
 from objectstore_client.errors import ProtocolError, RangeNotSatisfiable, TransportTimeout
@@ -107,24 +107,18 @@ class RangeReader:
         )
         try:
             content_range = parse_content_range(response.status, response.headers)
-            if content_range is None:
-                raise ProtocolError(f"GET {path}: the server ignored the Range header")
+            # Exactly the bytes asked for (protocol §7), an open end meaning the object's:
+            # a shorter answer would end the read early (unnoticed at a zstd frame
+            # boundary), a longer one would return bytes another part fetches too.
+            check_answered(wanted, content_range, path)
+            assert content_range is not None  # check_answered refuses a 200
             metadata = Metadata.from_headers(response.headers)
             identity = Identity.of(content_range, metadata)
             if self.identity is None:
                 self.identity = identity
             elif identity != self.identity:
                 raise ProtocolError(f"GET {path}: the object changed during the download")
-            # An open end is the object's end: known now, so that an answer cut short at
-            # a zstd frame boundary cannot pass for the whole rest.
             self._end = identity.total if self._end is None else min(self._end, identity.total)
-            # Exactly the bytes asked for (protocol §7): a shorter answer would end the
-            # read early, a longer one would return bytes another part fetches too.
-            if (content_range.first, content_range.last) != (self.position, self._end - 1):
-                raise ProtocolError(
-                    f"GET {path}: asked for bytes {self.position}-{self._end - 1}, got bytes "
-                    f"{content_range.first}-{content_range.last}"
-                )
         except BaseException:
             payload.close()
             raise
