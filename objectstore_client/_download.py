@@ -12,6 +12,7 @@ from typing import IO, NamedTuple, Self, cast
 import urllib3
 import zstandard
 
+from objectstore_client import _validation
 from objectstore_client._resume import MAX_RESUMES, Reopen, StoredBytes
 from objectstore_client._zstd import (
     CHUNK_SIZE,
@@ -21,7 +22,7 @@ from objectstore_client._zstd import (
     first_frame_size,
 )
 from objectstore_client._zstd_frames import declared_sizes
-from objectstore_client.errors import DecodeError, InvalidArgument, ObjectstoreError
+from objectstore_client.errors import DecodeError, ObjectstoreError
 from objectstore_client.metadata import Metadata
 
 __all__ = ["GetResponse", "Payload", "Reopen", "Translate"]
@@ -231,7 +232,8 @@ class Payload(io.BufferedIOBase):
         Raises:
             InvalidArgument: `chunk_size` is below 1 (no chunk could hold a byte).
         """
-        _check_chunk_size(chunk_size)
+        # 0 would end the iteration at once, as for an empty payload.
+        _validation.check_size(chunk_size, "chunk_size")
         while chunk := self.read1(chunk_size):
             yield chunk
 
@@ -266,13 +268,6 @@ class Payload(io.BufferedIOBase):
                 logger.debug("error releasing a download connection", exc_info=True)
             self._buffer, self._offset = b"", 0
         super().close()
-
-
-def _check_chunk_size(chunk_size: int) -> None:
-    # 0 would end the iteration at once, as for an empty payload; a negative size is no
-    # bound on a chunk.
-    if chunk_size < 1:
-        raise InvalidArgument("chunk_size", f"must be at least 1, got {chunk_size}")
 
 
 def _read_up_to(body: StoredBytes, size: int) -> bytes:
@@ -365,6 +360,7 @@ class GetResponse(NamedTuple):
         Raises:
             InvalidArgument: `chunk_size` is below 1 (no chunk could hold a byte).
         """
-        _check_chunk_size(chunk_size)
+        # 0 would end the iteration at once, as for an empty payload.
+        _validation.check_size(chunk_size, "chunk_size")
         while chunk := self.payload.read(chunk_size):
             yield chunk

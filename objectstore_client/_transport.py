@@ -182,6 +182,12 @@ class Transport:
             # buffers, not streams.
             headers = {**headers, "Content-Length": str(body.content_length)}
         deadline = None if self.deadline is None else time.monotonic() + self.deadline
+        # Once per request: the deadline-bound versions work out the time left themselves,
+        # at each (urllib3-internal) attempt.
+        timeout = self._timeout(deadline)
+        retries = self.retries
+        if deadline is not None:
+            retries = _retry.DeadlineRetry.bounded(retries, deadline)
         attempt = 0
         reason: str | None = None
         # Whether some attempt may have been processed by the server.
@@ -206,12 +212,8 @@ class Transport:
                         preload_content=not stream,
                         decode_content=False,
                         assert_same_host=False,
-                        retries=(
-                            self.retries
-                            if deadline is None
-                            else _retry.DeadlineRetry.bounded(self.retries, deadline)
-                        ),
-                        timeout=self._timeout(deadline),
+                        retries=retries,
+                        timeout=timeout,
                         # A pool with `block=True` waits for a free connection: not
                         # past the deadline either.
                         pool_timeout=(
