@@ -243,12 +243,11 @@ class BatchVerbs(SessionBase):
         deleted are logged, so that someone has them.
         """
         keys = [
-            key
+            planned[result.index].key
             for result in unclaimed
             if isinstance(result.operation, Put)
             and not result.operation.key  # None or "": a key chosen here
             and (result.error is None or result.error.stored is not False)
-            and (key := planned[result.index].key) is not None
         ]
         if not keys:
             return

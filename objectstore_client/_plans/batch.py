@@ -87,8 +87,6 @@ _PART_FRAMING = 2 + 44 + 2 + 2
 # An error part has no key but a JSON text, which the protocol does not bound; the usual
 # ones fit in this too, and a longer one in what the buffers hold beyond MAX_UNREAD_BYTES.
 _ANSWER_PART = 256
-# The key of an insert sent without one: the server's (a UUID, its hyphens escaped).
-_GENERATED_KEY = 44
 _CRLF = b"\r\n"
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
@@ -103,8 +101,8 @@ class PlannedOperation:
     kind: Kind
     """The batch operation kind (protocol §10.1)."""
 
-    key: str | None
-    """The key (`None`: an insert whose key the server picks)."""
+    key: str
+    """The key (for a put without one, the key chosen for it by `plan_put`)."""
 
     decompress: bool = True
     """For a get: decode zstd payloads."""
@@ -179,6 +177,8 @@ def _plan_one(usecase: Usecase, index: int, operation: object) -> PlannedOperati
         if isinstance(body.contents, bytes | bytearray | memoryview):
             size = memoryview(body.contents).nbytes
             bound = _zstd.compress_bound(size) if body.compression == "zstd" else size
+        # Never a POST here (no `server_key`): `plan_put` chose a key if the caller gave none.
+        assert put.request.key is not None
         return PlannedOperation(index, "insert", put.request.key, put=put, wire_bound=bound)
     raise InvalidArgumentType("operation", f"must be Get, Head, Put or Delete, got {operation!r}")
 
@@ -233,8 +233,6 @@ def _answer_bound(operation: PlannedOperation) -> int:
     Its key is percent-encoded as 0.2.0 servers do, which escapes the most (every byte but
     ASCII letters and digits, three bytes each).
     """
-    if operation.key is None:
-        return _ANSWER_PART + _GENERATED_KEY
     encoded = operation.key.encode("utf-8")
     return _ANSWER_PART + 3 * len(encoded) - 2 * sum(map(_ALNUM.__contains__, encoded))
 
@@ -244,10 +242,9 @@ def _part_head(operation: PlannedOperation) -> bytes:
         "Content-Disposition: form-data; name=part",
         f"x-sn-batch-operation-kind: {operation.kind}",
     ]
-    if operation.key is not None:
-        # Every byte but ASCII letters and digits escaped: what 0.2.0 servers expect, and
-        # current ones still decode (protocol §10.1).
-        lines.append(f"x-sn-batch-operation-key: {quote(operation.key, safe='')}")
+    # Every byte but ASCII letters, digits and `_.-~` escaped: what 0.2.0 servers expect,
+    # and current ones still decode (protocol §10.1).
+    lines.append(f"x-sn-batch-operation-key: {quote(operation.key, safe='')}")
     if operation.put is not None:
         lines.extend(f"{name}: {value}" for name, value in operation.put.request.headers.items())
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -335,7 +332,9 @@ def plan_batch(operations: Sequence[PlannedOperation]) -> tuple[RequestPlan, Bat
         {"Content-Type": f'multipart/form-data; boundary="{boundary}"'},
         BodyPlan(cast(IO[bytes], body), "none"),
         endpoint="objects:batch",
-        idempotent=all(operation.key is not None for operation in operations),
+        # Every operation names its key (puts without one got theirs from `plan_put`), so
+        # sending a batch again does the same.
+        idempotent=True,
         stream=True,
     )
     return request, body

@@ -150,7 +150,7 @@ def read_part(
         return None, error_type(f"{message}: {detail}" if detail else message, status, text)
     if operation.kind == "insert":
         returned = unquote(part.headers.get("x-sn-batch-operation-key", ""))
-        if operation.key is not None and returned != operation.key:
+        if returned != operation.key:
             # A corrupted answer: its key names another object than the one sent.
             return None, IntegrityError(f"{target}: the answer names key {returned[:200]!r}")
         return returned, None
