@@ -156,8 +156,10 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         # Accept the convenient forms the keyword arguments have always taken.
-        if isinstance(self.data_dir, str):
-            object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.data_dir is not None:
+            # Absolute, once: objects and resumable sessions must not move to another
+            # directory when the process changes its working directory.
+            object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
         object.__setattr__(self, "auth_keys", dict(self.auth_keys or {}))
         object.__setattr__(self, "usecases", dict(self.usecases or {}))
         object.__setattr__(self, "killswitches", tuple(self.killswitches))

@@ -121,8 +121,7 @@ class DirectoryBackend:
     """Blobs as files under a root directory: one JSON header line, then the payload."""
 
     def __init__(self, root: Path) -> None:
-        # Absolute: a relative directory must not move when the process changes directory.
-        self.root = root.absolute()
+        self.root = root
         (root / "tmp").mkdir(parents=True, exist_ok=True)
 
     def _path(self, name: str) -> Path:

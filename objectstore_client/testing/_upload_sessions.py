@@ -159,8 +159,7 @@ class UploadSessions:
     """
 
     def __init__(self, directory: Path | None) -> None:
-        # Absolute: a relative directory must not move when the process changes directory.
-        self._dir = directory.absolute() if directory is not None else None
+        self._dir = directory
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
         self._sessions: dict[bytes, Session] = {}
