@@ -227,15 +227,15 @@ class Storage:
         return self._locks[int(digest[:4], 16) % len(self._locks)]
 
     @staticmethod
-    def _object_name(oid: ObjectId) -> str:
-        return f"objects/{oid.digest()}"
+    def _object_name(digest: str) -> str:
+        return f"objects/{digest}"
 
     @contextmanager
     def _swapping(
-        self, oid: ObjectId, guard: AbstractContextManager[object] | None
+        self, digest: str, guard: AbstractContextManager[object] | None
     ) -> Iterator[None]:
-        """Holds the object's lock, then `guard`, around a swap (or removal) of its blob."""
-        with self._lock(oid.digest()), guard or nullcontext():
+        """Holds the object's lock, then `guard`, around a swap or removal (none if it raises)."""
+        with self._lock(digest), guard or nullcontext():
             yield
 
     def put(
@@ -245,20 +245,19 @@ class Storage:
         chunks: Iterable[Chunk],
         guard: AbstractContextManager[object] | None = None,
     ) -> None:
-        """Stores an object atomically (the chunks are consumed first, then swapped in).
-
-        `guard` is held (in the object's lock) around the swap; if it raises, nothing is stored.
-        """
+        """Stores an object atomically: the chunks are consumed, then swapped in holding `guard`."""
         header: dict[str, object] = {
             "id": [oid.usecase, oid.scopes, oid.key],
             "version": uuid.uuid4().hex,
             "meta": meta.to_json(),
         }
-        self._backend.write(self._object_name(oid), header, chunks, self._swapping(oid, guard))
+        digest = oid.digest()  # once: a JSON encoding and a SHA-256, naming blob and lock
+        swap = self._swapping(digest, guard)
+        self._backend.write(self._object_name(digest), header, chunks, swap)
 
     def open(self, oid: ObjectId) -> StoredObject | None:
         """Opens the current version of an object; the caller must close `.blob`."""
-        blob = self._backend.open(self._object_name(oid))
+        blob = self._backend.open(self._object_name(oid.digest()))
         if blob is None:
             return None
         meta = ObjectMeta.from_json(blob.header["meta"])  # type: ignore[arg-type]
@@ -266,14 +265,16 @@ class Storage:
 
     def delete(self, oid: ObjectId, guard: AbstractContextManager[object] | None = None) -> bool:
         """Deletes an object (holding `guard` around the removal); whether it existed."""
-        name = self._object_name(oid)
-        with self._swapping(oid, guard):
+        digest = oid.digest()
+        name = self._object_name(digest)
+        with self._swapping(digest, guard):
             return self._backend.delete(name)
 
     def update_meta(self, oid: ObjectId, version: str, meta: ObjectMeta) -> bool:
         """Replaces the metadata of `version` of an object, unless it was replaced meanwhile."""
-        name = self._object_name(oid)
-        with self._lock(oid.digest()):
+        digest = oid.digest()
+        name = self._object_name(digest)
+        with self._lock(digest):
             blob = self._backend.open(name)
             if blob is None:
                 return False
