@@ -98,17 +98,18 @@ def put_part(context: Context) -> Response:
     values = _query(context, ("upload_id", "part_number"))
     number = _u32(values, "part_number", nonzero=True)
     assert number is not None
-    declared = context.request.header("content-length")
-    if declared is None or not declared.isdigit() or context.request.body.chunked:
+    body = context.request.body
+    # The length the framing read from `content-length` (none for a chunked body).
+    length = body.content_length
+    if length is None or body.chunked:
         # A plain client error with no `causes`; today's text has a lower-case name.
         name = "content-length" if context.current else "Content-Length"
         return json_detail(400, f"client error: {name} header is required")
     context.authorize(WRITE)
-    body = context.request.body
     with context.services.backend_slot():
         try:
             etag = context.services.storage.put_part(
-                context.raw_oid(), values["upload_id"], number, decimal(declared) or 0, iter(body)
+                context.raw_oid(), values["upload_id"], number, length, iter(body)
             )
         except UploadNotFound:
             return _not_found()
