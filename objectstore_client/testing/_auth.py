@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from objectstore_client._protocol import decimal
 from objectstore_client.testing._config import PERMISSIONS, AuthKey, ConfigError
+from objectstore_client.testing._httparse import is_visible_text
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ def _header_token(headers: Headers) -> str | None:
         value = next((v for k, v in headers if k == header), None)
         if value is None:
             continue
-        if not value.isascii() or not all(" " <= c <= "~" or c == "\t" for c in value):
+        if not is_visible_text(value):
             return None
         if len(value) > 7 and value[:6].lower() == "bearer" and value[6] == " ":
             return value[7:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +11,7 @@ from objectstore_client.testing._duration import (
     Policy,
     parse_policy,
 )
+from objectstore_client.testing._httparse import is_visible_text
 from objectstore_client.testing._media_type import is_media_type
 from objectstore_client.testing._pct import (
     ValueCodecError,
@@ -21,8 +21,6 @@ from objectstore_client.testing._pct import (
 )
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-
-_VISIBLE = re.compile(r"[\x20-\x7e\t]*")
 
 
 class MetadataError(ValueError):
@@ -172,7 +170,7 @@ def parse_metadata(headers: list[tuple[str, str]], *, current: bool = False) -> 
         )
         if not is_meta:
             continue
-        if not _VISIBLE.fullmatch(value):
+        if not is_visible_text(value):
             raise MetadataError(
                 "error dealing with http headers",
                 "invalid metadata header value",

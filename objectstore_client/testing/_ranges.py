@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from objectstore_client._protocol import decimal
+from objectstore_client.testing._httparse import is_visible_text
 
 _U64_MAX = 2**64 - 1
 
@@ -31,7 +32,7 @@ class RangeError(ValueError):
 
 def parse_range(value: str) -> ByteRange | None:
     """Parses a `Range` value as the server does (§7); `None` means "ignored, serve all"."""
-    if not all(" " <= c <= "~" or c == "\t" for c in value):
+    if not is_visible_text(value):
         raise RangeError("invalid byte range")
     lowered = value.lower()
     if not lowered.startswith("bytes="):
