@@ -30,8 +30,11 @@ def test_progress_never_reports_more_bytes_done_than_total(session):
     )
     results.error_for_failures()
     print([(r.bytes_done, r.bytes_total) for r in reports])
+    assert reports
     for report in reports:
         assert report.bytes_total is None or report.bytes_done <= report.bytes_total
+    # A file object's size is not known in advance: no total, and every byte counted.
+    assert (reports[-1].bytes_done, reports[-1].bytes_total) == (1010, None)
 
 
 def test_an_answer_that_is_not_multipart_does_not_keep_its_connection():
